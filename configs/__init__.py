@@ -1,0 +1,1 @@
+"""The YAML presets, shipped inside the package so `score-env` finds them after `pip install`."""

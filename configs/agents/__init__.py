@@ -1,0 +1,1 @@
+"""One YAML file per agent: `agent=<name>` loads `<name>.yaml`."""

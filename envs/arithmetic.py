@@ -1,0 +1,128 @@
+"""``score/Arithmetic-v0``: procedural integer arithmetic, small enough for a CPU and a few-million-parameter model.
+
+Each problem is an expression such as ``37 + 12 * 5`` with the usual precedence. The problem set of a split is
+fixed by a seed, so ``reset(options={"index": i})`` names the same problem every time, and the test split never
+shares an expression with the train split.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import numpy as np
+
+from score_env.records import Grade, Problem
+from score_env.task import PromptTask
+
+FIRST_PROMPT = "Compute {expression}. Show your steps, then end with 'Answer: <integer>'."
+CORRECTION_INSTRUCTION = (
+    "There might be an error in the solution above. Please correct the error, if any, and rewrite the "
+    "solution. End with 'Answer: <integer>'."
+)
+OPERATORS = "+-*"
+SPLIT_SEEDS = {"test": 1, "train": 0}
+SPLIT_SIZES = {"test": 500, "train": 10_000}
+_ANSWER = re.compile(r"answer\s*:\s*(-?\d+)", re.IGNORECASE)
+
+
+def make_task(
+    split: str = "train",
+    digits: int = 2,
+    operands: int = 3,
+    operators: str = OPERATORS,
+    size: int | None = None,
+) -> PromptTask:
+    """The arithmetic task for ``split`` ("train" or "test").
+
+    Args:
+        split: which fixed problem set.
+        digits: operands are integers with at most this many digits (difficulty).
+        operands: number of operands per expression (difficulty).
+        operators: the operators to draw from, a subset of ``"+-*"``.
+        size: number of problems (default 10,000 train, 500 test).
+    """
+    if split not in SPLIT_SEEDS:
+        raise ValueError(f"split must be one of {sorted(SPLIT_SEEDS)}, got {split!r}")
+    if not 1 <= digits <= 6 or operands < 2 or not operators or set(operators) - set(OPERATORS):
+        raise ValueError(
+            f"need 1 <= digits <= 6, operands >= 2 and operators from {OPERATORS!r}; "
+            f"got digits={digits}, operands={operands}, operators={operators!r}"
+        )
+    problems = _problem_sets(digits, operands, operators, size)[split]
+    return PromptTask(
+        name="arithmetic",
+        problems=problems,
+        render_prompt=lambda p: FIRST_PROMPT.format(expression=p.question),
+        correction_instruction=CORRECTION_INSTRUCTION,
+        grade_response=grade_answer,
+    )
+
+
+def extract_answer(response: str) -> str | None:
+    """The integer after the last ``Answer:``, or None."""
+    matches = _ANSWER.findall(response)
+    return matches[-1] if matches else None
+
+
+def grade_answer(problem: Problem, response: str) -> Grade:
+    """Exact integer match against the reference."""
+    answer = extract_answer(response)
+    if answer is None:
+        return Grade.unparsable("no 'Answer: <integer>' in the response")
+    return Grade.ok(answer) if int(answer) == int(problem.reference) else Grade.wrong(answer)
+
+
+def evaluate(expression: str) -> int:
+    """Value of ``a op b op ...`` with ``*`` binding tighter than ``+`` and ``-`` (no eval of strings)."""
+    tokens = expression.split()
+    terms: list[int] = [int(tokens[0])]
+    signs: list[int] = [1]
+    for op, operand in zip(tokens[1::2], tokens[2::2], strict=True):
+        if op == "*":
+            terms[-1] *= int(operand)
+        else:
+            terms.append(int(operand))
+            signs.append(1 if op == "+" else -1)
+    return sum(s * t for s, t in zip(signs, terms, strict=True))
+
+
+@lru_cache(maxsize=16)
+def _problem_sets(digits: int, operands: int, operators: str, size: int | None) -> dict[str, tuple[Problem, ...]]:
+    # Test first, then train without any test expression, so the held-out split is truly held out.
+    test = _draw("test", digits, operands, operators, size or SPLIT_SIZES["test"], exclude=frozenset())
+    train = _draw(
+        "train",
+        digits,
+        operands,
+        operators,
+        size or SPLIT_SIZES["train"],
+        exclude=frozenset(p.question for p in test),
+    )
+    return {"test": test, "train": train}
+
+
+def _draw(
+    split: str, digits: int, operands: int, operators: str, size: int, exclude: frozenset[str]
+) -> tuple[Problem, ...]:
+    rng = np.random.default_rng([SPLIT_SEEDS[split], digits, operands, len(operators)])
+    seen: set[str] = set(exclude)
+    problems: list[Problem] = []
+    for _ in range(20 * size):  # bounded: a tiny expression space yields fewer problems instead of a hang
+        if len(problems) == size:
+            break
+        numbers = rng.integers(0, 10**digits, size=operands)
+        ops = rng.choice(list(operators), size=operands - 1)
+        expression = " ".join([str(numbers[0])] + [f"{op} {n}" for op, n in zip(ops, numbers[1:], strict=True)])
+        if expression in seen:
+            continue
+        seen.add(expression)
+        problems.append(
+            Problem(
+                id=f"arithmetic/{split}/{len(problems)}",
+                question=expression,
+                reference=str(evaluate(expression)),
+                metadata={"digits": digits, "operands": operands},
+            )
+        )
+    return tuple(problems)

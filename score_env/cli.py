@@ -1,0 +1,134 @@
+"""The ``score-env`` command. The one place that wires the core to ``envs`` and ``agents``.
+
+Usage::
+
+    score-env envs
+    score-env eval agent=prompting env=arithmetic model=<path> [key=value ...]
+    score-env tiny-model out=<dir> [env=arithmetic vocab_size=512 hidden_size=64 layers=2 seed=0]
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+
+import agents
+import envs  # noqa: F401  (registers the task envs)
+from score_env.config import ConfigError, EvalConfig, load_config
+from score_env.config.models import TinyModelConfig
+from score_env.registry import UnknownNameError, make_env, registered_tasks, resolve_env
+
+COMMANDS = ("envs", "eval", "tiny-model")
+USAGE = __doc__.split("Usage::", 1)[1].rstrip()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help", "help"):
+        print(f"usage:{USAGE}")
+        return 0
+    command, overrides = args[0], args[1:]
+    try:
+        match command:
+            case "envs":
+                return list_envs()
+            case "eval":
+                return run_eval(overrides)
+            case "tiny-model":
+                return make_tiny_model(overrides)
+            case _:
+                raise UnknownNameError("command", command, list(COMMANDS))
+    except (ConfigError, UnknownNameError) as exc:
+        print(f"score-env {command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def list_envs() -> int:
+    console = Console()
+    for spec in registered_tasks():
+        console.print(
+            f"[bold]{spec.env_id}[/bold]  ({spec.short_name}; splits: {', '.join(spec.splits)})  {spec.description}"
+        )
+    return 0
+
+
+def check_env_choice(env: str, split: str, model: str | None = None) -> tuple[str, str]:
+    """Resolve the env name and check the split (and a local model path) before anything is loaded."""
+    try:
+        spec = resolve_env(env)
+    except UnknownNameError as exc:
+        raise ConfigError(f"env={env!r}: {exc}") from None
+    if split not in spec.splits:
+        raise ConfigError(f"split={split!r} is not a split of {spec.env_id}. Allowed: {', '.join(spec.splits)}.")
+    if model is not None and _looks_local(model) and not Path(model).expanduser().exists():
+        raise ConfigError(f"model={model!r}: no such directory (a local path, or a hub name such as org/name)")
+    return spec.env_id, spec.short_name
+
+
+def run_eval(overrides: Sequence[str]) -> int:
+    import gymnasium as gym
+
+    from score_env.evaluation import evaluate
+    from score_env.policies.transformers_backend import TransformersPolicy
+    from score_env.report import print_report
+    from score_env.runs import default_run_dir
+
+    config = load_config(EvalConfig, "eval", overrides)
+    env_id, short = check_env_choice(config.env, config.split, config.model)
+
+    def make() -> gym.Env:
+        return gym.make(
+            env_id, split=config.split, max_attempts=config.max_attempts, feedback=config.feedback, **config.env_kwargs
+        )
+
+    try:
+        make().close()  # fail on bad env_kwargs before the model loads
+    except TypeError as exc:
+        raise ConfigError(f"env_kwargs: {exc}") from None
+    run_dir = Path(config.run_dir) if config.run_dir else default_run_dir("eval", short, config.agent.kind)
+    policy = TransformersPolicy.from_pretrained(
+        config.model, device=config.policy.device, dtype=config.policy.dtype, batch_size=config.policy.batch_size
+    )
+    agent = agents.build_agent(config.agent, policy)
+    report = evaluate(config, agent, make, run_dir)
+    print_report(report, f"{config.agent.kind} on {env_id} ({config.split})")
+    print(f"run directory: {run_dir}")
+    return 0
+
+
+def make_tiny_model(overrides: Sequence[str]) -> int:
+    """Build a tiny random model with a tokenizer trained on an env's prompts (offline)."""
+    from score_env.tiny_model import save_tiny_model
+
+    config = load_config(TinyModelConfig, "tiny_model", overrides)
+    env_id, _ = check_env_choice(config.env, "train")
+    task = make_env(_factory_of(env_id), split="train").task
+    corpus = [m.content for p in task.problems[:2000] for m in task.first_prompt(p)]
+    corpus += [p.reference for p in task.problems[:2000]] + [task.correction_instruction]
+    out = save_tiny_model(
+        Path(config.out),
+        corpus,
+        vocab_size=config.vocab_size,
+        hidden_size=config.hidden_size,
+        layers=config.layers,
+        seed=config.seed,
+    )
+    print(f"tiny model written to {out}")
+    return 0
+
+
+def _factory_of(env_id: str):
+    import gymnasium as gym
+
+    return gym.spec(env_id).kwargs["make_task"]
+
+
+def _looks_local(model: str) -> bool:
+    return model.startswith((".", "/", "~")) or model.count("/") > 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

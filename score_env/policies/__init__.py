@@ -1,0 +1,41 @@
+"""Policies: anything that samples completions for a batch of conversations.
+
+The rollout loop, the agents and the learner talk to a :class:`Policy`; backends (Hugging Face ``transformers``
+now, faster ones later) live in this package behind that one protocol.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from score_env.records import Completion, Conversation
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    """How to sample. ``temperature == 0`` means greedy decoding (the paper's evaluation setting)."""
+
+    temperature: float = 1.0
+    top_p: float = 1.0
+    max_new_tokens: int = 256
+    n: int = 1  # samples per conversation
+    seed: int | None = None  # same seed + same inputs = same samples
+
+    def __post_init__(self) -> None:
+        if self.temperature < 0 or not 0 < self.top_p <= 1 or self.max_new_tokens < 1 or self.n < 1:
+            raise ValueError(f"invalid sampling parameters: {self}")
+
+    @property
+    def greedy(self) -> bool:
+        return self.temperature == 0
+
+
+@runtime_checkable
+class Policy(Protocol):
+    """Generates completions for a batch of conversations."""
+
+    def generate(self, conversations: Sequence[Conversation], params: SamplingParams) -> list[list[Completion]]:
+        """Return, for each conversation, ``params.n`` completions (in order)."""
+        ...

@@ -1,0 +1,162 @@
+"""Frozen records that travel between the env, the rollout loop, metrics and the run directory.
+
+Gymnasium's ``info`` dict is converted to a :class:`Grade` at the boundary (:meth:`Grade.from_info`); after that
+only these typed records move around.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any, Literal
+
+Role = Literal["system", "user", "assistant"]
+ROLES: tuple[Role, ...] = ("system", "user", "assistant")
+
+
+@dataclass(frozen=True)
+class Message:
+    """One chat message, as chat templates expect it."""
+
+    role: Role
+    content: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"role": self.role, "content": self.content}
+
+    @staticmethod
+    def from_dict(message: Mapping[str, str]) -> Message:
+        role = message["role"]
+        if role not in ROLES:
+            raise ValueError(f"message role must be one of {ROLES}, got {role!r}")
+        return Message(role=role, content=message["content"])  # type: ignore[arg-type]
+
+
+Conversation = tuple[Message, ...]
+
+
+def to_conversation(messages: Sequence[Mapping[str, str]]) -> Conversation:
+    """Convert an env observation (a tuple of role/content dicts) to typed messages."""
+    return tuple(Message.from_dict(m) for m in messages)
+
+
+class GradeReason(StrEnum):
+    """Why an attempt got its reward. Only ``OK`` means correct."""
+
+    OK = "ok"
+    WRONG = "wrong"
+    UNPARSABLE = "unparsable"  # no final answer could be extracted from the attempt
+    TIMEOUT = "timeout"  # the grader or the program under test ran past its limit
+    ERROR = "error"  # the grader itself failed; `detail` says how (never silently a 0)
+
+
+@dataclass(frozen=True)
+class Grade:
+    """The verdict on one attempt."""
+
+    correct: bool
+    reason: GradeReason
+    extracted: str | None  # the final answer read from the attempt, None when unparsable
+    detail: str = ""  # free text for humans: the error message, the failing test, ...
+
+    def __post_init__(self) -> None:
+        if self.correct != (self.reason is GradeReason.OK):
+            raise ValueError(f"a grade is correct exactly when its reason is 'ok', got {self}")
+
+    @property
+    def reward(self) -> float:
+        """The paper's binary reward r(y, y*)."""
+        return 1.0 if self.correct else 0.0
+
+    def as_info(self) -> dict[str, Any]:
+        return {
+            "correct": self.correct,
+            "reason": self.reason.value,
+            "extracted": self.extracted,
+            "detail": self.detail,
+        }
+
+    @staticmethod
+    def from_info(info: Mapping[str, Any]) -> Grade:
+        return Grade(
+            correct=bool(info["correct"]),
+            reason=GradeReason(info["reason"]),
+            extracted=info["extracted"],
+            detail=info.get("detail", ""),
+        )
+
+    @staticmethod
+    def ok(extracted: str) -> Grade:
+        return Grade(True, GradeReason.OK, extracted)
+
+    @staticmethod
+    def wrong(extracted: str, detail: str = "") -> Grade:
+        return Grade(False, GradeReason.WRONG, extracted, detail)
+
+    @staticmethod
+    def unparsable(detail: str = "") -> Grade:
+        return Grade(False, GradeReason.UNPARSABLE, None, detail)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One task instance: what the model is asked and what it is graded against."""
+
+    id: str
+    question: str
+    reference: str  # the gold final answer (MATH, arithmetic) or the test program (code)
+    metadata: Mapping[str, str | int] = field(default_factory=dict)  # subject, level, ...
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One sampled response. ``logprobs[i]`` is log p(token_ids[i]) under the model at temperature 1."""
+
+    text: str
+    token_ids: tuple[int, ...]  # [T] the generated tokens, without the prompt, EOS included if emitted
+    logprobs: tuple[float, ...]  # [T] per-token log-probabilities of `token_ids`
+    finish_reason: Literal["stop", "length"]
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One turn of an episode: what the model saw, what it wrote, and how it was graded."""
+
+    prompt: Conversation  # the conversation the model answered
+    text: str
+    token_ids: tuple[int, ...]  # [T]
+    logprobs: tuple[float, ...]  # [T]
+    finish_reason: Literal["stop", "length"]
+    reward: float
+    grade: Grade
+
+
+@dataclass(frozen=True)
+class Episode:
+    """All attempts at one problem by one sample stream."""
+
+    problem_id: str
+    problem_index: int
+    sample: int  # which of the k samples of this problem
+    attempts: tuple[Attempt, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (one line of ``episodes.jsonl``)."""
+        return asdict(self)
+
+    @staticmethod
+    def from_json(data: Mapping[str, Any]) -> Episode:
+        attempts = tuple(
+            Attempt(
+                prompt=tuple(Message.from_dict(m) for m in a["prompt"]),
+                text=a["text"],
+                token_ids=tuple(a["token_ids"]),
+                logprobs=tuple(a["logprobs"]),
+                finish_reason=a["finish_reason"],
+                reward=a["reward"],
+                grade=Grade.from_info(a["grade"]),
+            )
+            for a in data["attempts"]
+        )
+        return Episode(data["problem_id"], data["problem_index"], data["sample"], attempts)

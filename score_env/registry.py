@@ -1,0 +1,111 @@
+"""The catalogue of self-correction envs: ``gymnasium.register`` under ``score/`` plus CLI short names.
+
+Registering a task (see README, "Register your own task")::
+
+    register_task("score/Capitals-v0", make_capitals_task, short_name="capitals",
+                  description="Capital cities, graded by exact match")
+    env = gymnasium.make("score/Capitals-v0", split="test")
+
+``make_task(split=..., **kwargs)`` returns a :class:`~score_env.task.Task`; it may also be given as a
+``"module:function"`` string so the catalogue reads like Gymnasium's own.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import gymnasium as gym
+
+from score_env.env import Feedback, SelfCorrectionEnv
+from score_env.task import Task
+
+TaskFactory = Callable[..., Task]
+NAMESPACE = "score"
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """A registered task env."""
+
+    env_id: str
+    short_name: str
+    description: str
+    splits: tuple[str, ...]
+
+
+_SPECS: dict[str, TaskSpec] = {}
+
+
+class UnknownNameError(ValueError):
+    """A name that is not in a catalogue; the message lists the allowed names and the closest one."""
+
+    def __init__(self, what: str, name: str, allowed: list[str]):
+        close = difflib.get_close_matches(name, allowed, n=1, cutoff=0.5)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        super().__init__(f"unknown {what} {name!r}. Allowed: {', '.join(allowed)}.{hint}")
+        self.name, self.allowed = name, allowed
+
+
+def register_task(
+    env_id: str,
+    make_task: TaskFactory | str,
+    *,
+    short_name: str,
+    description: str,
+    splits: tuple[str, ...] = ("train", "test"),
+    max_attempts: int = 2,
+) -> TaskSpec:
+    """Register a task as the Gymnasium env ``env_id`` (``score/<Name>-v<N>``)."""
+    if not env_id.startswith(f"{NAMESPACE}/"):
+        raise ValueError(f"env ids live in the {NAMESPACE!r} namespace (score/<Name>-v0), got {env_id!r}")
+    taken = {s.short_name: s.env_id for s in _SPECS.values() if s.env_id != env_id}
+    if short_name in taken:
+        raise ValueError(f"short name {short_name!r} is already used by {taken[short_name]}")
+    gym.register(
+        id=env_id,
+        entry_point=make_env,
+        kwargs={"make_task": make_task, "split": splits[0], "max_attempts": max_attempts},
+        disable_env_checker=True,  # our own test suite runs the full check_env over the registry
+    )
+    spec = TaskSpec(env_id, short_name, description, tuple(splits))
+    _SPECS[env_id] = spec
+    return spec
+
+
+def make_env(
+    make_task: TaskFactory | str,
+    split: str,
+    max_attempts: int = 2,
+    feedback: Feedback = "intrinsic",
+    render_mode: str | None = None,
+    **task_kwargs: Any,
+) -> SelfCorrectionEnv:
+    """Gymnasium entry point: build the task for ``split``, then the env around it."""
+    factory = _load(make_task) if isinstance(make_task, str) else make_task
+    task = factory(split=split, **task_kwargs)
+    return SelfCorrectionEnv(task, max_attempts=max_attempts, feedback=feedback, render_mode=render_mode)
+
+
+def registered_tasks() -> list[TaskSpec]:
+    """Every registered task env, sorted by id."""
+    return sorted(_SPECS.values(), key=lambda s: s.env_id)
+
+
+def resolve_env(name: str) -> TaskSpec:
+    """Find a task env by id (``score/Arithmetic-v0``) or short name (``arithmetic``)."""
+    for spec in _SPECS.values():
+        if name in (spec.env_id, spec.short_name):
+            return spec
+    allowed = [s.short_name for s in registered_tasks()] + [s.env_id for s in registered_tasks()]
+    raise UnknownNameError("env", name, allowed)
+
+
+def _load(path: str) -> TaskFactory:
+    module, _, attr = path.partition(":")
+    if not attr:
+        raise ValueError(f"a task factory path is 'module:function', got {path!r}")
+    return getattr(importlib.import_module(module), attr)

@@ -1,0 +1,85 @@
+"""The rollout loop: all first attempts in one batched generation call, then all second attempts, and so on."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+
+import gymnasium as gym
+import numpy as np
+
+from score_env.policies import Policy, SamplingParams
+from score_env.records import Attempt, Completion, Episode, Grade, to_conversation
+
+
+def collect_episodes(
+    make_env: Callable[[], gym.Env],
+    policy: Policy,
+    problem_indices: Sequence[int],
+    sampling: SamplingParams,
+    *,
+    samples_per_problem: int = 1,
+    seed: int = 0,
+    grading_threads: int = 8,
+) -> list[Episode]:
+    """Play one episode per (problem, sample) and return them as frozen records.
+
+    Episodes are ordered problem by problem, the ``samples_per_problem`` samples of a problem next to each other
+    (so RLOO can group them). Each turn is one ``policy.generate`` call over every episode still running; the
+    env grades each attempt (in ``grading_threads`` threads: graders that run code or worker processes wait on
+    I/O, not on the GIL).
+
+    Args:
+        make_env: builds one env (each episode gets its own).
+        policy: what answers.
+        problem_indices: which problems of the env's split.
+        sampling: sampling settings; ``n`` is ignored (one completion per episode and turn).
+        samples_per_problem: k, the number of episodes per problem.
+        seed: seeds the envs and, combined with the turn number, the sampler.
+        grading_threads: how many attempts are graded at once.
+    """
+    keys = [(index, sample) for index in problem_indices for sample in range(samples_per_problem)]
+    envs = [make_env() for _ in keys]
+    observations = [
+        env.reset(seed=seed + i, options={"index": index})[0]
+        for i, (env, (index, _)) in enumerate(zip(envs, keys, strict=True))
+    ]
+    problem_ids = [env.unwrapped.problem.id for env in envs]
+    attempts: list[list[Attempt]] = [[] for _ in keys]
+    running = list(range(len(keys)))
+    turn = 0
+    with ThreadPoolExecutor(max_workers=grading_threads) as pool:
+        while running:
+            turn += 1
+            prompts = [to_conversation(observations[i]) for i in running]
+            turn_seed = int(np.random.SeedSequence([seed, turn]).generate_state(1)[0])
+            completions = policy.generate(prompts, replace(sampling, n=1, seed=turn_seed))
+            texts = [c[0].text for c in completions]
+            steps = list(pool.map(lambda i, text: envs[i].step(text), running, texts))
+            still_running = []
+            for i, prompt, (completion,), step in zip(running, prompts, completions, steps, strict=True):
+                observation, reward, terminated, truncated, info = step
+                attempts[i].append(_attempt(prompt, completion, float(reward), Grade.from_info(info)))
+                observations[i] = observation
+                if not (terminated or truncated):
+                    still_running.append(i)
+            running = still_running
+    for env in envs:
+        env.close()
+    return [
+        Episode(problem_id, index, sample, tuple(turns))
+        for problem_id, (index, sample), turns in zip(problem_ids, keys, attempts, strict=True)
+    ]
+
+
+def _attempt(prompt, completion: Completion, reward: float, grade: Grade) -> Attempt:
+    return Attempt(
+        prompt=prompt,
+        text=completion.text,
+        token_ids=completion.token_ids,
+        logprobs=completion.logprobs,
+        finish_reason=completion.finish_reason,
+        reward=reward,
+        grade=grade,
+    )

@@ -1,0 +1,63 @@
+"""What a task is: problems, a first prompt, a correction instruction and a grader.
+
+A task is anything with these four members (a ``Protocol``, no base class). :class:`PromptTask` is the few-line
+way to define one; the registered envs in ``envs/`` build theirs the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from score_env.records import Conversation, Grade, Message, Problem
+
+
+@runtime_checkable
+class Task(Protocol):
+    """A set of problems with a first prompt, a correction instruction and a grader."""
+
+    name: str
+    problems: Sequence[Problem]
+    correction_instruction: str  # the fixed user turn before every attempt after the first (PAPER.md, "Prompts")
+
+    def first_prompt(self, problem: Problem) -> Conversation:
+        """The messages the model answers at attempt 1."""
+        ...
+
+    def grade(self, problem: Problem, response: str) -> Grade:
+        """Grade one attempt. Must not raise on any model output: bad output is ``unparsable`` or ``wrong``."""
+        ...
+
+
+@dataclass(frozen=True)
+class PromptTask:
+    """A task from plain parts: the usual way to define one.
+
+    Example:
+        >>> task = PromptTask(
+        ...     name="capitals",
+        ...     problems=[Problem("fr", "What is the capital of France?", "Paris")],
+        ...     render_prompt=lambda p: p.question + " Answer in one word.",
+        ...     correction_instruction="There might be an error above. Answer again in one word.",
+        ...     grade_response=lambda p, text: Grade.ok(text) if text.strip() == p.reference else Grade.wrong(text),
+        ... )
+    """
+
+    name: str
+    problems: Sequence[Problem]
+    render_prompt: Callable[[Problem], str]  # the first user message
+    correction_instruction: str
+    grade_response: Callable[[Problem, str], Grade]
+    system_prompt: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.problems:
+            raise ValueError(f"task {self.name!r} has no problems")
+
+    def first_prompt(self, problem: Problem) -> Conversation:
+        user = Message("user", self.render_prompt(problem))
+        return (Message("system", self.system_prompt), user) if self.system_prompt else (user,)
+
+    def grade(self, problem: Problem, response: str) -> Grade:
+        return self.grade_response(problem, response)
