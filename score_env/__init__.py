@@ -1,0 +1,32 @@
+"""score-env: a two-attempt Gymnasium env for intrinsic self-correction, pluggable agents, the SCoRe learner.
+
+The names a user needs to define and register a task, and to play an env with a policy.
+"""
+
+from score_env.env import SelfCorrectionEnv
+from score_env.metrics import self_correction_metrics
+from score_env.policies import Policy, SamplingParams
+from score_env.records import Attempt, Completion, Episode, Grade, GradeReason, Message, Problem
+from score_env.registry import register_task, registered_tasks
+from score_env.rollout import collect_episodes
+from score_env.task import PromptTask, Task
+
+__all__ = [
+    "Attempt",
+    "Completion",
+    "Episode",
+    "Grade",
+    "GradeReason",
+    "Message",
+    "Policy",
+    "Problem",
+    "PromptTask",
+    "SamplingParams",
+    "SelfCorrectionEnv",
+    "Task",
+    "collect_episodes",
+    "register_task",
+    "registered_tasks",
+    "self_correction_metrics",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,25 @@
+"""The prompting agent: the base policy, untouched, behind the Agent interface."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+
+from agents import build_agent
+from score_env.agent import Agent
+from score_env.config import PromptingAgentConfig
+from score_env.policies import SamplingParams
+from score_env.rollout import collect_episodes
+from tests.conftest import ScriptedPolicy
+
+
+def test_prompting_agent_plays_the_env_with_the_base_policy():
+    base = ScriptedPolicy(lambda conversation: "Answer: 3")
+    agent = build_agent(PromptingAgentConfig(), base)
+    assert isinstance(agent, Agent) and agent.policy is base and agent.name == "prompting"
+    episodes = collect_episodes(
+        lambda: gym.make("score/Arithmetic-v0", split="test"), agent.policy, [0, 1], SamplingParams()
+    )
+    # The second prompt is the env's own correction instruction: the agent adds nothing.
+    from envs.arithmetic import CORRECTION_INSTRUCTION
+
+    assert all(e.attempts[1].prompt[-1].content == CORRECTION_INSTRUCTION for e in episodes)

@@ -1,0 +1,94 @@
+"""Config loading: every preset validates; every mistake is one clear message before anything loads."""
+
+from __future__ import annotations
+
+import pytest
+
+from score_env.cli import main
+from score_env.config import ConfigError, EvalConfig, PromptingAgentConfig, configs_dir, load_config
+from score_env.config.models import TinyModelConfig
+
+PRESETS = {"eval": (EvalConfig, ["model=some/model"]), "tiny_model": (TinyModelConfig, ["out=/tmp/x"])}
+
+
+def test_every_yaml_in_configs_is_covered():
+    files = {p.stem for p in configs_dir().glob("*.yaml")}
+    assert files == set(PRESETS)
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_every_preset_validates(preset):
+    model, required = PRESETS[preset]
+    assert isinstance(load_config(model, preset, required), model)
+
+
+def test_overrides_merge_into_the_preset():
+    config = load_config(EvalConfig, "eval", ["model=m", "limit=5", "sampling.top_p=0.5", "env_kwargs.digits=3"])
+    assert (config.limit, config.sampling.top_p, config.env_kwargs) == (5, 0.5, {"digits": 3})
+    assert config.agent == PromptingAgentConfig()
+
+
+def test_a_whole_config_file_can_replace_the_preset(tmp_path):
+    path = tmp_path / "mine.yaml"
+    path.write_text("agent: prompting\nenv: arithmetic\nmodel: m\nlimit: 3\n")
+    assert load_config(EvalConfig, "eval", [f"config={path}"]).limit == 3
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        # 1. a misspelt top-level key: named, with the closest allowed key
+        (["model=m", "limt=5"], r"unknown config key 'limt' \(value 5\).*Did you mean 'limit'\?"),
+        # 2. a misspelt nested key
+        (["model=m", "sampling.temprature=1"], r"unknown config key 'sampling.temprature'.*'temperature'"),
+        # 3. a value outside a fixed set: the allowed values
+        (["model=m", "policy.dtype=float64"], r"'policy.dtype' = 'float64'.*Allowed: float32, bfloat16, float16"),
+        # 4. the wrong type
+        (["model=m", "limit=abc"], r"'limit' = 'abc'.*valid integer"),
+        # 5. out of range
+        (["model=m", "samples=0"], r"'samples' = 0.*greater than 0"),
+        # 6. an unknown agent
+        (["model=m", "agent=scor"], r"agent='scor' is not an agent. Allowed: prompting"),
+        # 7. an unknown agent kind given inline
+        (["model=m", "agent.kind=sft"], r"agent.kind='sft' is not an agent kind. Allowed: prompting"),
+        # 8. a required key left out
+        ([], r"missing required config key 'model'"),
+        # 9. not key=value
+        (["model"], r"cannot read 'model': overrides are key=value"),
+        # 10. a key inside the agent's section
+        (["model=m", "agent.lr=1"], r"unknown config key 'agent.lr'.*Allowed: kind"),
+        # 11. a config file that does not exist
+        (["config=/nonexistent.yaml"], r"config file '/nonexistent.yaml' does not exist"),
+    ],
+)
+def test_mistakes_name_the_key_the_value_and_the_allowed(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(EvalConfig, "eval", overrides)
+
+
+@pytest.fixture
+def no_model_loading(monkeypatch):
+    from score_env.policies.transformers_backend import TransformersPolicy
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a model was loaded before the config was checked")
+
+    monkeypatch.setattr(TransformersPolicy, "from_pretrained", refuse)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["eval", "model=m", "env=arithmetc"], "env='arithmetc': unknown env 'arithmetc'. Allowed: arithmetic"),
+        (["eval", "model=m", "split=validation"], "split='validation' is not a split of score/Arithmetic-v0"),
+        (["eval", "model=./no/such/dir"], "model='./no/such/dir': no such directory"),
+        (["eval", "model=m", "env_kwargs.digitz=3"], "env_kwargs: "),
+        (["eval", "model=m", "policy.dtype=fp64"], "'policy.dtype' = 'fp64' is not allowed"),
+        (["evaluate"], "unknown command 'evaluate'. Allowed: envs, eval, tiny-model. Did you mean 'eval'?"),
+    ],
+)
+def test_cli_exits_2_with_one_clear_message_before_loading_a_model(argv, message, capsys, no_model_loading):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err and err.count("\n") == 1

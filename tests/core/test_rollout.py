@@ -1,0 +1,61 @@
+"""The rollout loop, driven by a scripted policy (no model)."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+
+from score_env.policies import SamplingParams
+from score_env.records import Message
+from score_env.rollout import collect_episodes
+from tests.conftest import ScriptedPolicy, turn_of
+
+
+def arithmetic_env():
+    return gym.make("score/Arithmetic-v0", split="test")
+
+
+def solve_on_second_try(conversation):
+    # Wrong first, right second: read the expression back out of the first prompt.
+    from envs.arithmetic import evaluate
+
+    expression = conversation[0].content.removeprefix("Compute ").split(".")[0]
+    return "Answer: 0" if turn_of(conversation) == 1 else f"Answer: {evaluate(expression)}"
+
+
+def test_one_generation_call_per_turn_over_every_episode():
+    policy = ScriptedPolicy(solve_on_second_try)
+    episodes = collect_episodes(arithmetic_env, policy, [0, 1, 2], SamplingParams(), samples_per_problem=4)
+    assert len(policy.calls) == 2
+    assert [len(convs) for convs, _ in policy.calls] == [12, 12]
+    assert all(params.n == 1 for _, params in policy.calls)
+    assert [(e.problem_index, e.sample) for e in episodes] == [(i, s) for i in range(3) for s in range(4)]
+
+
+def test_records_carry_prompt_text_tokens_reward_and_grade_per_attempt():
+    episodes = collect_episodes(arithmetic_env, ScriptedPolicy(solve_on_second_try), [5], SamplingParams())
+    (episode,) = episodes
+    first, second = episode.attempts
+    assert episode.problem_id == "arithmetic/test/5"
+    assert (first.reward, first.grade.reason, second.reward, second.grade.correct) == (0.0, "wrong", 1.0, True)
+    assert first.prompt == (first.prompt[0],) and first.prompt[0].role == "user"
+    assert second.prompt[:2] == (first.prompt[0], Message("assistant", first.text))
+    assert second.prompt[2].role == "user" and "There might be an error" in second.prompt[2].content
+    assert first.token_ids == tuple(ord(c) for c in first.text) and len(first.logprobs) == len(first.token_ids)
+
+
+def test_more_attempts_mean_more_turns():
+    def make():
+        return gym.make("score/Arithmetic-v0", split="test", max_attempts=4)
+
+    policy = ScriptedPolicy(lambda c: "Answer: 1")
+    (episode,) = collect_episodes(make, policy, [0], SamplingParams())
+    assert len(episode.attempts) == 4 and len(policy.calls) == 4
+
+
+def test_turn_seeds_differ_and_are_reproducible():
+    seeds = []
+    for _ in range(2):
+        policy = ScriptedPolicy(lambda c: "Answer: 1")
+        collect_episodes(arithmetic_env, policy, [0], SamplingParams(), seed=3)
+        seeds.append([params.seed for _, params in policy.calls])
+    assert seeds[0] == seeds[1] and seeds[0][0] != seeds[0][1]
