@@ -11,3 +11,9 @@ register_task(
     short_name="arithmetic",
     description="Procedural integer arithmetic (a + b * c); exact grader; CPU-sized toy task",
 )
+register_task(
+    "score/MATH-v0",
+    "envs.math:make_task",
+    short_name="math",
+    description="MATH competition problems (train: 12k split, test: MATH-500); the paper's prompts; math-verify grader",
+)

@@ -130,7 +130,7 @@ class SelfCorrectionEnv(gym.Env[Observation, str]):
         # single broken check cannot kill a long run, and is never mistaken for a wrong answer.
         try:
             return self.task.grade(problem, response)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001  (the grader boundary)
             return Grade(False, GradeReason.ERROR, None, f"{type(exc).__name__}: {exc}")
 
     def _instruction(self, grade: Grade) -> str:

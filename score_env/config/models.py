@@ -61,7 +61,7 @@ class EvalConfig(Strict):
     """Which agent answers (``agent=<name>`` loads ``configs/agents/<name>.yaml``)."""
     env: str
     """Env id (``score/Arithmetic-v0``) or short name (``arithmetic``)."""
-    env_kwargs: dict[str, int | float | str | bool] = {}
+    env_kwargs: dict[str, int | float | str | bool | list[int | float | str | bool] | None] = {}
     """Extra arguments of the env's task (e.g. ``env_kwargs.digits=3``)."""
     split: str = "test"
     """Problem split to evaluate on."""
