@@ -1,0 +1,35 @@
+"""Code tasks: ``score/HumanEval-v0`` and ``score/MBPP-v0``. Programs run in a sandbox; the verdict cannot be faked.
+
+## Description
+HumanEval (164 problems, zero-shot; the paper evaluates on it) and MBPP (974 tasks; standard splits by task id:
+prompt 1-10, test 11-510, validation 511-600, train 601-974; 3-shot prompt with tasks 2, 3, 4; the paper trains on
+it). The correction instruction is the paper's code instruction, verbatim, written as a Python comment.
+
+## Action Space
+Free text: the program, in a markdown fence or raw (MBPP: before ``[DONE]``).
+
+## Observation Space
+The conversation so far as chat messages (see :class:`score_env.env.SelfCorrectionEnv`).
+
+## Rewards
+1.0 when every test passes, else 0.0. The program and the tests run in the harness of :mod:`envs.code.harness` inside
+a sandbox of :mod:`sandboxes`; ``info["reason"]``: ``ok``, ``wrong`` (a test failed, the code crashed, or it hit the
+memory or output limit), ``unparsable`` (no code, or code that is not Python), ``timeout``, ``error`` (the sandbox
+failed).
+
+## Episode End
+After ``max_attempts`` attempts (default 2); never earlier.
+
+## Arguments
+``split``, ``sandbox`` ("auto", "bwrap", "process", "docker"), ``timeout_s`` (per program, default 10 s),
+``memory_mb`` (default 512), ``max_attempts``, ``feedback``.
+
+## Version History
+- v0: initial version.
+"""
+
+from __future__ import annotations
+
+from envs.code.tasks import make_humaneval_task, make_mbpp_task
+
+__all__ = ["make_humaneval_task", "make_mbpp_task"]

@@ -1,0 +1,106 @@
+"""Per-run cgroups (pids, memory, cpu), v2 or v1, when running as root.
+
+A run gets its own cgroup; the launcher shell moves itself into it before ``exec``-ing the sandbox, so every process
+the program starts is counted and capped, and ``kill`` can end them all, wherever they moved in the process tree.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path("/sys/fs/cgroup")
+
+
+class RunCgroup:
+    """The cgroup(s) of one run. Use ``enter_command`` in the launcher, then ``kill_all`` and ``remove``."""
+
+    def __init__(self, paths: list[Path]):
+        self.paths = paths
+
+    @classmethod
+    def create(cls, memory_mb: int, max_processes: int, cpus: float) -> RunCgroup:
+        name = f"score-sandbox-{uuid.uuid4().hex[:12]}"
+        if (ROOT / "cgroup.controllers").exists():  # v2
+            path = ROOT / name
+            path.mkdir()
+            _write(path / "pids.max", max_processes)
+            _write(path / "memory.max", memory_mb * 1024 * 1024)
+            _write(path / "memory.swap.max", 0, optional=True)
+            _write(path / "cpu.max", f"{int(cpus * 100_000)} 100000")
+            return cls([path])
+        paths = [ROOT / c / name for c in ("pids", "memory", "cpu")]
+        for path in paths:
+            path.mkdir()
+        _write(paths[0] / "pids.max", max_processes)
+        _write(paths[1] / "memory.limit_in_bytes", memory_mb * 1024 * 1024)
+        _write(paths[1] / "memory.memsw.limit_in_bytes", memory_mb * 1024 * 1024, optional=True)
+        _write(paths[2] / "cpu.cfs_period_us", 100_000)
+        _write(paths[2] / "cpu.cfs_quota_us", int(cpus * 100_000))
+        return cls(paths)
+
+    def enter_command(self) -> str:
+        """Shell code that moves the current shell (``$$``) into the cgroup(s)."""
+        return " && ".join(f"echo $$ > {p / 'cgroup.procs'}" for p in self.paths)
+
+    def pids(self) -> list[int]:
+        found: set[int] = set()
+        for path in self.paths:
+            with contextlib.suppress(FileNotFoundError):
+                found |= {int(x) for x in (path / "cgroup.procs").read_text().split()}
+        return sorted(found)
+
+    def oom_killed(self) -> bool:
+        for path in self.paths:
+            events = path / "memory.events"
+            if events.exists():
+                counts = dict(line.split() for line in events.read_text().splitlines())
+                return int(counts.get("oom_kill", 0)) > 0 or int(counts.get("max", 0)) > 0
+            failcnt = path / "memory.failcnt"
+            if failcnt.exists():
+                return int(failcnt.read_text()) > 0
+        return False
+
+    def kill_all(self) -> None:
+        """SIGKILL every process in the cgroup until it is empty (bounded)."""
+        for _ in range(100):
+            pids = self.pids()
+            if not pids:
+                return
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.01)
+
+    def remove(self) -> None:
+        for path in self.paths:
+            for _ in range(50):
+                try:
+                    path.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:  # still busy for a moment after the last process died
+                    time.sleep(0.01)
+
+
+def cgroups_available() -> bool:
+    """Whether per-run cgroups can be made here (root, and a writable pids + memory hierarchy)."""
+    if os.geteuid() != 0:
+        return False
+    if (ROOT / "cgroup.controllers").exists():
+        controllers = (ROOT / "cgroup.subtree_control").read_text().split()
+        return {"pids", "memory"} <= set(controllers) and os.access(ROOT, os.W_OK)
+    return all(os.access(ROOT / c, os.W_OK) for c in ("pids", "memory", "cpu"))
+
+
+def _write(path: Path, value: object, optional: bool = False) -> None:
+    try:
+        path.write_text(str(value))
+    except (FileNotFoundError, PermissionError, OSError):
+        if not optional:
+            raise

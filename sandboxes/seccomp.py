@@ -1,0 +1,50 @@
+"""The seccomp filter of the bwrap backend, compiled with libseccomp (``pyseccomp``) to BPF.
+
+Allow by default, refuse with EPERM what a Python test program never needs and an escape would: opening non-Unix
+sockets (the network namespace already has no route out; this is defence in depth), ptrace, mounting, new
+namespaces, kernel keyrings, BPF, perf events, module loading, rebooting, swap, and the clock. bwrap loads it itself
+(``--seccomp FD``) after setting up its namespaces, so the filter does not stop bwrap from working.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+import tempfile
+from typing import BinaryIO
+
+DENIED = (
+    "ptrace", "process_vm_readv", "process_vm_writev", "mount", "umount2", "pivot_root", "chroot", "unshare",
+    "setns", "keyctl", "add_key", "request_key", "bpf", "perf_event_open", "init_module", "finit_module",
+    "delete_module", "kexec_load", "kexec_file_load", "reboot", "swapon", "swapoff", "settimeofday",
+    "clock_settime", "adjtimex", "acct", "quotactl", "open_by_handle_at", "userfaultfd", "io_uring_setup",
+    "personality", "syslog", "vhangup",
+)  # fmt: skip
+
+
+def available() -> bool:
+    try:
+        import pyseccomp  # noqa: F401
+    except (ImportError, OSError):  # OSError: libseccomp.so missing
+        return False
+    return True
+
+
+def compile_filter() -> BinaryIO:
+    """A temporary file holding the BPF program, positioned at its start (pass its fd to ``bwrap --seccomp``)."""
+    import pyseccomp as seccomp
+
+    rules = seccomp.SyscallFilter(seccomp.ALLOW)
+    eperm = seccomp.ERRNO(errno.EPERM)
+    for name in DENIED:
+        rules.add_rule(eperm, name)
+    # socket(domain, ...): only AF_UNIX may be created.
+    rules.add_rule(eperm, "socket", seccomp.Arg(0, seccomp.NE, socket.AF_UNIX))
+    # clone with CLONE_NEWUSER (0x10000000): no nested user namespaces.
+    rules.add_rule(eperm, "clone", seccomp.Arg(0, seccomp.MASKED_EQ, 0x10000000, 0x10000000))
+    # clone3 passes its flags in memory a filter cannot read: answer ENOSYS so libc falls back to clone (checked above).
+    rules.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")
+    bpf = tempfile.TemporaryFile()  # noqa: SIM115  (the caller owns it: bwrap reads it through its fd)
+    rules.export_bpf(bpf)
+    bpf.seek(0)
+    return bpf
