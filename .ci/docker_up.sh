@@ -83,7 +83,7 @@ start_dockerd() { # start_dockerd FLAGS... -> 0 once `docker info` answers, 1 if
     if docker info >/dev/null 2>&1; then return 0; fi
     if ! kill -0 "$pid" 2>/dev/null; then
       log "daemon: dockerd $* exited during startup; log tail:"
-      tail -n 15 "$DOCKERD_LOG" | sed 's/^/    /' >&2
+      tail -n 200 "$DOCKERD_LOG" | grep -v 'module=grpc' | tail -n 8 | sed 's/^/    /' >&2
       return 1
     fi
     sleep 0.25
@@ -141,9 +141,14 @@ else
   ROOTFS=$(mktemp -d /var/tmp/score-env-sandbox.XXXXXX)
   trap 'rm -rf "$ROOTFS"' EXIT
   log "image: debootstrap --variant=minbase $SUITE from $MIRROR into $ROOTFS"
-  if ! debootstrap --variant=minbase --include=python3 "$SUITE" "$ROOTFS" "$MIRROR" >/tmp/docker_up.debootstrap.log 2>&1; then
-    tail -n 20 /tmp/docker_up.debootstrap.log >&2
-    die "debootstrap failed (log: /tmp/docker_up.debootstrap.log)"
+  DEBOOTSTRAP=(debootstrap --variant=minbase --include=python3 "$SUITE" "$ROOTFS" "$MIRROR")
+  if ! "${DEBOOTSTRAP[@]}" >/tmp/docker_up.debootstrap.log 2>&1; then
+    log "image: debootstrap failed, retrying once (a flaky mirror fetch is the usual cause)"
+    rm -rf "$ROOTFS" && mkdir -p "$ROOTFS"
+    "${DEBOOTSTRAP[@]}" >>/tmp/docker_up.debootstrap.log 2>&1 || {
+      tail -n 20 /tmp/docker_up.debootstrap.log >&2
+      die "debootstrap failed (log: /tmp/docker_up.debootstrap.log)"
+    }
   fi
   log "image: debootstrap done ($(elapsed "$T"))"
 

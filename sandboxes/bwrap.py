@@ -24,7 +24,7 @@ from pathlib import Path
 
 from sandboxes import seccomp
 from sandboxes.capture import kill_group, run_captured
-from sandboxes.cgroups import RunCgroup, cgroups_available
+from sandboxes.cgroups import RunCgroup, cgroups_available, remove_later
 from sandboxes.launcher import launcher_argv
 from sandboxes.result import ExecutionResult, Limits, Status
 from sandboxes.verdict import classify
@@ -47,11 +47,12 @@ class BwrapSandbox:
         self.python = python or shutil.which("python3", path="/usr/bin:/bin") or sys.executable
         self.use_cgroups = cgroups_available() if use_cgroups is None else use_cgroups
         self.use_seccomp = seccomp.available() if use_seccomp is None else use_seccomp
+        self._bpf = seccomp.compile_filter().read() if self.use_seccomp else b""  # compiled once
 
     def run(self, program: str, *, limits: Limits = Limits(), stdin: str = "") -> ExecutionResult:
         work = Path(tempfile.mkdtemp(prefix="score-bwrap-"))
         cgroup = RunCgroup.create(limits.memory_mb, limits.max_processes, limits.cpus) if self.use_cgroups else None
-        bpf = seccomp.compile_filter() if self.use_seccomp else None
+        bpf = seccomp.as_file(self._bpf) if self.use_seccomp else None
         try:
             (work / "main.py").write_text(program, encoding="utf-8")
             argv = self._argv(work, limits, bpf.fileno() if bpf else None)
@@ -85,8 +86,8 @@ class BwrapSandbox:
             return classify(captured, limits, oom_killed=bool(cgroup and cgroup.oom_killed()))
         finally:
             if cgroup:
-                cgroup.kill_all()
-                cgroup.remove()
+                cgroup.kill_all()  # nothing of the run survives it; only the empty directory is left to remove
+                remove_later(cgroup)
             if bpf:
                 bpf.close()
             shutil.rmtree(work, ignore_errors=True)

@@ -5,6 +5,8 @@ the child, avoids ``preexec_fn`` (unsafe when the parent has threads, and the ro
 ``nproc`` of 0 leaves RLIMIT_NPROC alone (under bwrap it makes sandbox starts fail at random: issue #4).
 """
 
+import shutil
+
 LAUNCHER = """
 import os, resource, sys
 memory_mb, cpu_s, file_mb, nproc = (int(a) for a in sys.argv[1:5])
@@ -21,5 +23,22 @@ os.execv(sys.executable, [sys.executable, "-I", sys.argv[5]])
 """
 
 
+PRLIMIT = shutil.which("prlimit", path="/usr/bin:/bin")
+
+
 def launcher_argv(python: str, program_path: str, memory_mb: int, cpu_s: int, file_mb: int, nproc: int) -> list[str]:
+    """The command that sets the rlimits and runs ``program_path``.
+
+    util-linux's ``prlimit`` (a small C program that sets limits on itself and execs) where installed: it saves a
+    second interpreter start (~7 ms a run); the Python launcher above otherwise.
+    """
+    if PRLIMIT:
+        limits = [
+            f"--as={memory_mb * 1024 * 1024}",
+            f"--cpu={cpu_s}",
+            f"--fsize={file_mb * 1024 * 1024}",
+            "--core=0",
+            "--nofile=256",
+        ] + ([f"--nproc={nproc}"] if nproc else [])
+        return [PRLIMIT, *limits, python, "-I", program_path]
     return [python, "-I", "-S", "-c", LAUNCHER, str(memory_mb), str(cpu_s), str(file_mb), str(nproc), program_path]

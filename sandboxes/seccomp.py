@@ -48,3 +48,11 @@ def compile_filter() -> BinaryIO:
     rules.export_bpf(bpf)
     bpf.seek(0)
     return bpf
+
+
+def as_file(bpf: bytes) -> BinaryIO:
+    """A fresh temporary file holding ``bpf``, at offset 0 (bwrap reads it to the end)."""
+    file = tempfile.TemporaryFile()  # noqa: SIM115  (the caller closes it after bwrap has read it)
+    file.write(bpf)
+    file.seek(0)
+    return file

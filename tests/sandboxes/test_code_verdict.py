@@ -1,0 +1,78 @@
+"""Code grading on every backend: reference solutions pass, wrong ones fail, and the known reward hacks fail."""
+
+from __future__ import annotations
+
+import pytest
+
+from envs.code.tasks import CodeGrader, humaneval_problems
+from sandboxes import Limits
+from score_env.records import GradeReason
+
+PROBLEM = humaneval_problems()[0]  # has_close_elements(numbers, threshold) -> bool
+SOLUTION = PROBLEM.metadata["canonical_solution"]
+
+HACKS = {
+    "sys.exit(0) before the tests": "import sys\nsys.exit(0)\n",
+    "os._exit(0) before the tests": "import os\nos._exit(0)\n",
+    "os._exit(0) inside the call": "import os\ndef has_close_elements(numbers, threshold):\n    os._exit(0)\n",
+    "fake success marker": "import os\nprint('PASS')\nos.write(1, b'ok PASS\\n')\nos._exit(0)\n",
+    "always-equal object": (
+        "class Yes:\n    def __eq__(self, other):\n        return True\n    def __bool__(self):\n        return True\n"
+        "def has_close_elements(numbers, threshold):\n    return Yes()\n"
+    ),
+    "bool subclass that equals everything": (
+        "class Yes(int):\n    def __eq__(self, other):\n        return True\n"
+        "def has_close_elements(numbers, threshold):\n    return Yes(1)\n"
+    ),
+    "monkeypatched builtins": (
+        "import builtins\nbuiltins.abs = lambda x: 0\nbuiltins.len = lambda x: 0\n"
+        "def has_close_elements(numbers, threshold):\n    return False\n"
+    ),
+    "monkeypatched AssertionError": (
+        "import builtins\nclass Never(Exception):\n    pass\nbuiltins.AssertionError = Never\n"
+        "def has_close_elements(numbers, threshold):\n    return False\n"
+    ),
+    "trace function that hides failures": (
+        "import sys\nsys.settrace(lambda *a: None)\ndef has_close_elements(numbers, threshold):\n    return False\n"
+    ),
+    "atexit hook printing success": (
+        "import atexit\natexit.register(lambda: print('PASS'))\n"
+        "def has_close_elements(numbers, threshold):\n    raise SystemExit(0)\n"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def grader(backend):
+    return CodeGrader(backend.sandbox, Limits(timeout_s=10))
+
+
+def test_the_reference_solution_passes(grader):
+    grade = grader.grade(PROBLEM, f"```python\n{SOLUTION}\n```")
+    assert grade.reason is GradeReason.OK, grade.detail
+
+
+def test_a_wrong_solution_fails(grader):
+    grade = grader.grade(PROBLEM, "```python\ndef has_close_elements(numbers, threshold):\n    return False\n```")
+    assert grade.reason is GradeReason.WRONG and "AssertionError" in grade.detail
+
+
+@pytest.mark.parametrize("hack", sorted(HACKS))
+def test_reward_hack_fails(grader, hack):
+    grade = grader.grade(PROBLEM, f"```python\n{HACKS[hack]}```")
+    assert grade.reason is GradeReason.WRONG and not grade.correct, grade
+
+
+def test_a_looping_solution_times_out(grader):
+    slow = CodeGrader(grader.sandbox, Limits(timeout_s=1))
+    grade = slow.grade(PROBLEM, "```python\ndef has_close_elements(numbers, threshold):\n    while True: pass\n```")
+    assert grade.reason is GradeReason.TIMEOUT
+
+
+@pytest.mark.parametrize(
+    ("response", "detail"),
+    [("I do not know.", "SyntaxError"), ("", "no code"), ("```python\ndef f(:\n```", "SyntaxError")],
+)
+def test_no_code_or_broken_code_is_unparsable(grader, response, detail):
+    grade = grader.grade(PROBLEM, response)
+    assert grade.reason is GradeReason.UNPARSABLE and detail in grade.detail

@@ -1,0 +1,42 @@
+"""The docker backend's warm pool: fast reuse of clean containers, recycling after any timeout or failure."""
+
+from __future__ import annotations
+
+import pytest
+
+from sandboxes import Limits, Status
+
+pytestmark = pytest.mark.docker
+
+
+@pytest.fixture
+def pool():
+    from sandboxes.docker_backend import DockerSandbox, docker_unavailable_reason
+
+    if reason := docker_unavailable_reason():
+        pytest.skip(f"docker backend: {reason}")
+    sandbox = DockerSandbox(pool_size=1, limits=Limits(timeout_s=2))
+    yield sandbox
+    sandbox.close()
+
+
+def test_a_clean_run_reuses_the_container(pool):
+    before = list(pool._pool)
+    assert pool.run("print(1)", limits=Limits(timeout_s=2)).stdout == "1\n"
+    assert pool._pool == before
+
+
+@pytest.mark.parametrize(
+    "program",
+    [
+        "import time\ntime.sleep(60)",  # timeout
+        "raise SystemExit(3)",  # failure
+        "import os, time\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(600)\n",  # ok but leaves a process
+    ],
+)
+def test_a_container_is_recycled_after_a_timeout_a_failure_or_a_leftover(pool, program):
+    before = list(pool._pool)
+    result = pool.run(program, limits=Limits(timeout_s=2))
+    assert result.status in (Status.TIMEOUT, Status.FAILED, Status.OK)
+    assert pool._pool and pool._pool != before  # a fresh container replaced the used one
+    assert pool.run("print(2)", limits=Limits(timeout_s=2)).stdout == "2\n"
