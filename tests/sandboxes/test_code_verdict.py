@@ -76,3 +76,21 @@ def test_a_looping_solution_times_out(grader):
 def test_no_code_or_broken_code_is_unparsable(grader, response, detail):
     grade = grader.grade(PROBLEM, response)
     assert grade.reason is GradeReason.UNPARSABLE and detail in grade.detail
+
+
+def test_all_164_canonical_humaneval_solutions_pass_and_wrong_ones_fail(backend):
+    from concurrent.futures import ThreadPoolExecutor
+
+    grader = CodeGrader(backend.sandbox, Limits(timeout_s=10))
+    problems = humaneval_problems()
+    with ThreadPoolExecutor(4) as pool:
+        right = list(pool.map(lambda p: grader.grade(p, str(p.metadata["canonical_solution"])), problems))
+        # A wrong solution: the right function with its last return value replaced by None.
+        wrong = list(pool.map(lambda p: grader.grade(p, _break(p)), problems[:20]))
+    assert [p.id for p, g in zip(problems, right, strict=True) if not g.correct] == []
+    assert not any(g.correct for g in wrong)
+
+
+def _break(problem) -> str:
+    entry = problem.metadata["entry_point"]
+    return f"{problem.metadata['canonical_solution']}\n\ndef {entry}(*args, **kwargs):\n    return None\n"
