@@ -3,17 +3,32 @@
 from __future__ import annotations
 
 from agents.prompting import PromptingAgent
+from agents.score import ScoreAgent
+from agents.sft import SFTAgent
+from agents.star import StarAgent
 from score_env.agent import Agent
-from score_env.config import AgentConfig, PromptingAgentConfig
+from score_env.config import (
+    AgentConfig,
+    PromptingAgentConfig,
+    ScoreAgentConfig,
+    SFTAgentConfig,
+    StarAgentConfig,
+)
 from score_env.policies import Policy
 
 
 def build_agent(config: AgentConfig, base_policy: Policy) -> Agent:
-    """The agent for ``config``, starting from ``base_policy``."""
+    """The agent for ``config``, starting from ``base_policy`` (trained agents need a TransformersPolicy)."""
     match config:
         case PromptingAgentConfig():
             return PromptingAgent(config, base_policy)
-    raise TypeError(f"no agent for config of type {type(config).__name__}")  # unreachable while the union is matched
+        case SFTAgentConfig():
+            return SFTAgent(config, base_policy)
+        case StarAgentConfig():
+            return StarAgent(config, base_policy)
+        case ScoreAgentConfig():
+            return ScoreAgent(config, base_policy)
+    raise TypeError(f"no agent for config of type {type(config).__name__}")
 
 
-__all__ = ["PromptingAgent", "build_agent"]
+__all__ = ["PromptingAgent", "SFTAgent", "ScoreAgent", "StarAgent", "build_agent"]

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from score_env.agent import TrainingPlan
 from score_env.config import PromptingAgentConfig
+from score_env.learner.session import TrainingSession
 from score_env.policies import Policy
 
 
@@ -23,3 +25,6 @@ class PromptingAgent:
     @property
     def policy(self) -> Policy:
         return self.base_policy
+
+    def train(self, session: TrainingSession, plan: TrainingPlan) -> None:
+        """Nothing to train: prompting is the untouched base model."""

@@ -4,24 +4,28 @@ Usage::
 
     score-env envs
     score-env eval agent=prompting env=arithmetic model=<path> [key=value ...]
+    score-env train agent=<sft|star|star_plus|score|score_...> env=arithmetic model=<path> [key=value ...]
     score-env tiny-model out=<dir> [env=arithmetic vocab_size=512 hidden_size=64 layers=2 seed=0]
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
+import gymnasium as gym
 from rich.console import Console
 
 import agents
 import envs  # noqa: F401  (registers the task envs)
-from score_env.config import ConfigError, EvalConfig, load_config
+from score_env.config import ConfigError, EvalConfig, TrainConfig, load_config
 from score_env.config.models import TinyModelConfig
+from score_env.learner.checkpoint import checkpoint_path, is_training_run
 from score_env.registry import UnknownNameError, make_env, registered_tasks, resolve_env
 
-COMMANDS = ("envs", "eval", "tiny-model")
+COMMANDS = ("envs", "eval", "train", "tiny-model")
 USAGE = __doc__.split("Usage::", 1)[1].rstrip()
 
 
@@ -37,6 +41,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return list_envs()
             case "eval":
                 return run_eval(overrides)
+            case "train":
+                return run_train(overrides)
             case "tiny-model":
                 return make_tiny_model(overrides)
             case _:
@@ -69,8 +75,6 @@ def check_env_choice(env: str, split: str, model: str | None = None) -> tuple[st
 
 
 def run_eval(overrides: Sequence[str]) -> int:
-    import gymnasium as gym
-
     from score_env.evaluation import evaluate
     from score_env.policies.transformers_backend import TransformersPolicy
     from score_env.report import print_report
@@ -78,25 +82,51 @@ def run_eval(overrides: Sequence[str]) -> int:
 
     config = load_config(EvalConfig, "eval", overrides)
     env_id, short = check_env_choice(config.env, config.split, config.model)
-
-    def make() -> gym.Env:
-        return gym.make(
-            env_id, split=config.split, max_attempts=config.max_attempts, feedback=config.feedback, **config.env_kwargs
-        )
-
-    try:
-        make().close()  # fail on bad env_kwargs before the model loads
-    except TypeError as exc:
-        raise ConfigError(f"env_kwargs: {exc}") from None
+    make = _env_factory(env_id, config.split, config.feedback, config.env_kwargs)
     run_dir = Path(config.run_dir) if config.run_dir else default_run_dir("eval", short, config.agent.kind)
+    model = config.model
+    if is_training_run(Path(model)):  # a trained run directory: its best (or last) checkpoint
+        model = str(checkpoint_path(Path(model), config.checkpoint) / "model")
+    policy = TransformersPolicy.from_pretrained(
+        model, device=config.policy.device, dtype=config.policy.dtype, batch_size=config.policy.batch_size
+    )
+    agent = agents.build_agent(config.agent, policy)
+    report = evaluate(config, agent, partial(make, config.max_attempts), run_dir)
+    print_report(report, f"{config.agent.kind} on {env_id} ({config.split})")
+    print(f"run directory: {run_dir}")
+    return 0
+
+
+def run_train(overrides: Sequence[str]) -> int:
+    from score_env.policies.transformers_backend import TransformersPolicy
+    from score_env.runs import default_run_dir
+    from score_env.training import run_training
+
+    config = load_config(TrainConfig, "train", overrides)
+    env_id, short = check_env_choice(config.env, config.split, config.model)
+    make = _env_factory(env_id, config.split, "intrinsic", config.env_kwargs)
+    run_dir = Path(config.resume or config.run_dir or default_run_dir("train", short, config.agent.kind))
     policy = TransformersPolicy.from_pretrained(
         config.model, device=config.policy.device, dtype=config.policy.dtype, batch_size=config.policy.batch_size
     )
     agent = agents.build_agent(config.agent, policy)
-    report = evaluate(config, agent, make, run_dir)
-    print_report(report, f"{config.agent.kind} on {env_id} ({config.split})")
-    print(f"run directory: {run_dir}")
+    session = run_training(config, agent, policy, make, run_dir)
+    if session.accelerator.is_main_process:
+        print(f"trained {session.step} updates; run directory: {run_dir}")
     return 0
+
+
+def _env_factory(env_id: str, split: str, feedback: str, env_kwargs: dict) -> Callable[[int], gym.Env]:
+    """``max_attempts -> env``; built once here so bad ``env_kwargs`` fail before any model loads."""
+
+    def make(max_attempts: int) -> gym.Env:
+        return gym.make(env_id, split=split, max_attempts=max_attempts, feedback=feedback, **env_kwargs)
+
+    try:
+        make(2).close()
+    except TypeError as exc:
+        raise ConfigError(f"env_kwargs: {exc}") from None
+    return make
 
 
 def make_tiny_model(overrides: Sequence[str]) -> int:

@@ -130,6 +130,7 @@ class Attempt:
     finish_reason: Literal["stop", "length"]
     reward: float
     grade: Grade
+    from_base: bool = False  # sampled from the base model, not the policy (SCoRe's optional mixing): no loss on it
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,7 @@ class Episode:
                 finish_reason=a["finish_reason"],
                 reward=a["reward"],
                 grade=Grade.from_info(a["grade"]),
+                from_base=a.get("from_base", False),
             )
             for a in data["attempts"]
         )

@@ -22,6 +22,7 @@ def collect_episodes(
     samples_per_problem: int = 1,
     seed: int = 0,
     grading_threads: int = 8,
+    first_attempt_policy: Policy | None = None,
 ) -> list[Episode]:
     """Play one episode per (problem, sample) and return them as frozen records.
 
@@ -38,6 +39,8 @@ def collect_episodes(
         samples_per_problem: k, the number of episodes per problem.
         seed: seeds the envs and, combined with the turn number, the sampler.
         grading_threads: how many attempts are graded at once.
+        first_attempt_policy: if given, attempt 1 comes from it (SCoRe's optional mixing of base-model first
+            attempts); those attempts are marked ``from_base`` and later turns come from ``policy``.
     """
     keys = [(index, sample) for index in problem_indices for sample in range(samples_per_problem)]
     envs = [make_env() for _ in keys]
@@ -54,13 +57,15 @@ def collect_episodes(
             turn += 1
             prompts = [to_conversation(observations[i]) for i in running]
             turn_seed = int(np.random.SeedSequence([seed, turn]).generate_state(1)[0])
-            completions = policy.generate(prompts, replace(sampling, n=1, seed=turn_seed))
+            sampler = first_attempt_policy if (turn == 1 and first_attempt_policy is not None) else policy
+            completions = sampler.generate(prompts, replace(sampling, n=1, seed=turn_seed))
             texts = [c[0].text for c in completions]
             steps = list(pool.map(lambda i, text: envs[i].step(text), running, texts))
             still_running = []
             for i, prompt, (completion,), step in zip(running, prompts, completions, steps, strict=True):
                 observation, reward, terminated, truncated, info = step
-                attempts[i].append(_attempt(prompt, completion, float(reward), Grade.from_info(info)))
+                from_base = sampler is not policy
+                attempts[i].append(_attempt(prompt, completion, float(reward), Grade.from_info(info), from_base))
                 observations[i] = observation
                 if not (terminated or truncated):
                     still_running.append(i)
@@ -73,7 +78,7 @@ def collect_episodes(
     ]
 
 
-def _attempt(prompt, completion: Completion, reward: float, grade: Grade) -> Attempt:
+def _attempt(prompt, completion: Completion, reward: float, grade: Grade, from_base: bool) -> Attempt:
     return Attempt(
         prompt=prompt,
         text=completion.text,
@@ -82,4 +87,5 @@ def _attempt(prompt, completion: Completion, reward: float, grade: Grade) -> Att
         finish_reason=completion.finish_reason,
         reward=reward,
         grade=grade,
+        from_base=from_base,
     )

@@ -5,26 +5,15 @@ Every field has a docstring; ``extra="forbid"`` everywhere so a typo is an error
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt
+from pydantic import Field, PositiveInt
 
+from score_env.config.agents import AgentConfig, TrainedAgentConfig
+from score_env.config.base import Strict
 from score_env.policies import SamplingParams
 
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
-
-
-class PromptingAgentConfig(Strict):
-    """The base model answering with the env's correction instruction; no training (Self-Refine style)."""
-
-    kind: Literal["prompting"] = "prompting"
-    """Agent type (the discriminator)."""
-
-
-# One member now; the trained agents (sft, star, score) join this union.
-AgentConfig = Annotated[PromptingAgentConfig, Field(discriminator="kind")]
+EnvArg = int | float | str | bool | list[int | float | str | bool] | None
 
 
 class PolicyConfig(Strict):
@@ -61,7 +50,7 @@ class EvalConfig(Strict):
     """Which agent answers (``agent=<name>`` loads ``configs/agents/<name>.yaml``)."""
     env: str
     """Env id (``score/Arithmetic-v0``) or short name (``arithmetic``)."""
-    env_kwargs: dict[str, int | float | str | bool | list[int | float | str | bool] | None] = {}
+    env_kwargs: dict[str, EnvArg] = {}  # noqa: RUF012  (pydantic copies defaults)
     """Extra arguments of the env's task (e.g. ``env_kwargs.digits=3``)."""
     split: str = "test"
     """Problem split to evaluate on."""
@@ -89,6 +78,43 @@ class EvalConfig(Strict):
     """Seeds envs, sampling and the bootstrap."""
     run_dir: str | None = None
     """Where to write the run (null = ``runs/eval-<env>-<agent>-<time>``)."""
+    checkpoint: Literal["best", "last"] = "best"
+    """When ``model`` is a training run directory: its best (highest training reward) or last checkpoint."""
+
+
+class TrainConfig(Strict):
+    """``score-env train``: train an agent on an env's training split, checkpointing as it goes."""
+
+    agent: TrainedAgentConfig
+    """Which method (``agent=<name>`` loads ``configs/agents/<name>.yaml``)."""
+    env: str
+    """Env id or short name."""
+    env_kwargs: dict[str, EnvArg] = {}  # noqa: RUF012  (pydantic copies defaults)
+    """Extra arguments of the env's task."""
+    split: str = "train"
+    """Split to train on."""
+    model: str
+    """The base model: local path or hub name (also the frozen reference of the KL terms)."""
+    policy: PolicyConfig = PolicyConfig()
+    """How the model runs."""
+    sampling: SamplingConfig = SamplingConfig(temperature=1.0)
+    """Sampling of training attempts (the paper: temperature 1.0)."""
+    problems_per_step: PositiveInt = 8
+    """Problems per RL update (P); each gets ``samples`` episodes."""
+    samples: PositiveInt = 4
+    """Episodes per problem (k), the RLOO group."""
+    checkpoint_every: PositiveInt = 10
+    """Updates between checkpoints."""
+    tensorboard: bool = False
+    """Also log to TensorBoard (needs the tensorboard package)."""
+    grading_threads: PositiveInt = 8
+    """Attempts graded at once."""
+    seed: int = 0
+    """Seeds problem draws and sampling; a resumed run repeats them exactly."""
+    run_dir: str | None = None
+    """Where to write the run (null = ``runs/train-<env>-<agent>-<time>``)."""
+    resume: str | None = None
+    """A run directory to continue from its last checkpoint (its config must match)."""
 
 
 class TinyModelConfig(Strict):

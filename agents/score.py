@@ -1,0 +1,75 @@
+"""SCoRe (Kumar et al., 2024): two-stage multi-turn REINFORCE with RLOO, per-attempt KL and reward shaping.
+
+Reads top to bottom in the paper's order: build the stages from the config (Stage I, then Stage II, or an
+ablation), then for every update: draw P problems, play k two-attempt episodes each at temperature 1.0, compute the
+stage's loss (``score_loss``), step the optimizer, log and checkpoint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from functools import partial
+
+from score_env.agent import TrainingPlan
+from score_env.config import ScoreAgentConfig
+from score_env.learner.rl import score_loss
+from score_env.learner.session import TrainingSession
+from score_env.learner.stages import score_stages, stage_at
+from score_env.policies import Policy
+from score_env.policies.transformers_backend import TransformersPolicy
+from score_env.rollout import collect_episodes
+
+
+@dataclass(frozen=True)
+class ScoreAgent:
+    config: ScoreAgentConfig
+    base_policy: TransformersPolicy  # trained in place
+    name: str = "score"
+
+    @property
+    def policy(self) -> Policy:
+        return self.base_policy
+
+    def train(self, session: TrainingSession, plan: TrainingPlan) -> None:
+        c = self.config
+        stages = score_stages(
+            stage1_steps=c.stage1_steps,
+            stage2_steps=c.stage2_steps,
+            alpha=c.alpha,
+            beta1=c.beta1,
+            beta2=c.beta2,
+            multi_turn=c.multi_turn,
+            baseline=c.baseline,
+            kl_estimator=c.kl_estimator,
+        )
+        base = self._base_policy(session)
+        for step in range(session.step, sum(s.steps for s in stages)):
+            index, stage = stage_at(stages, step)
+            problems = session.problem_batch(step, plan.n_problems, plan.problems_per_step)
+            n_base = round(c.base_first_attempt_fraction * len(problems)) if stage.attempts > 1 else 0
+            episodes = []
+            for chunk, first in ((problems[:n_base], base), (problems[n_base:], None)):
+                if chunk:
+                    episodes += collect_episodes(
+                        partial(plan.make_env, stage.attempts),
+                        self.base_policy,
+                        chunk,
+                        replace(plan.sampling, seed=None),
+                        samples_per_problem=plan.samples_per_problem,
+                        seed=session.step_seed(step),
+                        grading_threads=plan.grading_threads,
+                        first_attempt_policy=first,
+                    )
+            result = score_loss(
+                session.model, session.reference, session.tokenizer, episodes, stage, plan.samples_per_problem
+            )
+            session.update(result.loss)
+            metrics = {**result.metrics, "loss": result.loss.item()}
+            session.end_step(index, stage.name, metrics, reward=result.metrics[f"reward@t{stage.attempts}"])
+
+    def _base_policy(self, session: TrainingSession) -> TransformersPolicy | None:
+        """The base model as a sampler of first attempts (for the optional mixing), from the frozen reference."""
+        model = getattr(session.reference, "model", None)
+        if not self.config.base_first_attempt_fraction or model is None:
+            return None
+        return TransformersPolicy(model, session.tokenizer, batch_size=self.base_policy.batch_size)

@@ -1,0 +1,80 @@
+"""Pair-SFT (after Welleck et al., 2023, as the SCoRe paper runs it).
+
+Sample the model's own two-attempt episodes; for every incorrect attempt, pair it with a random correct response to
+the same problem drawn from all of the model's first and second attempts; fine-tune for one epoch on
+(problem, wrong attempt, correction instruction) → right response.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+
+import numpy as np
+
+from score_env.agent import TrainingPlan
+from score_env.config import SFTAgentConfig
+from score_env.learner.session import TrainingSession
+from score_env.learner.sft import sft_epochs
+from score_env.policies import Policy
+from score_env.policies.transformers_backend import TransformersPolicy
+from score_env.records import Episode, Message
+from score_env.rollout import collect_episodes
+
+
+@dataclass(frozen=True)
+class SFTAgent:
+    config: SFTAgentConfig
+    base_policy: TransformersPolicy
+    name: str = "sft"
+
+    @property
+    def policy(self) -> Policy:
+        return self.base_policy
+
+    def train(self, session: TrainingSession, plan: TrainingPlan) -> None:
+        pairs = session.load_data("pairs")
+        if pairs is None:  # collected once; a resumed run trains on the very same pairs
+            episodes = collect_episodes(
+                partial(plan.make_env, 2),
+                self.base_policy,
+                session.problem_batch(0, plan.n_problems, self.config.problems),
+                plan.sampling,
+                samples_per_problem=plan.samples_per_problem,
+                seed=session.step_seed(0),
+                grading_threads=plan.grading_threads,
+            )
+            instruction = plan.make_env(2).unwrapped.task.correction_instruction
+            pairs = make_pairs(episodes, instruction, self.config.max_pairs_per_problem, session.step_seed(0, 9))
+            session.save_data("pairs", pairs)
+        examples = [(tuple(Message.from_dict(m) for m in p["prompt"]), p["target"]) for p in pairs]
+        sft_epochs(
+            session,
+            examples,
+            batch_size=self.config.batch_size,
+            epochs=self.config.epochs,
+            first_step=0,
+            stage=0,
+            stage_name="pair-sft",
+        )
+
+
+def make_pairs(episodes: list[Episode], instruction: str, per_problem: int, seed: int) -> list[dict]:
+    """(x, y_wrong, p) → y_right pairs: y_right drawn at random from all correct attempts at x (first or second)."""
+    rng = np.random.default_rng(seed)
+    by_problem: dict[str, list[Episode]] = {}
+    for episode in episodes:
+        by_problem.setdefault(episode.problem_id, []).append(episode)
+    pairs = []
+    for group in by_problem.values():
+        attempts = [a for e in group for a in e.attempts]
+        right = [a for a in attempts if a.grade.correct]
+        wrong = [a for a in attempts if not a.grade.correct]
+        if not right:
+            continue
+        first_prompt = list(group[0].attempts[0].prompt)
+        for y_wrong in wrong[:per_problem]:
+            y_right = right[int(rng.integers(len(right)))]
+            prompt = [*first_prompt, Message("assistant", y_wrong.text), Message("user", instruction)]
+            pairs.append({"prompt": [m.as_dict() for m in prompt], "target": list(y_right.token_ids)})
+    return pairs

@@ -1,0 +1,101 @@
+"""The learner's math, as small pure functions named after SCoRe (Kumar et al., 2024; shared/PAPER.md, "SCoRe").
+
+Shapes: ``B`` episodes in a batch, ``T`` token positions, ``P`` problems, ``k`` samples per problem (``B = P * k``,
+the k samples of a problem next to each other, as ``collect_episodes`` orders them).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+
+KLEstimator = Literal["sum", "k3"]
+Baseline = Literal["rloo", "batch_mean", "none"]
+
+
+def gather_token_logprobs(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """log p(target) per position: ``logits`` [B, T, V] predict ``targets`` [B, T]; returns [B, T]."""
+    return torch.log_softmax(logits.float(), dim=-1).gather(-1, targets.unsqueeze(-1)).squeeze(-1)
+
+
+def attempt_kl(
+    logp: torch.Tensor, ref_logp: torch.Tensor, mask: torch.Tensor, estimator: KLEstimator = "sum"
+) -> torch.Tensor:
+    """Per-attempt KL to the reference [B], summed over the attempt's own tokens (``mask`` [B, T]).
+
+    ``sum``: the per-token log-ratio log π − log π_ref summed over the attempt (PAPER.md: "per-token log-ratio summed
+    over the attempt's tokens"). ``k3``: the non-negative estimator exp(r) − r − 1 with r = log π_ref − log π
+    (Schulman, "Approximating KL divergence", 2020). Both carry gradient through ``logp``.
+    """
+    log_ratio = logp - ref_logp
+    per_token = log_ratio if estimator == "sum" else torch.exp(-log_ratio) + log_ratio - 1
+    return (per_token * mask).sum(dim=-1)
+
+
+def shaped_reward(r1: torch.Tensor, r2: torch.Tensor, alpha: float) -> torch.Tensor:
+    """Stage II attempt-2 reward r2 + α·(r2 − r1): with α = 10, wrong→right 11, right→right 1, wrong→wrong 0,
+    right→wrong −10 (PAPER.md, "Stage II")."""
+    return r2 + alpha * (r2 - r1)
+
+
+def turn_returns(
+    rewards: torch.Tensor, kls: torch.Tensor, reward_weights: torch.Tensor, betas: torch.Tensor, alpha: float
+) -> torch.Tensor:
+    """Per-attempt returns [B, A] with γ = 0: each attempt's tokens see only that attempt's own return.
+
+    G_t = w_t·r̃_t − β_t·KL_t, where r̃ is r, except the last attempt of a multi-attempt episode whose reward is
+    shaped (:func:`shaped_reward`) against the previous attempt. ``rewards``, ``kls`` [B, A]; ``reward_weights``,
+    ``betas`` [A] come from the stage (Stage I: w = (0, 1), β = (β2, β1); Stage II: w = (1, 1), β = (β1, β1)).
+    """
+    shaped = rewards.clone()
+    if rewards.shape[1] > 1 and alpha:
+        shaped[:, -1] = shaped_reward(rewards[:, -2], rewards[:, -1], alpha)
+    return reward_weights * shaped - betas * kls
+
+
+def rloo_advantages(returns: torch.Tensor, k: int) -> torch.Tensor:
+    """REINFORCE leave-one-out: each sample's baseline is the mean return of the other k − 1 samples of its problem.
+
+    ``returns`` [B, ...] with B = P·k; returns the advantages, same shape. With k = 1 there is no other sample and
+    the advantage is the return itself.
+    """
+    if k == 1:
+        return returns
+    grouped = returns.reshape(-1, k, *returns.shape[1:])  # [P, k, ...]
+    others = (grouped.sum(dim=1, keepdim=True) - grouped) / (k - 1)
+    return (grouped - others).reshape(returns.shape)
+
+
+def batch_mean_advantages(returns: torch.Tensor) -> torch.Tensor:
+    """The plain baseline: the batch mean return (per attempt)."""
+    return returns - returns.mean(dim=0, keepdim=True)
+
+
+def advantages(returns: torch.Tensor, k: int, baseline: Baseline) -> torch.Tensor:
+    match baseline:
+        case "rloo":
+            return rloo_advantages(returns, k)
+        case "batch_mean":
+            return batch_mean_advantages(returns)
+        case "none":
+            return returns
+    raise ValueError(f"baseline must be rloo, batch_mean or none, got {baseline!r}")
+
+
+def reinforce_loss(
+    logp: torch.Tensor, mask: torch.Tensor, advantage: torch.Tensor, kl: torch.Tensor, beta: torch.Tensor | float
+) -> torch.Tensor:
+    """The loss of one attempt over the batch: −(advantage)·Σ log π(tokens) + β·KL, mean over episodes.
+
+    ``advantage`` [B] is detached (the score-function weight; it already holds −β·KL through the return). The
+    differentiable ``β·KL`` [B] adds the pathwise part of ∇E[−β·KL], so the KL term carries gradient (a detached
+    KL is a known mistake of public reimplementations; PAPER.md, "Stage I"). ``logp``, ``mask`` [B, T].
+    """
+    sequence_logp = (logp * mask).sum(dim=-1)  # [B]
+    return (-(advantage.detach() * sequence_logp) + beta * kl).mean()
+
+
+def sft_loss(logp: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Negative log-likelihood of the target tokens, averaged over target tokens."""
+    return -(logp * mask).sum() / mask.sum().clamp(min=1)

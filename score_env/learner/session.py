@@ -1,0 +1,134 @@
+"""What a training run holds: the model, its optimizer and reference, the run directory, the step counter.
+
+It updates the weights, logs a step, and checkpoints; it does not generate, score or compute advantages (agents and
+``score_loss`` do). Works unchanged in one process or under ``accelerate launch`` (data parallel: each process plays
+its share of the problems; gradients are averaged by Accelerate's DDP).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from score_env.learner.checkpoint import load_state, read_index, save_checkpoint
+from score_env.learner.reference import Reference, make_reference
+from score_env.policies.transformers_backend import TransformersPolicy
+from score_env.runs import write_atomic
+
+
+@dataclass
+class TrainingSession:
+    policy: TransformersPolicy  # generates with the current weights
+    model: Any  # the trainable module (DDP-wrapped under accelerate)
+    optimizer: torch.optim.Optimizer
+    reference: Reference
+    accelerator: Any
+    run_dir: Path
+    seed: int
+    checkpoint_every: int
+    step: int = 0  # updates done so far
+    tensorboard: Any = None
+    _rewards_since_checkpoint: list[float] = field(default_factory=list)
+    _started: float = field(default_factory=time.monotonic)
+
+    @classmethod
+    def start(
+        cls,
+        policy: TransformersPolicy,
+        lr: float,
+        run_dir: Path,
+        seed: int,
+        checkpoint_every: int,
+        resume: bool,
+        tensorboard: bool = False,
+    ) -> TrainingSession:
+        from accelerate import Accelerator
+
+        accelerator = Accelerator(cpu=policy.device.type == "cpu")
+        reference = make_reference(policy.model)  # before any update: the base model
+        optimizer = torch.optim.Adam([p for p in policy.model.parameters() if p.requires_grad], lr=lr)
+        model, optimizer = accelerator.prepare(policy.model, optimizer)
+        session = cls(policy, model, optimizer, reference, accelerator, run_dir, seed, checkpoint_every)
+        if resume and (index := read_index(run_dir)) and index["checkpoints"]:
+            state = load_state(run_dir / "checkpoints" / index["last"], optimizer)
+            session.step = state["step"]
+        if tensorboard and accelerator.is_main_process:
+            from torch.utils.tensorboard import SummaryWriter
+
+            session.tensorboard = SummaryWriter(str(run_dir / "tensorboard"))
+        return session
+
+    @property
+    def tokenizer(self) -> Any:
+        return self.policy.tokenizer
+
+    def step_seed(self, step: int, stream: int = 0) -> int:
+        """A seed that depends only on the run seed and the step: a resumed run draws the same numbers."""
+        return int(np.random.SeedSequence([self.seed, step, stream]).generate_state(1)[0])
+
+    def problem_batch(self, step: int, n_problems: int, problems: int) -> list[int]:
+        """This process's share of the ``problems`` drawn (without replacement) for ``step``."""
+        rng = np.random.default_rng(self.step_seed(step, stream=1))
+        chosen = rng.choice(n_problems, size=min(problems, n_problems), replace=False).tolist()
+        return chosen[self.accelerator.process_index :: self.accelerator.num_processes]
+
+    def update(self, loss: torch.Tensor) -> None:
+        self.optimizer.zero_grad(set_to_none=True)
+        self.accelerator.backward(loss)
+        self.optimizer.step()
+
+    def end_step(self, stage: int, stage_name: str, metrics: dict[str, float], reward: float) -> None:
+        """Count the update, log it (``metrics.jsonl``, TensorBoard), checkpoint every ``checkpoint_every``."""
+        self.step += 1
+        metrics = self._mean_over_processes(metrics)
+        self._rewards_since_checkpoint.append(self._mean_over_processes({"r": reward})["r"])
+        if self.accelerator.is_main_process:
+            record = {"step": self.step, "stage": stage_name, **metrics, "elapsed_s": time.monotonic() - self._started}
+            with (self.run_dir / "metrics.jsonl").open("a") as f:
+                f.write(json.dumps(record) + "\n")
+            if self.tensorboard:
+                for name, value in metrics.items():
+                    self.tensorboard.add_scalar(name, value, self.step)
+        if self.step % self.checkpoint_every == 0:
+            self.checkpoint(stage)
+
+    def checkpoint(self, stage: int) -> None:
+        reward = float(np.mean(self._rewards_since_checkpoint)) if self._rewards_since_checkpoint else 0.0
+        self._rewards_since_checkpoint.clear()
+        self.accelerator.wait_for_everyone()
+        if self.accelerator.is_main_process:
+            save_checkpoint(
+                self.run_dir,
+                self.step,
+                self.accelerator.unwrap_model(self.model),
+                self.tokenizer,
+                self.optimizer,
+                stage,
+                reward,
+            )
+        self.accelerator.wait_for_everyone()
+
+    def save_data(self, name: str, rows: list[dict[str, Any]]) -> None:
+        """Keep data an agent collected (SFT pairs), so a resumed run trains on exactly the same examples."""
+        if self.accelerator.is_main_process:
+            (self.run_dir / "data").mkdir(exist_ok=True)
+            write_atomic(self.run_dir / "data" / f"{name}.json", json.dumps(rows))
+        self.accelerator.wait_for_everyone()
+
+    def load_data(self, name: str) -> list[dict[str, Any]] | None:
+        path = self.run_dir / "data" / f"{name}.json"
+        return json.loads(path.read_text()) if path.exists() else None
+
+    def _mean_over_processes(self, metrics: dict[str, float]) -> dict[str, float]:
+        if self.accelerator.num_processes == 1:
+            return metrics
+        names = sorted(metrics)
+        values = torch.tensor([metrics[n] for n in names], dtype=torch.float64, device=self.accelerator.device)
+        mean = self.accelerator.reduce(values, reduction="mean")
+        return dict(zip(names, mean.tolist(), strict=True))
