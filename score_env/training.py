@@ -8,7 +8,8 @@ from pathlib import Path
 import gymnasium as gym
 
 from score_env.agent import Agent, TrainingPlan
-from score_env.config import TrainConfig
+from score_env.config import ConfigError, TrainConfig
+from score_env.config.models import LoraConfig
 from score_env.learner.checkpoint import read_index
 from score_env.learner.session import TrainingSession
 from score_env.policies.transformers_backend import TransformersPolicy
@@ -19,6 +20,8 @@ def run_training(
     config: TrainConfig, agent: Agent, policy: TransformersPolicy, make_env: Callable[[int], gym.Env], run_dir: Path
 ) -> TrainingSession:
     """Train ``agent`` (whose policy is ``policy``) and checkpoint; resumes when ``run_dir`` has checkpoints."""
+    if config.lora is not None:
+        add_lora(policy, config.lora)
     saved = config.model_dump(mode="json", exclude={"resume", "run_dir"})
     prepare_run_dir(run_dir, saved)  # refuses a run directory that holds another config
     index = read_index(run_dir)
@@ -50,6 +53,29 @@ def run_training(
     return session
 
 
+def add_lora(policy: TransformersPolicy, lora: LoraConfig) -> None:
+    """Wrap the policy's model in a peft LoRA adapter (trainable adapter, frozen base)."""
+    try:
+        from peft import LoraConfig as PeftLoraConfig
+        from peft import get_peft_model
+    except ImportError as exc:
+        raise ConfigError("lora needs the peft package: pip install 'score-env[lora]'") from exc
+    peft_config = PeftLoraConfig(
+        r=lora.rank,
+        lora_alpha=lora.alpha,
+        lora_dropout=lora.dropout,
+        target_modules=list(lora.target_modules),
+        task_type="CAUSAL_LM",
+    )
+    policy.model = get_peft_model(policy.model, peft_config)
+
+
 def _load_weights(policy: TransformersPolicy, path: Path) -> None:
+    """Put a checkpoint's weights (all of them, or a LoRA adapter's) into the policy's model."""
+    if hasattr(policy.model, "peft_config"):
+        from peft import load_peft_weights, set_peft_model_state_dict
+
+        set_peft_model_state_dict(policy.model, load_peft_weights(str(path)))
+        return
     trained = type(policy.model).from_pretrained(path, dtype=next(policy.model.parameters()).dtype)
     policy.model.load_state_dict(trained.state_dict())

@@ -82,6 +82,19 @@ class EvalConfig(Strict):
     """When ``model`` is a training run directory: its best (highest training reward) or last checkpoint."""
 
 
+class LoraConfig(Strict):
+    """Train a LoRA adapter (peft) instead of all weights; the reference is then the base with the adapter off."""
+
+    rank: PositiveInt = 8
+    """Adapter rank r."""
+    alpha: PositiveInt = 16
+    """LoRA scaling α."""
+    dropout: float = Field(0.0, ge=0, lt=1)
+    """Dropout on the adapter input."""
+    target_modules: list[str] = ["q_proj", "k_proj", "v_proj", "o_proj"]  # noqa: RUF012  (pydantic copies)
+    """Module names to adapt."""
+
+
 class TrainConfig(Strict):
     """``score-env train``: train an agent on an env's training split, checkpointing as it goes."""
 
@@ -97,6 +110,8 @@ class TrainConfig(Strict):
     """The base model: local path or hub name (also the frozen reference of the KL terms)."""
     policy: PolicyConfig = PolicyConfig()
     """How the model runs."""
+    lora: LoraConfig | None = None
+    """null = train all weights (the reference is a frozen copy); set = train a LoRA adapter (needs peft)."""
     sampling: SamplingConfig = SamplingConfig(temperature=1.0)
     """Sampling of training attempts (the paper: temperature 1.0)."""
     problems_per_step: PositiveInt = 8

@@ -17,7 +17,8 @@ from score_env.records import Episode
 
 @dataclass(frozen=True)
 class StepResult:
-    loss: torch.Tensor  # scalar, with gradient
+    loss: torch.Tensor  # scalar, with gradient: the sum of attempt_losses
+    attempt_losses: tuple[torch.Tensor, ...]  # one scalar per attempt, with gradient
     metrics: dict[str, float]
 
 
@@ -32,7 +33,9 @@ def score_loss(
     """
     device = next(model.parameters()).device
     n_attempts = stage.attempts
-    rewards = torch.tensor([[a.reward for a in e.attempts[:n_attempts]] for e in episodes], device=device)  # [B, A]
+    rewards = torch.tensor(
+        [[float(a.reward) for a in e.attempts[:n_attempts]] for e in episodes], device=device
+    )  # [B, A]
     logps, masks, kls = [], [], []
     for t in range(n_attempts):
         batch = build_batch(tokenizer, [(e.attempts[t].prompt, e.attempts[t].token_ids) for e in episodes], device)
@@ -47,8 +50,10 @@ def score_loss(
     betas = torch.tensor(stage.betas, device=device)
     returns = turn_returns(rewards, kl.detach(), weights, betas, stage.alpha)  # [B, A]
     advantage = advantages(returns, k, stage.baseline)  # [B, A]
-    loss = sum(reinforce_loss(logps[t], masks[t], advantage[:, t], kl[:, t], stage.betas[t]) for t in range(n_attempts))
-    return StepResult(loss, _metrics(episodes, rewards, kl.detach(), returns, n_attempts))
+    losses = tuple(
+        reinforce_loss(logps[t], masks[t], advantage[:, t], kl[:, t], stage.betas[t]) for t in range(n_attempts)
+    )
+    return StepResult(sum(losses), losses, _metrics(episodes, rewards, kl.detach(), returns, n_attempts))
 
 
 def _metrics(

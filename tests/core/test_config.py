@@ -5,10 +5,14 @@ from __future__ import annotations
 import pytest
 
 from score_env.cli import main
-from score_env.config import ConfigError, EvalConfig, PromptingAgentConfig, configs_dir, load_config
-from score_env.config.models import TinyModelConfig
+from score_env.config import ConfigError, EvalConfig, PromptingAgentConfig, agent_names, configs_dir, load_config
+from score_env.config.models import TinyModelConfig, TrainConfig
 
-PRESETS = {"eval": (EvalConfig, ["model=some/model"]), "tiny_model": (TinyModelConfig, ["out=/tmp/x"])}
+PRESETS = {
+    "eval": (EvalConfig, ["model=some/model"]),
+    "train": (TrainConfig, ["model=some/model"]),
+    "tiny_model": (TinyModelConfig, ["out=/tmp/x"]),
+}
 
 
 def test_every_yaml_in_configs_is_covered():
@@ -20,6 +24,12 @@ def test_every_yaml_in_configs_is_covered():
 def test_every_preset_validates(preset):
     model, required = PRESETS[preset]
     assert isinstance(load_config(model, preset, required), model)
+
+
+@pytest.mark.parametrize("agent", agent_names())
+def test_every_agent_file_validates(agent):
+    model = EvalConfig if agent == "prompting" else TrainConfig
+    assert load_config(model, "eval" if agent == "prompting" else "train", [f"agent={agent}", "model=m"]).agent.kind
 
 
 def test_overrides_merge_into_the_preset():
@@ -48,9 +58,9 @@ def test_a_whole_config_file_can_replace_the_preset(tmp_path):
         # 5. out of range
         (["model=m", "samples=0"], r"'samples' = 0.*greater than 0"),
         # 6. an unknown agent
-        (["model=m", "agent=scor"], r"agent='scor' is not an agent. Allowed: prompting"),
+        (["model=m", "agent=scor"], r"agent='scor' is not an agent. Allowed: prompting, score.*Did you mean 'score'"),
         # 7. an unknown agent kind given inline
-        (["model=m", "agent.kind=sft"], r"agent.kind='sft' is not an agent kind. Allowed: prompting"),
+        (["model=m", "agent.kind=rl"], r"agent.kind='rl' is not an agent kind. Allowed: prompting, sft, star, score"),
         # 8. a required key left out
         ([], r"missing required config key 'model'"),
         # 9. not key=value
@@ -84,7 +94,9 @@ def no_model_loading(monkeypatch):
         (["eval", "model=./no/such/dir"], "model='./no/such/dir': no such directory"),
         (["eval", "model=m", "env_kwargs.digitz=3"], "env_kwargs: "),
         (["eval", "model=m", "policy.dtype=fp64"], "'policy.dtype' = 'fp64' is not allowed"),
-        (["evaluate"], "unknown command 'evaluate'. Allowed: envs, eval, tiny-model. Did you mean 'eval'?"),
+        (["evaluate"], "unknown command 'evaluate'. Allowed: envs, eval, train, tiny-model. Did you mean 'eval'?"),
+        (["train", "model=m", "agent=score", "agent.alpha=-1"], "'agent.alpha' = -1: Input should be greater than"),
+        (["train", "model=m", "agent=sft", "agent.stage1_steps=3"], "unknown config key 'agent.stage1_steps'"),
     ],
 )
 def test_cli_exits_2_with_one_clear_message_before_loading_a_model(argv, message, capsys, no_model_loading):

@@ -1,0 +1,88 @@
+"""Resuming a killed training run reaches the same weights; the same code runs under accelerate launch."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from score_env.cli import main
+from score_env.learner.checkpoint import checkpoint_path, read_index
+from tests.agents.conftest import TINY_TRAIN, weights
+
+ROOT = Path(__file__).parents[2]
+SCORE = ["agent=score", "agent.stage1_steps=3", "agent.stage2_steps=3", "agent.lr=1e-3", "checkpoint_every=2"]
+
+
+def train_command(model: Path, run_dir: Path) -> list[str]:
+    # The coin task is registered by tests/agents/conftest.py, so the child imports it before the CLI runs.
+    code = "import sys, tests.agents.conftest; from score_env.cli import main; sys.exit(main(sys.argv[1:]))"
+    return [sys.executable, "-c", code, "train", f"model={model}", f"run_dir={run_dir}", *SCORE, *TINY_TRAIN]
+
+
+def test_a_killed_run_resumed_reaches_the_same_parameters(tiny_model_dir, tmp_path):
+    whole = tmp_path / "whole"
+    assert main(["train", f"model={tiny_model_dir}", f"run_dir={whole}", *SCORE, *TINY_TRAIN]) == 0
+
+    broken = tmp_path / "broken"
+    child = subprocess.Popen(
+        train_command(tiny_model_dir, broken),
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while not (broken / "checkpoints" / "step-000002").exists():
+        assert child.poll() is None and time.monotonic() < deadline, "the run ended before its first checkpoint"
+        time.sleep(0.02)
+    child.send_signal(signal.SIGKILL)  # mid-run: after the step-2 checkpoint, before the end
+    child.wait()
+    assert read_index(broken)["last"] != "step-000006"
+
+    assert main(["train", f"model={tiny_model_dir}", f"resume={broken}", *SCORE, *TINY_TRAIN]) == 0
+    expected = weights(checkpoint_path(whole, "last") / "model")
+    resumed = weights(checkpoint_path(broken, "last") / "model")
+    assert read_index(broken)["last"] == "step-000006"
+    assert all(torch.equal(expected[name], resumed[name]) for name in expected)
+
+
+def test_score_trains_under_accelerate_launch_with_two_cpu_processes(tiny_model_dir, tmp_path):
+    run_dir = tmp_path / "ddp"
+    code = "import sys, tests.agents.conftest; from score_env.cli import main; sys.exit(main(sys.argv[1:]))"
+    script = tmp_path / "train_entry.py"
+    script.write_text(code.replace("; ", "\n"))
+    command = [
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--cpu",
+        "--num_processes",
+        "2",
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+        str(script),
+        "train",
+        f"model={tiny_model_dir}",
+        f"run_dir={run_dir}",
+        "agent=score",
+        "agent.stage1_steps=1",
+        "agent.stage2_steps=1",
+        "checkpoint_every=1",
+        *TINY_TRAIN,
+    ]
+    done = subprocess.run(
+        command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "trained 2 updates" in done.stdout
+    assert [c["step"] for c in read_index(run_dir)["checkpoints"]] == [1, 2]

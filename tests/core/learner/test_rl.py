@@ -1,0 +1,99 @@
+"""score_loss on a tiny model: which attempt's tokens get gradient from what (PAPER.md, "Stage I")."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import gymnasium as gym
+import pytest
+import torch
+
+from score_env.learner.reference import FrozenCopy
+from score_env.learner.rl import score_loss
+from score_env.learner.stages import Stage, score_stages
+from score_env.policies import SamplingParams
+from score_env.policies.transformers_backend import TransformersPolicy
+from score_env.records import Grade
+from score_env.rollout import collect_episodes
+
+K = 2
+
+
+@pytest.fixture(scope="module")
+def setup(tiny_model_dir):
+    policy = TransformersPolicy.from_pretrained(str(tiny_model_dir))
+    episodes = collect_episodes(
+        lambda: gym.make("score/Arithmetic-v0", split="train"),
+        policy,
+        [0, 1],
+        SamplingParams(temperature=1.0, max_new_tokens=6),
+        samples_per_problem=K,
+        seed=1,
+    )
+    return policy, FrozenCopy(policy.model), episodes
+
+
+def with_rewards(episodes, rewards):
+    """The same episodes with the given (r1, r2) per episode."""
+    out = []
+    for episode, pair in zip(episodes, rewards, strict=True):
+        attempts = tuple(
+            replace(a, reward=r, grade=Grade.ok("1") if r else Grade.wrong("0"))
+            for a, r in zip(episode.attempts, pair, strict=True)
+        )
+        out.append(replace(episode, attempts=attempts))
+    return out
+
+
+def grad_norm(policy, loss) -> float:
+    policy.model.zero_grad()
+    loss.backward(retain_graph=True)
+    return sum(p.grad.abs().sum().item() for p in policy.model.parameters() if p.grad is not None)
+
+
+REWARDS = [(0, 1), (0, 0), (1, 1), (1, 0)]
+
+
+def test_stage_one_attempt_one_gets_gradient_from_the_kl_only(setup):
+    policy, reference, episodes = setup
+    batch = with_rewards(episodes, REWARDS)
+    no_kl = Stage("stage1", 1, (0.0, 1.0), (0.0, 0.01), 0.0)
+    result = score_loss(policy.model, reference, policy.tokenizer, batch, no_kl, K)
+    assert grad_norm(policy, result.attempt_losses[0]) == 0.0  # β2 = 0: attempt 1 is not trained at all
+    assert grad_norm(policy, result.attempt_losses[1]) > 0.0  # attempt 2 learns from r2
+
+    with_kl = Stage("stage1", 1, (0.0, 1.0), (0.1, 0.01), 0.0)
+    result = score_loss(policy.model, reference, policy.tokenizer, batch, with_kl, K)
+    assert grad_norm(policy, result.attempt_losses[0]) > 0.0  # β2 > 0: the KL trains attempt 1
+
+
+def test_stage_one_ignores_the_first_attempts_reward(setup):
+    policy, reference, episodes = setup
+    stage1 = score_stages(stage1_steps=1, stage2_steps=0)[0]
+    flipped = [(1 - r1, r2) for r1, r2 in REWARDS]
+    a = score_loss(policy.model, reference, policy.tokenizer, with_rewards(episodes, REWARDS), stage1, K)
+    b = score_loss(policy.model, reference, policy.tokenizer, with_rewards(episodes, flipped), stage1, K)
+    assert a.attempt_losses[0].item() == pytest.approx(b.attempt_losses[0].item())
+
+
+def test_stage_two_trains_both_attempts_on_shaped_rewards(setup):
+    policy, reference, episodes = setup
+    stage2 = score_stages(stage1_steps=0, stage2_steps=1)[0]
+    result = score_loss(policy.model, reference, policy.tokenizer, with_rewards(episodes, REWARDS), stage2, K)
+    assert grad_norm(policy, result.attempt_losses[0]) > 0 and grad_norm(policy, result.attempt_losses[1]) > 0
+    assert result.metrics["return@t2"] == pytest.approx((11 + 0 + 1 - 10) / 4, abs=0.05)  # shaped, minus tiny KL
+
+
+def test_base_model_first_attempts_are_context_only(setup):
+    policy, reference, episodes = setup
+    from_base = [replace(e, attempts=(replace(e.attempts[0], from_base=True), *e.attempts[1:])) for e in episodes]
+    stage2 = score_stages(stage1_steps=0, stage2_steps=1)[0]
+    result = score_loss(policy.model, reference, policy.tokenizer, with_rewards(from_base, REWARDS), stage2, K)
+    assert grad_norm(policy, result.attempt_losses[0]) == 0.0
+
+
+def test_the_reference_is_frozen(setup):
+    policy, reference, _ = setup
+    assert all(not p.requires_grad for p in reference.model.parameters())
+    assert reference.model is not policy.model
+    assert torch.equal(next(reference.model.parameters()), next(policy.model.parameters()))
