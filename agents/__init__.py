@@ -18,7 +18,10 @@ from score_env.policies import Policy
 
 
 def build_agent(config: AgentConfig, base_policy: Policy) -> Agent:
-    """The agent for ``config``, starting from ``base_policy`` (trained agents need a TransformersPolicy)."""
+    """The agent for ``config``, starting from ``base_policy``.
+
+    Trained agents need a :class:`~score_env.policies.ModelPolicy`: they train its model in place.
+    """
     match config:
         case PromptingAgentConfig():
             return PromptingAgent(config, base_policy)

@@ -15,15 +15,15 @@ from score_env.config import ScoreAgentConfig
 from score_env.learner.rl import score_loss
 from score_env.learner.session import TrainingSession
 from score_env.learner.stages import score_stages, stage_at
-from score_env.policies import Policy
-from score_env.policies.transformers_backend import TransformersPolicy
+from score_env.policies import ModelPolicy, Policy
+from score_env.policies.factory import wrap_model
 from score_env.rollout import collect_episodes
 
 
 @dataclass(frozen=True)
 class ScoreAgent:
     config: ScoreAgentConfig
-    base_policy: TransformersPolicy  # trained in place
+    base_policy: ModelPolicy  # trained in place
     name: str = "score"
 
     @property
@@ -67,9 +67,9 @@ class ScoreAgent:
             metrics = {**result.metrics, "loss": result.loss.item()}
             session.end_step(index, stage.name, metrics, reward=result.metrics[f"reward@t{stage.attempts}"])
 
-    def _base_policy(self, session: TrainingSession) -> TransformersPolicy | None:
+    def _base_policy(self, session: TrainingSession) -> ModelPolicy | None:
         """The base model as a sampler of first attempts (for the optional mixing), from the frozen reference."""
         model = getattr(session.reference, "model", None)
         if not self.config.base_first_attempt_fraction or model is None:
             return None
-        return TransformersPolicy(model, session.tokenizer, batch_size=self.base_policy.batch_size)
+        return wrap_model(model, session.tokenizer, batch_size=self.base_policy.batch_size)

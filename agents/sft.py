@@ -16,8 +16,7 @@ from score_env.agent import TrainingPlan
 from score_env.config import SFTAgentConfig
 from score_env.learner.session import TrainingSession
 from score_env.learner.sft import sft_epochs
-from score_env.policies import Policy
-from score_env.policies.transformers_backend import TransformersPolicy
+from score_env.policies import ModelPolicy, Policy
 from score_env.records import Episode, Message
 from score_env.rollout import collect_episodes
 
@@ -25,7 +24,7 @@ from score_env.rollout import collect_episodes
 @dataclass(frozen=True)
 class SFTAgent:
     config: SFTAgentConfig
-    base_policy: TransformersPolicy
+    base_policy: ModelPolicy
     name: str = "sft"
 
     @property

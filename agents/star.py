@@ -11,8 +11,7 @@ from score_env.agent import TrainingPlan
 from score_env.config import StarAgentConfig
 from score_env.learner.session import TrainingSession
 from score_env.learner.sft import sft_epochs, steps_for
-from score_env.policies import Policy
-from score_env.policies.transformers_backend import TransformersPolicy
+from score_env.policies import ModelPolicy, Policy
 from score_env.records import Episode, Message
 from score_env.rollout import collect_episodes
 
@@ -20,7 +19,7 @@ from score_env.rollout import collect_episodes
 @dataclass(frozen=True)
 class StarAgent:
     config: StarAgentConfig
-    base_policy: TransformersPolicy
+    base_policy: ModelPolicy
     name: str = "star"
 
     @property

@@ -76,7 +76,7 @@ def check_env_choice(env: str, split: str, model: str | None = None) -> tuple[st
 
 def run_eval(overrides: Sequence[str]) -> int:
     from score_env.evaluation import evaluate
-    from score_env.policies.transformers_backend import TransformersPolicy
+    from score_env.policies.factory import load_policy
     from score_env.report import print_report
     from score_env.runs import default_run_dir
 
@@ -87,8 +87,12 @@ def run_eval(overrides: Sequence[str]) -> int:
     model = config.model
     if is_training_run(Path(model)):  # a trained run directory: its best (or last) checkpoint
         model = str(checkpoint_path(Path(model), config.checkpoint) / "model")
-    policy = TransformersPolicy.from_pretrained(
-        model, device=config.policy.device, dtype=config.policy.dtype, batch_size=config.policy.batch_size
+    policy = load_policy(
+        model,
+        backend=config.policy.backend,
+        device=config.policy.device,
+        dtype=config.policy.dtype,
+        batch_size=config.policy.batch_size,
     )
     agent = agents.build_agent(config.agent, policy)
     report = evaluate(config, agent, partial(make, config.max_attempts), run_dir)
@@ -98,17 +102,25 @@ def run_eval(overrides: Sequence[str]) -> int:
 
 
 def run_train(overrides: Sequence[str]) -> int:
-    from score_env.policies.transformers_backend import TransformersPolicy
+    from score_env.policies.factory import load_policy
     from score_env.runs import default_run_dir
-    from score_env.training import run_training
+    from score_env.training import add_lora, run_training
 
     config = load_config(TrainConfig, "train", overrides)
     env_id, short = check_env_choice(config.env, config.split, config.model)
     make = _env_factory(env_id, config.split, "intrinsic", config.env_kwargs)
     run_dir = Path(config.resume or config.run_dir or default_run_dir("train", short, config.agent.kind))
-    policy = TransformersPolicy.from_pretrained(
-        config.model, device=config.policy.device, dtype=config.policy.dtype, batch_size=config.policy.batch_size
+    if config.policy.backend == "vllm":
+        raise ConfigError("policy.backend=vllm is for eval; training generates with auto, fast or transformers")
+    policy = load_policy(
+        config.model,
+        backend=config.policy.backend,
+        device=config.policy.device,
+        dtype=config.policy.dtype,
+        batch_size=config.policy.batch_size,
     )
+    if config.lora is not None:
+        policy = add_lora(policy, config.lora)
     agent = agents.build_agent(config.agent, policy)
     session = run_training(config, agent, policy, make, run_dir)
     if session.accelerator.is_main_process:

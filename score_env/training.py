@@ -12,16 +12,15 @@ from score_env.config import ConfigError, TrainConfig
 from score_env.config.models import LoraConfig
 from score_env.learner.checkpoint import read_index
 from score_env.learner.session import TrainingSession
+from score_env.policies import ModelPolicy
 from score_env.policies.transformers_backend import TransformersPolicy
 from score_env.runs import prepare_run_dir
 
 
 def run_training(
-    config: TrainConfig, agent: Agent, policy: TransformersPolicy, make_env: Callable[[int], gym.Env], run_dir: Path
+    config: TrainConfig, agent: Agent, policy: ModelPolicy, make_env: Callable[[int], gym.Env], run_dir: Path
 ) -> TrainingSession:
     """Train ``agent`` (whose policy is ``policy``) and checkpoint; resumes when ``run_dir`` has checkpoints."""
-    if config.lora is not None:
-        add_lora(policy, config.lora)
     saved = config.model_dump(mode="json", exclude={"resume", "run_dir"})
     prepare_run_dir(run_dir, saved)  # refuses a run directory that holds another config
     index = read_index(run_dir)
@@ -53,8 +52,9 @@ def run_training(
     return session
 
 
-def add_lora(policy: TransformersPolicy, lora: LoraConfig) -> None:
-    """Wrap the policy's model in a peft LoRA adapter (trainable adapter, frozen base)."""
+def add_lora(policy: ModelPolicy, lora: LoraConfig) -> ModelPolicy:
+    """The policy with its model wrapped in a peft LoRA adapter (trainable adapter, frozen base). It generates with
+    the transformers backend: the fast loop reads the plain model layout."""
     try:
         from peft import LoraConfig as PeftLoraConfig
         from peft import get_peft_model
@@ -67,10 +67,10 @@ def add_lora(policy: TransformersPolicy, lora: LoraConfig) -> None:
         target_modules=list(lora.target_modules),
         task_type="CAUSAL_LM",
     )
-    policy.model = get_peft_model(policy.model, peft_config)
+    return TransformersPolicy(get_peft_model(policy.model, peft_config), policy.tokenizer, policy.batch_size)
 
 
-def _load_weights(policy: TransformersPolicy, path: Path) -> None:
+def _load_weights(policy: ModelPolicy, path: Path) -> None:
     """Put a checkpoint's weights (all of them, or a LoRA adapter's) into the policy's model."""
     if hasattr(policy.model, "peft_config"):
         from peft import load_peft_weights, set_peft_model_state_dict

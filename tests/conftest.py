@@ -44,3 +44,38 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     problems = make_task("train").problems[:500]
     corpus = [FIRST_PROMPT.format(expression=p.question) + f" Answer: {p.reference}" for p in problems]
     return save_tiny_model(tmp_path_factory.mktemp("tiny") / "model", [*corpus, CORRECTION_INSTRUCTION])
+
+
+WORDS = ("red", "blue", "green", "black", "white", "pink")
+
+
+@pytest.fixture(scope="session")
+def talking_model_dir(tiny_model_dir, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny model after 80 SFT steps: "Say <word>." -> the word repeated 1-6 times, then EOS. Greedy answers
+    stop at different lengths, which exercises dropping finished rows from a batch."""
+    import torch
+
+    from score_env.learner.batch import build_batch, completion_ids, token_logprobs
+    from score_env.learner.losses import sft_loss
+    from score_env.policies.transformers_backend import load_model_and_tokenizer
+    from score_env.records import Message
+
+    model, tokenizer = load_model_and_tokenizer(str(tiny_model_dir))
+    model.train()
+    torch.manual_seed(0)
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    examples = [
+        ((Message("user", f"Say {word}."),), completion_ids(tokenizer, " ".join([word] * (i + 1))))
+        for i, word in enumerate(WORDS)
+    ]
+    for _ in range(80):
+        batch = build_batch(tokenizer, examples)
+        loss = sft_loss(token_logprobs(model, batch), batch.loss_mask)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    model.eval()
+    out = tmp_path_factory.mktemp("talking") / "model"
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out

@@ -19,13 +19,14 @@ EnvArg = int | float | str | bool | list[int | float | str | bool] | None
 class PolicyConfig(Strict):
     """How the model is loaded and run."""
 
-    backend: Literal["transformers"] = "transformers"
-    """Generation backend."""
+    backend: Literal["auto", "fast", "transformers", "vllm"] = "auto"
+    """Generation backend: ``auto`` = the fast KV-cache loop for Llama/Qwen2/Mistral models, else transformers;
+    ``vllm`` for GPUs (optional extra)."""
     device: str = "cpu"
     """Torch device, e.g. ``cpu`` or ``cuda:0``."""
     dtype: Literal["float32", "bfloat16", "float16"] = "float32"
     """Compute dtype (float32 on CPU: bfloat16 is slow there)."""
-    batch_size: PositiveInt = 32
+    batch_size: PositiveInt = 64
     """Rows per forward pass when generating."""
 
 

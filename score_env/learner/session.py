@@ -18,13 +18,13 @@ import torch
 
 from score_env.learner.checkpoint import load_state, read_index, save_checkpoint
 from score_env.learner.reference import Reference, make_reference
-from score_env.policies.transformers_backend import TransformersPolicy
+from score_env.policies import ModelPolicy
 from score_env.runs import write_atomic
 
 
 @dataclass
 class TrainingSession:
-    policy: TransformersPolicy  # generates with the current weights
+    policy: ModelPolicy  # generates with the current weights
     model: Any  # the trainable module (DDP-wrapped under accelerate)
     optimizer: torch.optim.Optimizer
     reference: Reference
@@ -40,7 +40,7 @@ class TrainingSession:
     @classmethod
     def start(
         cls,
-        policy: TransformersPolicy,
+        policy: ModelPolicy,
         lr: float,
         run_dir: Path,
         seed: int,

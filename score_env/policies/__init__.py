@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from score_env.records import Completion, Conversation
 
@@ -22,6 +22,7 @@ class SamplingParams:
     max_new_tokens: int = 256
     n: int = 1  # samples per conversation
     seed: int | None = None  # same seed + same inputs = same samples
+    stop: tuple[str, ...] = ()  # stop after the token that completes any of these strings (it is kept)
 
     def __post_init__(self) -> None:
         if self.temperature < 0 or not 0 < self.top_p <= 1 or self.max_new_tokens < 1 or self.n < 1:
@@ -39,3 +40,15 @@ class Policy(Protocol):
     def generate(self, conversations: Sequence[Conversation], params: SamplingParams) -> list[list[Completion]]:
         """Return, for each conversation, ``params.n`` completions (in order)."""
         ...
+
+
+@runtime_checkable
+class ModelPolicy(Policy, Protocol):
+    """A policy over a local torch model that the learner can train in place (transformers and fast backends)."""
+
+    model: Any
+    tokenizer: Any
+    batch_size: int
+
+    @property
+    def device(self) -> Any: ...

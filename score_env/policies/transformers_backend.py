@@ -35,11 +35,7 @@ class TransformersPolicy:
     def from_pretrained(
         cls, name_or_path: str, *, device: str = "cpu", dtype: str = "float32", batch_size: int = 32
     ) -> TransformersPolicy:
-        from transformers import AutoModelForCausalLM, AutoTokenizer
-
-        tokenizer = AutoTokenizer.from_pretrained(name_or_path)
-        model = AutoModelForCausalLM.from_pretrained(name_or_path, dtype=DTYPES[dtype]).to(device)
-        model.eval()
+        model, tokenizer = load_model_and_tokenizer(name_or_path, device, dtype)
         return cls(model, tokenizer, batch_size=batch_size)
 
     @property
@@ -92,3 +88,13 @@ class TransformersPolicy:
         ids = ids[:length]
         text = self.tokenizer.decode(ids, skip_special_tokens=True)
         return Completion(text, tuple(ids), tuple(logprobs[:length].tolist()), finish)
+
+
+def load_model_and_tokenizer(name_or_path: str, device: str = "cpu", dtype: str = "float32") -> tuple[Any, Any]:
+    """``AutoModelForCausalLM`` + ``AutoTokenizer`` from a local path or hub name, in eval mode on ``device``."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(name_or_path)
+    model = AutoModelForCausalLM.from_pretrained(name_or_path, dtype=DTYPES[dtype]).to(device)
+    model.eval()
+    return model, tokenizer

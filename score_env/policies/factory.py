@@ -1,0 +1,30 @@
+"""Choosing a generation backend: ``auto`` = the fast loop where the architecture allows, else transformers."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from score_env.policies import ModelPolicy, Policy
+from score_env.policies.fast import FastPolicy, supports
+from score_env.policies.transformers_backend import TransformersPolicy, load_model_and_tokenizer
+
+Backend = Literal["auto", "fast", "transformers", "vllm"]
+
+
+def load_policy(
+    name_or_path: str, *, backend: Backend = "auto", device: str = "cpu", dtype: str = "float32", batch_size: int = 64
+) -> ModelPolicy | Policy:
+    """Load a model as a policy. ``vllm`` needs the ``[vllm]`` extra and a GPU (see README)."""
+    if backend == "vllm":
+        from score_env.policies.vllm_backend import VLLMPolicy
+
+        return VLLMPolicy.from_pretrained(name_or_path, dtype=dtype)
+    model, tokenizer = load_model_and_tokenizer(name_or_path, device, dtype)
+    return wrap_model(model, tokenizer, batch_size, backend)
+
+
+def wrap_model(model: Any, tokenizer: Any, batch_size: int = 64, backend: Backend = "auto") -> ModelPolicy:
+    """A policy over an already loaded model."""
+    if backend == "fast" or (backend == "auto" and supports(model)):
+        return FastPolicy(model, tokenizer, batch_size)
+    return TransformersPolicy(model, tokenizer, batch_size)
