@@ -18,6 +18,10 @@ CHAT_TEMPLATE = (
 )
 
 
+# The size of the embedded default model (a few million parameters): what benchmarks/generation.py measures.
+EMBEDDED_SIZE = {"hidden_size": 256, "layers": 4, "heads": 4}
+
+
 def build_tokenizer(corpus: Iterable[str], vocab_size: int = 512):
     """Train a byte-level BPE tokenizer on ``corpus`` (a second on CPU) and wrap it for ``transformers``."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers

@@ -27,19 +27,28 @@ class TokenBatch:
         return self.input_ids.shape[0]
 
 
+Encoded = tuple[list[int], int]  # (prompt + completion token ids, where the completion starts)
+
+
+def encode(tokenizer: Any, items: Sequence[tuple[Conversation, Sequence[int]]]) -> list[Encoded]:
+    """Tokenise each prompt with the chat template and append the completion's token ids *as generated*."""
+    encoded = []
+    for conversation, completion in items:
+        prompt = tokenizer(render_prompt(tokenizer, conversation), add_special_tokens=False)["input_ids"]
+        encoded.append(([*prompt, *completion], len(prompt)))
+    return encoded
+
+
 def build_batch(
     tokenizer: Any, items: Sequence[tuple[Conversation, Sequence[int]]], device: torch.device | str = "cpu"
 ) -> TokenBatch:
-    """Tokenise each prompt with the chat template and append the completion's token ids *as generated*.
+    """Right-padded batch of prompts + completions. The loss mask covers only the completion (the model's own
+    tokens), never the prompt, an earlier attempt or the correction instruction."""
+    return pad_batch(tokenizer, encode(tokenizer, items), device)
 
-    The loss mask covers only the completion (the model's own tokens), never the prompt, an earlier attempt or the
-    correction instruction.
-    """
-    rows, starts = [], []
-    for conversation, completion in items:
-        prompt = tokenizer(render_prompt(tokenizer, conversation), add_special_tokens=False)["input_ids"]
-        rows.append(list(prompt) + list(completion))
-        starts.append(len(prompt))
+
+def pad_batch(tokenizer: Any, encoded: Sequence[Encoded], device: torch.device | str = "cpu") -> TokenBatch:
+    rows, starts = [r for r, _ in encoded], [s for _, s in encoded]
     width = max(len(r) for r in rows)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     input_ids = torch.full((len(rows), width), pad, dtype=torch.long)
@@ -50,6 +59,20 @@ def build_batch(
         attention[i, : len(row)] = 1
         loss_mask[i, start - 1 : len(row) - 1] = 1.0  # predictions of tokens start .. len(row) - 1
     return TokenBatch(input_ids.to(device), attention.to(device), input_ids[:, 1:].to(device), loss_mask.to(device))
+
+
+def length_buckets(lengths: Sequence[int], max_tokens: int) -> list[list[int]]:
+    """Group row indices of similar length so that each padded bucket holds at most ``max_tokens`` tokens
+    (padding-aware packing: sorting by length keeps the padding of each bucket small). Every row lands somewhere,
+    a row longer than ``max_tokens`` alone."""
+    buckets: list[list[int]] = []
+    for index in sorted(range(len(lengths)), key=lambda i: lengths[i]):
+        bucket = buckets[-1] if buckets else None
+        if bucket is not None and (len(bucket) + 1) * lengths[index] <= max_tokens:
+            bucket.append(index)
+        else:
+            buckets.append([index])
+    return buckets
 
 
 def token_logprobs(model: Any, batch: TokenBatch) -> torch.Tensor:

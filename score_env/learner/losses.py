@@ -83,16 +83,20 @@ def advantages(returns: torch.Tensor, k: int, baseline: Baseline) -> torch.Tenso
     raise ValueError(f"baseline must be rloo, batch_mean or none, got {baseline!r}")
 
 
+def sequence_logprob(logp: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """log π(attempt) = Σ log π(token) over the attempt's own tokens: [B, T] -> [B]."""
+    return (logp * mask).sum(dim=-1)
+
+
 def reinforce_loss(
-    logp: torch.Tensor, mask: torch.Tensor, advantage: torch.Tensor, kl: torch.Tensor, beta: torch.Tensor | float
+    sequence_logp: torch.Tensor, advantage: torch.Tensor, kl: torch.Tensor, beta: torch.Tensor | float
 ) -> torch.Tensor:
-    """The loss of one attempt over the batch: −(advantage)·Σ log π(tokens) + β·KL, mean over episodes.
+    """The loss of one attempt over the batch: −(advantage)·log π(attempt) + β·KL, mean over episodes.
 
     ``advantage`` [B] is detached (the score-function weight; it already holds −β·KL through the return). The
     differentiable ``β·KL`` [B] adds the pathwise part of ∇E[−β·KL], so the KL term carries gradient (a detached
-    KL is a known mistake of public reimplementations; PAPER.md, "Stage I"). ``logp``, ``mask`` [B, T].
+    KL is a known mistake of public reimplementations; PAPER.md, "Stage I"). ``sequence_logp`` [B] with gradient.
     """
-    sequence_logp = (logp * mask).sum(dim=-1)  # [B]
     return (-(advantage.detach() * sequence_logp) + beta * kl).mean()
 
 

@@ -13,6 +13,7 @@ from score_env.learner.losses import (
     gather_token_logprobs,
     reinforce_loss,
     rloo_advantages,
+    sequence_logprob,
     sft_loss,
     shaped_reward,
     turn_returns,
@@ -83,10 +84,20 @@ def test_reinforce_loss_by_hand():
     advantage = torch.tensor([2.0, -1.0])
     kl = torch.tensor([0.3, 0.1])
     # episode 1: −2·(−3) + 0.1·0.3 = 6.03; episode 2: −(−1)·(−1) + 0.1·0.1 = −0.99; mean 2.52
-    loss = reinforce_loss(logp, mask, advantage, kl, beta=0.1)
+    loss = reinforce_loss(sequence_logprob(logp, mask), advantage, kl, beta=0.1)
     assert loss.item() == pytest.approx(2.52)
     loss.backward()
     assert logp.grad.tolist() == [[-1.0, -1.0, 0.0], [0.0, 0.5, 0.5]]  # −A/B on own tokens, nothing elsewhere
+
+
+def test_length_buckets_pack_similar_lengths_under_a_token_budget():
+    from score_env.learner.batch import length_buckets
+
+    lengths = [10, 50, 12, 48, 11, 200]
+    buckets = length_buckets(lengths, max_tokens=100)
+    assert sorted(i for b in buckets for i in b) == list(range(6))  # every row, once
+    assert all(len(b) * max(lengths[i] for i in b) <= 100 or len(b) == 1 for b in buckets)
+    assert buckets == [[0, 4, 2], [3, 1], [5]]  # short ones together, long ones together, the giant alone
 
 
 def test_sft_loss_averages_over_target_tokens():

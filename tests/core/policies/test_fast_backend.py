@@ -45,7 +45,7 @@ def test_small_batches_and_compaction_do_not_change_greedy_outputs(pair):
 
 
 def test_sampling_is_seeded_and_logprobs_are_the_models(pair):
-    reference, fast = pair
+    _, fast = pair
     params = SamplingParams(temperature=1.0, top_p=0.9, max_new_tokens=16, n=3, seed=7)
     conversations = [CONVERSATIONS[12], *CONVERSATIONS[1:4]]  # an unfamiliar prompt first: its samples differ
     first = fast.generate(conversations, params)
