@@ -61,14 +61,18 @@ def pad_batch(tokenizer: Any, encoded: Sequence[Encoded], device: torch.device |
     return TokenBatch(input_ids.to(device), attention.to(device), input_ids[:, 1:].to(device), loss_mask.to(device))
 
 
-def length_buckets(lengths: Sequence[int], max_tokens: int) -> list[list[int]]:
-    """Group row indices of similar length so that each padded bucket holds at most ``max_tokens`` tokens
-    (padding-aware packing: sorting by length keeps the padding of each bucket small). Every row lands somewhere,
-    a row longer than ``max_tokens`` alone."""
+def length_buckets(lengths: Sequence[int], max_tokens: int, max_stretch: float = 1.25) -> list[list[int]]:
+    """Group row indices of similar length (padding-aware packing).
+
+    Rows are sorted by length; a bucket closes when the next row would make it hold more than ``max_tokens`` padded
+    tokens, or be more than ``max_stretch`` times longer than its shortest row (bounding the padding to ~20%).
+    Every row lands in exactly one bucket, a row longer than ``max_tokens`` alone.
+    """
     buckets: list[list[int]] = []
     for index in sorted(range(len(lengths)), key=lambda i: lengths[i]):
         bucket = buckets[-1] if buckets else None
-        if bucket is not None and (len(bucket) + 1) * lengths[index] <= max_tokens:
+        fits = bucket is not None and (len(bucket) + 1) * lengths[index] <= max_tokens
+        if fits and lengths[index] <= max_stretch * lengths[bucket[0]]:
             bucket.append(index)
         else:
             buckets.append([index])

@@ -22,6 +22,7 @@ from score_env.learner.stages import Stage
 from score_env.records import Episode
 
 MAX_BUCKET_TOKENS = 16_384  # tokens (rows x padded length) per forward pass
+FUSE_ATTEMPTS = True  # read earlier attempts off the last attempt's row when the tokens match (tests switch it off)
 
 
 @dataclass(frozen=True)
@@ -31,24 +32,31 @@ class StepResult:
     metrics: dict[str, float]
 
 
+@dataclass(frozen=True)
+class _Span:
+    """Where attempt ``attempt`` of episode ``episode`` sits in a training row: its tokens are ids[start:end]."""
+
+    episode: int
+    attempt: int
+    start: int
+    end: int
+
+
 def score_loss(
     model: Any, reference: Reference, tokenizer: Any, episodes: Sequence[Episode], stage: Stage, k: int
 ) -> StepResult:
     """The stage's loss on ``episodes`` (P problems × k samples, in ``collect_episodes`` order).
 
-    For each attempt t: log π(attempt) and KL_t per episode (one policy forward with gradient and one reference
-    forward without, per length bucket); returns G = w·r̃ − β·KL (γ = 0); advantages (RLOO over the k samples);
-    loss_t = −A_t·log π(attempt) + β_t·KL_t. Attempts sampled from the base model (``Attempt.from_base``) are context
-    only: no loss on their tokens.
+    Per episode and attempt t: log π(attempt) and KL_t (policy forward with gradient, reference forward without);
+    returns G = w·r̃ − β·KL (γ = 0); advantages (RLOO over the k samples); loss_t = −A_t·log π(attempt) + β_t·KL_t.
+    Attempts sampled from the base model (``Attempt.from_base``) are context only: no loss on their tokens.
     """
     device = next(model.parameters()).device
     n_attempts = stage.attempts
     rewards = torch.tensor(
         [[float(a.reward) for a in e.attempts[:n_attempts]] for e in episodes], device=device
     )  # [B, A]
-    terms = [_attempt_terms(model, reference, tokenizer, episodes, t, stage.kl_estimator) for t in range(n_attempts)]
-    logp = torch.stack([lp for lp, _ in terms], dim=1)  # [B, A] log π(attempt), with gradient
-    kl = torch.stack([k_ for _, k_ in terms], dim=1)  # [B, A], with gradient
+    logp, kl = _attempt_terms(model, reference, tokenizer, episodes, n_attempts, stage.kl_estimator)  # [B, A] each
     weights = torch.tensor(stage.reward_weights, device=device)
     betas = torch.tensor(stage.betas, device=device)
     returns = turn_returns(rewards, kl.detach(), weights, betas, stage.alpha)  # [B, A]
@@ -58,24 +66,63 @@ def score_loss(
 
 
 def _attempt_terms(
-    model: Any, reference: Reference, tokenizer: Any, episodes: Sequence[Episode], t: int, estimator: KLEstimator
+    model: Any,
+    reference: Reference,
+    tokenizer: Any,
+    episodes: Sequence[Episode],
+    n_attempts: int,
+    estimator: KLEstimator,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """[B] log π(attempt t) and [B] KL_t, both with gradient, computed bucket by bucket (similar lengths)."""
+    """[B, A] log π(attempt) and [B, A] KL, with gradient.
+
+    No duplicate forward passes: the last attempt's row (its prompt holds every earlier attempt) also yields the
+    earlier attempts' log-probs whenever their tokens appear verbatim at the head of that row (re-tokenising the
+    conversation reproduced the generated ids); only the other attempts get a row of their own. Rows are packed into
+    length buckets, and the reference runs once per bucket, without gradient.
+    """
     device = next(model.parameters()).device
-    encoded = encode(tokenizer, [(e.attempts[t].prompt, e.attempts[t].token_ids) for e in episodes])
-    own = torch.tensor([0.0 if e.attempts[t].from_base else 1.0 for e in episodes], device=device)
-    logps: list[torch.Tensor] = [torch.empty(0)] * len(episodes)
-    kls: list[torch.Tensor] = [torch.empty(0)] * len(episodes)
-    for bucket in length_buckets([len(row) for row, _ in encoded], MAX_BUCKET_TOKENS):
-        batch = pad_batch(tokenizer, [encoded[i] for i in bucket], device)
-        mask = batch.loss_mask * own[bucket][:, None]
-        logp = token_logprobs(model, batch)  # [b, T-1]
-        ref = reference.logprobs(batch)  # once per batch, without gradient
-        for row, value, divergence in zip(
-            bucket, sequence_logprob(logp, mask), attempt_kl(logp, ref, mask, estimator), strict=True
-        ):
-            logps[row], kls[row] = value, divergence
-    return torch.stack(logps), torch.stack(kls)
+    rows, spans = _rows_and_spans(tokenizer, episodes, n_attempts)
+    own = {(i, t): not e.attempts[t].from_base for i, e in enumerate(episodes) for t in range(n_attempts)}
+    logp: dict[tuple[int, int], torch.Tensor] = {}
+    kl: dict[tuple[int, int], torch.Tensor] = {}
+    for bucket in length_buckets([len(ids) for ids, _ in rows], MAX_BUCKET_TOKENS):
+        batch = pad_batch(tokenizer, [rows[r] for r in bucket], device)
+        policy_logp = token_logprobs(model, batch)  # [b, T-1]
+        reference_logp = reference.logprobs(batch)
+        for position, row in enumerate(bucket):
+            for span in spans[row]:
+                mask = torch.zeros_like(policy_logp[position])
+                if own[span.episode, span.attempt]:
+                    mask[span.start - 1 : span.end - 1] = 1.0  # predictions of ids[start:end]
+                key = (span.episode, span.attempt)
+                logp[key] = sequence_logprob(policy_logp[position], mask)
+                kl[key] = attempt_kl(policy_logp[position], reference_logp[position], mask, estimator)
+    keys = [[(i, t) for t in range(n_attempts)] for i in range(len(episodes))]
+    return (
+        torch.stack([torch.stack([logp[k] for k in row]) for row in keys]),
+        torch.stack([torch.stack([kl[k] for k in row]) for row in keys]),
+    )
+
+
+def _rows_and_spans(
+    tokenizer: Any, episodes: Sequence[Episode], n_attempts: int
+) -> tuple[list[tuple[list[int], int]], list[list[_Span]]]:
+    rows: list[tuple[list[int], int]] = []
+    spans: list[list[_Span]] = []
+    for i, episode in enumerate(episodes):
+        attempts = episode.attempts[:n_attempts]
+        encoded = encode(tokenizer, [(a.prompt, a.token_ids) for a in attempts])
+        last_ids, last_start = encoded[-1]
+        row_spans = [_Span(i, len(attempts) - 1, last_start, len(last_ids))]
+        for t, (ids, start) in enumerate(encoded[:-1]):
+            if FUSE_ATTEMPTS and last_ids[: len(ids)] == ids:  # attempt t sits verbatim at the head of the last row
+                row_spans.append(_Span(i, t, start, len(ids)))
+            else:
+                rows.append((ids, start))
+                spans.append([_Span(i, t, start, len(ids))])
+        rows.append((last_ids, last_start))
+        spans.append(row_spans)
+    return rows, spans
 
 
 def _metrics(

@@ -13,7 +13,7 @@ from score_env.learner.rl import score_loss
 from score_env.learner.stages import Stage, score_stages
 from score_env.policies import SamplingParams
 from score_env.policies.transformers_backend import TransformersPolicy
-from score_env.records import Grade
+from score_env.records import Attempt, Episode, Grade
 from score_env.rollout import collect_episodes
 
 K = 2
@@ -97,3 +97,31 @@ def test_the_reference_is_frozen(setup):
     assert all(not p.requires_grad for p in reference.model.parameters())
     assert reference.model is not policy.model
     assert torch.equal(next(reference.model.parameters()), next(policy.model.parameters()))
+
+
+def test_reading_earlier_attempts_off_the_last_row_changes_nothing(talking_model_dir, monkeypatch):
+    import score_env.learner.rl as rl
+    from score_env.policies.factory import load_policy
+    from score_env.records import Message
+    from tests.conftest import WORDS
+
+    policy = load_policy(str(talking_model_dir))
+    reference = FrozenCopy(policy.model)
+    conversations = [(Message("user", f"Say {w}."),) for w in WORDS[:4]]
+    first = policy.generate(conversations, SamplingParams(temperature=0.0, max_new_tokens=12))
+    episodes = []
+    for conversation, (c1,) in zip(conversations, first, strict=True):
+        second_prompt = (*conversation, Message("assistant", c1.text), Message("user", "Check it."))
+        ((c2,),) = policy.generate([second_prompt], SamplingParams(temperature=0.0, max_new_tokens=12))
+        attempts = tuple(
+            Attempt(prompt, c.text, c.token_ids, c.logprobs, c.finish_reason, 0.0, Grade.wrong("x"))
+            for prompt, c in ((conversation, c1), (second_prompt, c2))
+        )
+        episodes.append(Episode("p", 0, 0, attempts))
+    rows, _ = rl._rows_and_spans(policy.tokenizer, episodes, 2)
+    assert len(rows) == len(episodes)  # every first attempt was read off its episode's last row
+    fused = rl._attempt_terms(policy.model, reference, policy.tokenizer, episodes, 2, "sum")
+    monkeypatch.setattr(rl, "FUSE_ATTEMPTS", False)
+    assert len(rl._rows_and_spans(policy.tokenizer, episodes, 2)[0]) == 2 * len(episodes)
+    separate = rl._attempt_terms(policy.model, reference, policy.tokenizer, episodes, 2, "sum")
+    assert torch.allclose(fused[0], separate[0], atol=1e-4) and torch.allclose(fused[1], separate[1], atol=1e-5)
