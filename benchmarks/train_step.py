@@ -3,8 +3,9 @@
     pip install trl && python benchmarks/train_step.py [--steps 3]
 
 Ours: ``collect_episodes`` (P problems x k samples, two attempts each, graded) + ``score_loss`` (policy and reference
-forwards) + Adam; and the same with one attempt (the single-turn ablation), which does the work of a GRPO step. TRL: one ``GRPOTrainer`` step (k generations per prompt, one attempt, reward, loss with a KL to
-its reference model, Adam). Note that a SCoRe episode generates *two* attempts, so ours samples twice as many tokens
+forwards) + Adam; and the same with one attempt (the single-turn ablation), which does the work of a GRPO step.
+TRL: one ``GRPOTrainer`` step (k generations per prompt, one attempt, reward, loss with a KL to its reference model,
+Adam). Note that a SCoRe episode generates *two* attempts, so ours samples twice as many tokens
 for the same P, k and completion length. Both run on this machine's CPU threads, in this process, best of
 ``--steps`` timed steps after a warm-up step.
 """
