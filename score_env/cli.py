@@ -110,8 +110,6 @@ def run_train(overrides: Sequence[str]) -> int:
     env_id, short = check_env_choice(config.env, config.split, config.model)
     make = _env_factory(env_id, config.split, "intrinsic", config.env_kwargs)
     run_dir = Path(config.resume or config.run_dir or default_run_dir("train", short, config.agent.kind))
-    if config.policy.backend == "vllm":
-        raise ConfigError("policy.backend=vllm is for eval; training generates with auto, fast or transformers")
     policy = load_policy(
         config.model,
         backend=config.policy.backend,

@@ -70,14 +70,21 @@ def build_model(vocab_size: int, *, hidden_size: int = 64, layers: int = 2, head
 
 
 def save_tiny_model(
-    out: Path, corpus: Iterable[str], *, vocab_size: int = 512, hidden_size: int = 64, layers: int = 2, seed: int = 0
+    out: Path,
+    corpus: Iterable[str],
+    *,
+    vocab_size: int = 512,
+    hidden_size: int = 64,
+    layers: int = 2,
+    heads: int = 4,
+    seed: int = 0,
 ) -> Path:
     """Build a tokenizer and a model and ``save_pretrained`` both into ``out``."""
     tokenizer = build_tokenizer(corpus, vocab_size)
     ids = [tokenizer.convert_tokens_to_ids(t) for t in SPECIAL_TOKENS[:3]]
     if ids != [0, 1, 2] or tokenizer.pad_token_id != 3:
         raise RuntimeError(f"special tokens landed at unexpected ids {ids}")
-    model = build_model(len(tokenizer), hidden_size=hidden_size, layers=layers, seed=seed)
+    model = build_model(len(tokenizer), hidden_size=hidden_size, layers=layers, heads=heads, seed=seed)
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)

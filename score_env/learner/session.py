@@ -82,6 +82,8 @@ class TrainingSession:
         self.optimizer.zero_grad(set_to_none=True)
         self.accelerator.backward(loss)
         self.optimizer.step()
+        if hasattr(self.policy, "sync_weights"):  # a separate inference engine (vLLM) gets the new weights now
+            self.policy.sync_weights()
 
     def end_step(self, stage: int, stage_name: str, metrics: dict[str, float], reward: float) -> None:
         """Count the update, log it (``metrics.jsonl``, TensorBoard), checkpoint every ``checkpoint_every``."""

