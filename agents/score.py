@@ -43,6 +43,7 @@ class ScoreAgent:
             kl_estimator=c.kl_estimator,
         )
         base = self._base_policy(session)
+        session.show_progress(sum(s.steps for s in stages))
         for step in range(session.step, sum(s.steps for s in stages)):
             index, stage = stage_at(stages, step)
             problems = session.problem_batch(step, plan.n_problems, plan.problems_per_step)

@@ -15,7 +15,7 @@ import numpy as np
 from score_env.agent import TrainingPlan
 from score_env.config import SFTAgentConfig
 from score_env.learner.session import TrainingSession
-from score_env.learner.sft import sft_epochs
+from score_env.learner.sft import sft_epochs, steps_for
 from score_env.policies import ModelPolicy, Policy
 from score_env.records import Episode, Message
 from score_env.rollout import collect_episodes
@@ -47,6 +47,7 @@ class SFTAgent:
             pairs = make_pairs(episodes, instruction, self.config.max_pairs_per_problem, session.step_seed(0, 9))
             session.save_data("pairs", pairs)
         examples = [(tuple(Message.from_dict(m) for m in p["prompt"]), p["target"]) for p in pairs]
+        session.show_progress(steps_for(len(examples), self.config.batch_size, self.config.epochs))
         sft_epochs(
             session,
             examples,

@@ -7,6 +7,7 @@ shares an expression with the train split.
 
 from __future__ import annotations
 
+import itertools
 import re
 from functools import lru_cache
 
@@ -28,7 +29,7 @@ _ANSWER = re.compile(r"answer\s*:\s*(-?\d+)", re.IGNORECASE)
 
 def make_task(
     split: str = "train",
-    digits: int = 2,
+    digits: int = 1,
     operands: int = 3,
     operators: str = OPERATORS,
     size: int | None = None,
@@ -40,7 +41,8 @@ def make_task(
         digits: operands are integers with at most this many digits (difficulty).
         operands: number of operands per expression (difficulty).
         operators: the operators to draw from, a subset of ``"+-*"``.
-        size: number of problems (default 10,000 train, 500 test).
+        size: number of problems (default 10,000 train, 500 test; fewer when the expression space is smaller:
+            one-digit, three-operand problems have 9,000 expressions, 500 for test and 8,500 for train).
     """
     if split not in SPLIT_SEEDS:
         raise ValueError(f"split must be one of {sorted(SPLIT_SEEDS)}, got {split!r}")
@@ -102,21 +104,17 @@ def _problem_sets(digits: int, operands: int, operators: str, size: int | None) 
     return {"test": test, "train": train}
 
 
+ENUMERATE_BELOW = 200_000  # expression spaces smaller than this are enumerated and shuffled, not sampled
+
+
 def _draw(
     split: str, digits: int, operands: int, operators: str, size: int, exclude: frozenset[str]
 ) -> tuple[Problem, ...]:
     rng = np.random.default_rng([SPLIT_SEEDS[split], digits, operands, len(operators)])
-    seen: set[str] = set(exclude)
     problems: list[Problem] = []
-    for _ in range(20 * size):  # bounded: a tiny expression space yields fewer problems instead of a hang
-        if len(problems) == size:
-            break
-        numbers = rng.integers(0, 10**digits, size=operands)
-        ops = rng.choice(list(operators), size=operands - 1)
-        expression = " ".join([str(numbers[0])] + [f"{op} {n}" for op, n in zip(ops, numbers[1:], strict=True)])
-        if expression in seen:
+    for expression in _candidates(rng, digits, operands, operators, size):
+        if expression in exclude:  # the other split's
             continue
-        seen.add(expression)
         problems.append(
             Problem(
                 id=f"arithmetic/{split}/{len(problems)}",
@@ -125,4 +123,25 @@ def _draw(
                 metadata={"digits": digits, "operands": operands},
             )
         )
+        if len(problems) == size:
+            break
     return tuple(problems)
+
+
+def _candidates(rng: np.random.Generator, digits: int, operands: int, operators: str, size: int):
+    """Distinct expressions in a seeded order: every one of a small space, shuffled; else fresh random draws."""
+    numbers = [str(n) for n in range(10**digits)]
+    if len(numbers) ** operands * len(operators) ** (operands - 1) < ENUMERATE_BELOW:
+        pools = [numbers] + [[f"{op} {n}" for op in operators for n in numbers]] * (operands - 1)
+        everything = [" ".join(parts) for parts in itertools.product(*pools)]
+        yield from (everything[i] for i in rng.permutation(len(everything)))
+        return
+    seen: set[str] = set()
+    for _ in range(40):  # bounded
+        draws = rng.integers(0, 10**digits, size=(4 * size, operands)).tolist()
+        ops = rng.choice(list(operators), size=(4 * size, operands - 1)).tolist()
+        for row, row_ops in zip(draws, ops, strict=True):
+            expression = " ".join([str(row[0])] + [f"{op} {n}" for op, n in zip(row_ops, row[1:], strict=True)])
+            if expression not in seen:
+                seen.add(expression)
+                yield expression

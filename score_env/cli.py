@@ -5,6 +5,8 @@ Usage::
     score-env envs
     score-env eval agent=prompting env=arithmetic model=<path> [key=value ...]
     score-env train agent=<sft|star|star_plus|score|score_...> env=arithmetic model=<path> [key=value ...]
+    score-env benchmark [config=configs/benchmark_quick.yaml] [key=value ...]
+    score-env pretrain out=<dir> [conversations=40000 epochs=2 seed=0 ...]
     score-env tiny-model out=<dir> [env=arithmetic vocab_size=512 hidden_size=64 layers=2 seed=0]
 """
 
@@ -20,12 +22,13 @@ from rich.console import Console
 
 import agents
 import envs  # noqa: F401  (registers the task envs)
+from score_env.assets import resolve_model
 from score_env.config import ConfigError, EvalConfig, TrainConfig, load_config
 from score_env.config.models import TinyModelConfig
 from score_env.learner.checkpoint import checkpoint_path, is_training_run
 from score_env.registry import UnknownNameError, make_env, registered_tasks, resolve_env
 
-COMMANDS = ("envs", "eval", "train", "tiny-model")
+COMMANDS = ("envs", "eval", "train", "benchmark", "pretrain", "tiny-model")
 USAGE = __doc__.split("Usage::", 1)[1].rstrip()
 
 
@@ -43,6 +46,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return run_eval(overrides)
             case "train":
                 return run_train(overrides)
+            case "benchmark":
+                return run_benchmark_command(overrides)
+            case "pretrain":
+                return run_pretrain(overrides)
             case "tiny-model":
                 return make_tiny_model(overrides)
             case _:
@@ -81,10 +88,10 @@ def run_eval(overrides: Sequence[str]) -> int:
     from score_env.runs import default_run_dir
 
     config = load_config(EvalConfig, "eval", overrides)
-    env_id, short = check_env_choice(config.env, config.split, config.model)
+    env_id, short = check_env_choice(config.env, config.split, resolve_model(config.model))
     make = _env_factory(env_id, config.split, config.feedback, config.env_kwargs)
     run_dir = Path(config.run_dir) if config.run_dir else default_run_dir("eval", short, config.agent.kind)
-    model = config.model
+    model = resolve_model(config.model)
     if is_training_run(Path(model)):  # a trained run directory: its best (or last) checkpoint
         model = str(checkpoint_path(Path(model), config.checkpoint) / "model")
     policy = load_policy(
@@ -107,11 +114,12 @@ def run_train(overrides: Sequence[str]) -> int:
     from score_env.training import add_lora, run_training
 
     config = load_config(TrainConfig, "train", overrides)
-    env_id, short = check_env_choice(config.env, config.split, config.model)
+    model = resolve_model(config.model)
+    env_id, short = check_env_choice(config.env, config.split, model)
     make = _env_factory(env_id, config.split, "intrinsic", config.env_kwargs)
     run_dir = Path(config.resume or config.run_dir or default_run_dir("train", short, config.agent.kind))
     policy = load_policy(
-        config.model,
+        model,
         backend=config.policy.backend,
         device=config.policy.device,
         dtype=config.policy.dtype,
@@ -137,6 +145,58 @@ def _env_factory(env_id: str, split: str, feedback: str, env_kwargs: dict) -> Ca
     except TypeError as exc:
         raise ConfigError(f"env_kwargs: {exc}") from None
     return make
+
+
+def run_benchmark_command(overrides: Sequence[str]) -> int:
+    from score_env.benchmark.report import write_report
+    from score_env.benchmark.run import Setup, run_benchmark
+    from score_env.config.benchmark import BenchmarkConfig
+    from score_env.config.load import load_agent_config
+    from score_env.runs import default_run_dir
+
+    config = load_config(BenchmarkConfig, "benchmark", overrides)
+    model = resolve_model(config.model)
+    train_id, short = check_env_choice(config.env, config.train_split, model)
+    eval_id, _ = check_env_choice(config.eval_env or config.env, config.eval_split)
+    agent_configs = {name: load_agent_config(name) for name in config.methods}  # unknown names fail here
+    if config.methods[0] != "prompting":
+        raise ConfigError(f"methods must start with prompting (the base model), got {config.methods}")
+    setup = Setup(
+        make_train_env=_env_factory(train_id, config.train_split, "intrinsic", config.env_kwargs),
+        make_eval_env=_env_factory(eval_id, config.eval_split, "intrinsic", config.env_kwargs),
+        agent_config=agent_configs.__getitem__,
+        build_agent=agents.build_agent,
+        model_path=model,
+    )
+    report_dir = Path(config.report_dir) if config.report_dir else default_run_dir("benchmark", short)
+    console = Console()
+    summary = run_benchmark(config, setup, report_dir, console)
+    plots = write_report(report_dir, summary)
+    console.print((report_dir / "results.md").read_text())
+    console.print(f"report: {report_dir} ({', '.join(p.name for p in plots)})")
+    return 0
+
+
+def run_pretrain(overrides: Sequence[str]) -> int:
+    from envs.arithmetic_corpus import pretraining_corpus
+    from score_env.config.models import PretrainConfig
+    from score_env.pretrain import pretrain
+
+    config = load_config(PretrainConfig, "pretrain", overrides)
+    corpus = pretraining_corpus(config.conversations, slip=config.slip, seed=config.seed)
+    losses = pretrain(
+        corpus,
+        Path(config.out),
+        hidden_size=config.hidden_size,
+        layers=config.layers,
+        heads=config.heads,
+        epochs=config.epochs,
+        batch_tokens=config.batch_tokens,
+        lr=config.lr,
+        seed=config.seed,
+    )
+    print(f"model written to {config.out}; final loss {sum(losses[-50:]) / len(losses[-50:]):.3f}")
+    return 0
 
 
 def make_tiny_model(overrides: Sequence[str]) -> int:

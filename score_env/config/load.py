@@ -16,6 +16,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 from pydantic import BaseModel, ValidationError
 
+from score_env.config.agents import AgentConfig
 from score_env.config.errors import ConfigError, describe_validation_error
 
 M = TypeVar("M", bound=BaseModel)
@@ -65,6 +66,17 @@ def validate(model: type[M], data: Any) -> M:
         return model.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(describe_validation_error(model, exc)) from None
+
+
+def load_agent_config(name: str) -> AgentConfig:
+    """The validated config of ``configs/agents/<name>.yaml``."""
+    from pydantic import TypeAdapter
+
+    data = OmegaConf.to_container(_load_agent(name), resolve=True)
+    try:
+        return TypeAdapter(AgentConfig).validate_python(data)
+    except ValidationError as exc:
+        raise ConfigError(f"configs/agents/{name}.yaml: {exc.errors()[0]['msg']}") from None
 
 
 def _load_agent(name: str) -> DictConfig:

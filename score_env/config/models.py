@@ -148,3 +148,28 @@ class TinyModelConfig(Strict):
     """Transformer blocks."""
     seed: int = 0
     """Seeds the weights."""
+
+
+class PretrainConfig(Strict):
+    """``score-env pretrain``: the embedded default model, trained from scratch on the arithmetic task."""
+
+    out: str
+    """Directory to write the model and tokenizer to."""
+    conversations: PositiveInt = 40_000
+    """Pretraining conversations (two attempts each; see envs/arithmetic_corpus.py for the design)."""
+    slip: float = Field(0.15, ge=0, lt=1)
+    """Probability that a worked step's result is off (what makes the base model imperfect)."""
+    hidden_size: PositiveInt = 128
+    """Model width."""
+    layers: PositiveInt = 4
+    """Transformer blocks."""
+    heads: PositiveInt = 4
+    """Attention heads."""
+    epochs: PositiveInt = 2
+    """Passes over the corpus."""
+    batch_tokens: PositiveInt = 8192
+    """Padded tokens per update."""
+    lr: float = Field(3e-3, gt=0)
+    """Peak AdamW learning rate (one-cycle schedule)."""
+    seed: int = 0
+    """Seeds the corpus, the tokenizer, the weights and the data order."""

@@ -34,6 +34,8 @@ class TrainingSession:
     checkpoint_every: int
     step: int = 0  # updates done so far
     tensorboard: Any = None
+    label: str = "train"  # shown on the progress bar (the benchmark names the method)
+    bar: Any = None
     _rewards_since_checkpoint: list[float] = field(default_factory=list)
     _started: float = field(default_factory=time.monotonic)
 
@@ -78,6 +80,13 @@ class TrainingSession:
         chosen = rng.choice(n_problems, size=min(problems, n_problems), replace=False).tolist()
         return chosen[self.accelerator.process_index :: self.accelerator.num_processes]
 
+    def show_progress(self, total: int) -> None:
+        """A progress bar over the ``total`` updates the agent will make (main process only)."""
+        if self.accelerator.is_main_process:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total, initial=self.step, desc=self.label, unit="update")
+
     def update(self, loss: torch.Tensor) -> None:
         self.optimizer.zero_grad(set_to_none=True)
         self.accelerator.backward(loss)
@@ -88,6 +97,9 @@ class TrainingSession:
     def end_step(self, stage: int, stage_name: str, metrics: dict[str, float], reward: float) -> None:
         """Count the update, log it (``metrics.jsonl``, TensorBoard), checkpoint every ``checkpoint_every``."""
         self.step += 1
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix_str(stage_name)
         metrics = self._mean_over_processes(metrics)
         self._rewards_since_checkpoint.append(self._mean_over_processes({"r": reward})["r"])
         if self.accelerator.is_main_process:

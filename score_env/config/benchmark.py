@@ -1,0 +1,69 @@
+"""``score-env benchmark``: correction methods side by side, with the same budget, on one env."""
+
+from __future__ import annotations
+
+from pydantic import Field, PositiveInt
+
+from score_env.config.base import Strict
+from score_env.config.models import EnvArg, PolicyConfig, SamplingConfig
+
+
+class ScalingConfig(Strict):
+    """Inference-compute scaling (PAPER.md, "Metrics"): a budget of 2K samples per problem, spent as 2K parallel
+    first attempts (majority vote) or K first attempts each followed by one correction (vote over the K)."""
+
+    problems: int = Field(50, ge=0)
+    """Problems to measure it on (0 = skip the analysis)."""
+    max_k: PositiveInt = 16
+    """K goes 1, 2, 4, ... up to this."""
+    temperature: float = Field(0.7, gt=0)
+    """Sampling temperature (the paper: 0.7)."""
+
+
+class BenchmarkConfig(Strict):
+    """Train every method with the same budget, evaluate greedily on a held-out split, write a report."""
+
+    env: str
+    """Env id or short name the methods train on."""
+    eval_env: str | None = None
+    """Env they are evaluated on (null = ``env``; the paper trains on MBPP and evaluates on HumanEval)."""
+    env_kwargs: dict[str, EnvArg] = {}  # noqa: RUF012  (pydantic copies defaults)
+    """Extra arguments of the env's task."""
+    train_split: str = "train"
+    """Split the methods train on."""
+    eval_split: str = "test"
+    """Held-out split they are evaluated on."""
+    eval_problems: PositiveInt | None = 200
+    """Evaluate on the first N problems of the eval split (null = all)."""
+    model: str = "embedded"
+    """Base model: ``embedded`` (score-env's own arithmetic model), a local path or a hub name."""
+    methods: list[str] = [
+        "prompting",
+        "sft",
+        "star_plus",
+        "score",
+        "score_single_turn",
+        "score_no_stage1",
+        "score_no_shaping",
+    ]
+    """Agent files of configs/agents/ to compare (the first one must be ``prompting``: the base model)."""
+    updates: PositiveInt = 40
+    """Gradient updates per trained method (SCoRe: split between the stages; STaR: over its iterations)."""
+    problems_per_update: PositiveInt = 8
+    """P: problems per update; every trained method samples updates x P x k episodes in all."""
+    samples: PositiveInt = 4
+    """k: episodes per problem."""
+    policy: PolicyConfig = PolicyConfig()
+    """How the model runs."""
+    train_sampling: SamplingConfig = SamplingConfig(temperature=1.0, max_new_tokens=64)
+    """Sampling of training attempts (the paper: temperature 1.0)."""
+    eval_max_new_tokens: PositiveInt = 64
+    """Longest evaluated attempt (evaluation is greedy, as in the paper)."""
+    scaling: ScalingConfig = ScalingConfig()
+    """The inference-compute scaling analysis."""
+    distribution_shift: bool = True
+    """Measure each trained method's correction rate on the base model's first attempts vs its own."""
+    seed: int = 0
+    """Seeds every method's training and sampling identically."""
+    report_dir: str | None = None
+    """Where to write the report (null = ``runs/benchmark-<env>-<time>``); a rerun skips methods already done."""
