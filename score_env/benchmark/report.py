@@ -22,6 +22,9 @@ PAPER_MATH = [
 PAPER_ABLATIONS = (
     "SCoRe 60.0/64.4/4.4; single-turn RL 61.8/59.4/-2.4; w/o Stage I 59.2/61.4/2.2; w/o shaping 60.0/62.6/2.6"
 )
+HEADER = (
+    "| method | Acc@t1 | Acc@t2 | Δ(t1,t2) | Δi→c | Δc→i | edit ratio | answer changed | tokens | updates | wall s |"
+)
 
 
 def write_report(report_dir: Path, summary: dict[str, Any]) -> list[Path]:
@@ -47,7 +50,7 @@ def results_markdown(summary: dict[str, Any]) -> str:
     lines = [
         "# score-env benchmark",
         "",
-        "| method | Acc@t1 | Acc@t2 | Δ(t1,t2) | Δi→c | Δc→i | edit ratio | answer changed | tokens | updates | wall s |",
+        HEADER,
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, r in summary["methods"].items():

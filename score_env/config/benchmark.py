@@ -37,7 +37,7 @@ class BenchmarkConfig(Strict):
     """Evaluate on the first N problems of the eval split (null = all)."""
     model: str = "embedded"
     """Base model: ``embedded`` (score-env's own arithmetic model), a local path or a hub name."""
-    methods: list[str] = [
+    methods: list[str] = [  # noqa: RUF012  (pydantic copies defaults)
         "prompting",
         "sft",
         "star_plus",
