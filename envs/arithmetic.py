@@ -16,11 +16,9 @@ import numpy as np
 from score_env.records import Grade, Problem
 from score_env.task import PromptTask
 
-FIRST_PROMPT = "Compute {expression}. Show your steps, then end with 'Answer: <integer>'."
-CORRECTION_INSTRUCTION = (
-    "There might be an error in the solution above. Please correct the error, if any, and rewrite the "
-    "solution. End with 'Answer: <integer>'."
-)
+# Short on purpose: every training row repeats them, and on a CPU their tokens are most of the compute.
+FIRST_PROMPT = "Compute {expression}. End with 'Answer: <integer>'."
+CORRECTION_INSTRUCTION = "There might be an error in the solution above. Please correct it, if any, and rewrite it."
 OPERATORS = "+-*"
 SPLIT_SEEDS = {"test": 1, "train": 0}
 SPLIT_SIZES = {"test": 500, "train": 10_000}

@@ -99,15 +99,14 @@ class DockerSandbox:
             sock = self.api.attach_socket(container, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
             start = time.monotonic()
             self.api.start(container)
-            stream = _Stream(sock, payload, limits)
-            ended = stream.wait(start + limits.timeout_s)
-            if not ended or stream.exceeded.is_set():
-                self.api.kill(container)
-            stream.close()
-            captured = stream.captured(start, timed_out=not ended)
-            if ended and not stream.exceeded.is_set():
-                code = self.api.wait(container, timeout=max(1, limits.timeout_s))["StatusCode"]
-                captured = _with_code(captured, code)
+            captured = self._drive(
+                container,
+                sock,
+                payload,
+                limits,
+                start,
+                lambda: self.api.wait(container, timeout=max(1, limits.timeout_s))["StatusCode"],
+            )
             oom = self.api.inspect_container(container)["State"].get("OOMKilled", False)
             return classify(captured, limits, oom_killed=oom)
         except Exception as error:  # noqa: BLE001  (the sandbox boundary: a Docker failure is an `error` result)
@@ -122,14 +121,14 @@ class DockerSandbox:
                 container, ["python3", "-I", "-S", "-c", BOOT], stdin=True, user=USER, workdir="/work"
             )["Id"]
             start = time.monotonic()
-            stream = _Stream(self.api.exec_start(exec_id, socket=True), payload, limits)
-            ended = stream.wait(start + limits.timeout_s)
-            if not ended or stream.exceeded.is_set():
-                self.api.kill(container)
-            stream.close()
-            captured = stream.captured(start, timed_out=not ended)
-            if ended and not stream.exceeded.is_set():
-                captured = _with_code(captured, self.api.exec_inspect(exec_id)["ExitCode"])
+            captured = self._drive(
+                container,
+                self.api.exec_start(exec_id, socket=True),
+                payload,
+                limits,
+                start,
+                lambda: self.api.exec_inspect(exec_id)["ExitCode"],
+            )
             result = classify(captured, limits)
             return result
         except Exception as error:  # noqa: BLE001
@@ -142,6 +141,20 @@ class DockerSandbox:
             else:  # recycle: a timed-out, failed or dirty container is never reused
                 self._remove(container)
                 self._give_back(self._create(["sleep", "infinity"], self.pool_limits, start=True))
+
+    def _drive(
+        self, container: str, sock: Any, payload: bytes, limits: Limits, start: float, exit_code: Any
+    ) -> Captured:
+        """Feed the payload, read until the program ends, the deadline or the output cap; kill on the last two."""
+        stream = _Stream(sock, payload, limits)
+        ended = stream.wait(start + limits.timeout_s)
+        if not ended or stream.exceeded.is_set():
+            self.api.kill(container)
+        stream.close()
+        captured = stream.captured(start, timed_out=not ended)
+        if ended and not stream.exceeded.is_set():
+            captured = _with_code(captured, exit_code())
+        return captured
 
     def _create(self, command: list[str], limits: Limits, *, start: bool) -> str:
         from docker.types import LogConfig

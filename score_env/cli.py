@@ -23,7 +23,7 @@ from rich.console import Console
 import agents
 import envs  # noqa: F401  (registers the task envs)
 from score_env.assets import resolve_model
-from score_env.config import ConfigError, EvalConfig, TrainConfig, load_config
+from score_env.config import ConfigError, EvalConfig, PolicyConfig, TrainConfig, load_config
 from score_env.config.models import TinyModelConfig
 from score_env.learner.checkpoint import checkpoint_path, is_training_run
 from score_env.registry import UnknownNameError, make_env, registered_tasks, resolve_env
@@ -83,7 +83,6 @@ def check_env_choice(env: str, split: str, model: str | None = None) -> tuple[st
 
 def run_eval(overrides: Sequence[str]) -> int:
     from score_env.evaluation import evaluate
-    from score_env.policies.factory import load_policy
     from score_env.report import print_report
     from score_env.runs import default_run_dir
 
@@ -94,13 +93,7 @@ def run_eval(overrides: Sequence[str]) -> int:
     model = resolve_model(config.model)
     if is_training_run(Path(model)):  # a trained run directory: its best (or last) checkpoint
         model = str(checkpoint_path(Path(model), config.checkpoint) / "model")
-    policy = load_policy(
-        model,
-        backend=config.policy.backend,
-        device=config.policy.device,
-        dtype=config.policy.dtype,
-        batch_size=config.policy.batch_size,
-    )
+    policy = _policy(model, config.policy)
     agent = agents.build_agent(config.agent, policy)
     report = evaluate(config, agent, partial(make, config.max_attempts), run_dir)
     print_report(report, f"{config.agent.kind} on {env_id} ({config.split})")
@@ -109,7 +102,6 @@ def run_eval(overrides: Sequence[str]) -> int:
 
 
 def run_train(overrides: Sequence[str]) -> int:
-    from score_env.policies.factory import load_policy
     from score_env.runs import default_run_dir
     from score_env.training import add_lora, run_training
 
@@ -118,13 +110,7 @@ def run_train(overrides: Sequence[str]) -> int:
     env_id, short = check_env_choice(config.env, config.split, model)
     make = _env_factory(env_id, config.split, "intrinsic", config.env_kwargs)
     run_dir = Path(config.resume or config.run_dir or default_run_dir("train", short, config.agent.kind))
-    policy = load_policy(
-        model,
-        backend=config.policy.backend,
-        device=config.policy.device,
-        dtype=config.policy.dtype,
-        batch_size=config.policy.batch_size,
-    )
+    policy = _policy(model, config.policy)
     if config.lora is not None:
         policy = add_lora(policy, config.lora)
     agent = agents.build_agent(config.agent, policy)
@@ -132,6 +118,14 @@ def run_train(overrides: Sequence[str]) -> int:
     if session.accelerator.is_main_process:
         print(f"trained {session.step} updates; run directory: {run_dir}")
     return 0
+
+
+def _policy(model: str, policy: PolicyConfig):
+    from score_env.policies.factory import load_policy
+
+    return load_policy(
+        model, backend=policy.backend, device=policy.device, dtype=policy.dtype, batch_size=policy.batch_size
+    )
 
 
 def _env_factory(env_id: str, split: str, feedback: str, env_kwargs: dict) -> Callable[[int], gym.Env]:

@@ -19,7 +19,7 @@ CHAT_TEMPLATE = (
 
 
 # The size of the embedded default model (a few million parameters): what benchmarks/generation.py measures.
-EMBEDDED_SIZE = {"hidden_size": 256, "layers": 4, "heads": 4}
+EMBEDDED_SIZE = {"hidden_size": 128, "layers": 4, "heads": 4}  # = configs/pretrain.yaml
 
 
 def build_tokenizer(corpus: Iterable[str], vocab_size: int = 512):

@@ -165,7 +165,7 @@ class PretrainConfig(Strict):
     """Transformer blocks."""
     heads: PositiveInt = 4
     """Attention heads."""
-    epochs: PositiveInt = 2
+    epochs: PositiveInt = 4
     """Passes over the corpus."""
     batch_tokens: PositiveInt = 8192
     """Padded tokens per update."""

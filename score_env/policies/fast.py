@@ -14,7 +14,6 @@ whether a model qualifies; the ``auto`` backend falls back to ``transformers`` o
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -22,6 +21,7 @@ import torch.nn.functional as F
 
 from score_env.policies import SamplingParams
 from score_env.policies.chat import render_prompt
+from score_env.policies.fast_ops import Weights, attend, rms_norm, rotate_half, sample
 from score_env.records import Completion, Conversation
 
 SUPPORTED = ("llama", "mistral")  # the plain layout: no biases, no q/k norms (qwen2 has q/k/v biases)
@@ -77,11 +77,11 @@ class FastPolicy:
         self, prompts: list[list[int]], params: SamplingParams, generator: torch.Generator
     ) -> list[Completion]:
         state = _Decode.prefill(self, prompts, params.max_new_tokens)
-        weights = _Weights.of(self.model, state.column + params.max_new_tokens)
+        weights = Weights.of(self.model, state.column + params.max_new_tokens)
         eos = self.tokenizer.eos_token_id
         for step in range(params.max_new_tokens):
             logp = torch.log_softmax(state.logits.float(), dim=-1)  # [b, V] raw model log-probs
-            token = _sample(state.logits, params, generator)  # [b]
+            token = sample(state.logits, params, generator)  # [b]
             state.record(step, token, logp.gather(-1, token[:, None]).squeeze(-1))
             state.finish(token == eos)
             if params.stop and (step + 1) % STOP_CHECK_EVERY == 0:
@@ -92,7 +92,7 @@ class FastPolicy:
             state.logits = self._decode_step(state, token, weights)
         return state.completions(self.tokenizer, params.stop)
 
-    def _decode_step(self, state: _Decode, token: torch.Tensor, weights: _Weights) -> torch.Tensor:
+    def _decode_step(self, state: _Decode, token: torch.Tensor, weights: Weights) -> torch.Tensor:
         """One token for every active row: embed, the layers on the preallocated cache, the head. Returns [b, V].
 
         Plain tensor ops on fused weights (q|k|v and gate|up in one matmul each), a precomputed rotary table and
@@ -106,23 +106,23 @@ class FastPolicy:
         mask = state.mask[:, None, : column + 1]  # [b, 1, S]
         b, heads, kv_heads, dim = hidden.shape[0], weights.heads, weights.kv_heads, weights.head_dim
         for index, layer in enumerate(weights.layers):
-            x = _rms_norm(hidden, layer.input_norm, weights.eps)
+            x = rms_norm(hidden, layer.input_norm, weights.eps)
             qkv = F.linear(x, layer.qkv)  # [b, (heads + 2 kv_heads) * dim]
             q = qkv[:, : heads * dim].view(b, heads, dim)
             k = qkv[:, heads * dim : (heads + kv_heads) * dim].view(b, kv_heads, dim)
             v = qkv[:, (heads + kv_heads) * dim :].view(b, kv_heads, dim)
-            q = q * cos + _rotate_half(q) * sin
-            k = k * cos + _rotate_half(k) * sin
+            q = q * cos + rotate_half(q) * sin
+            k = k * cos + rotate_half(k) * sin
             keys, values = state.keys[index], state.values[index]
             keys[:, :, column] = k
             values[:, :, column] = v
-            out = _attend(q, keys[:, :, : column + 1], values[:, :, : column + 1], mask, weights.scale)
+            out = attend(q, keys[:, :, : column + 1], values[:, :, : column + 1], mask, weights.scale)
             hidden = hidden + F.linear(out.reshape(b, heads * dim), layer.o)
-            gate, up = F.linear(_rms_norm(hidden, layer.post_norm, weights.eps), layer.gate_up).chunk(2, dim=-1)
+            gate, up = F.linear(rms_norm(hidden, layer.post_norm, weights.eps), layer.gate_up).chunk(2, dim=-1)
             hidden = hidden + F.linear(F.silu(gate) * up, layer.down)
         state.column += 1
         state.positions += 1
-        return F.linear(_rms_norm(hidden, weights.final_norm, weights.eps), weights.head)
+        return F.linear(rms_norm(hidden, weights.final_norm, weights.eps), weights.head)
 
     def _hit_stop(self, state: _Decode, stops: tuple[str, ...]) -> torch.Tensor:
         rows = state.active_rows.tolist()
@@ -209,107 +209,6 @@ class _Decode:
             text = tokenizer.decode(ids, skip_special_tokens=True)
             out.append(Completion(text, tuple(ids), tuple(logprobs), "stop" if stopped else "length"))
         return out
-
-
-@dataclass(frozen=True)
-class _Layer:
-    input_norm: torch.Tensor  # [H]
-    qkv: torch.Tensor  # [(heads + 2 kv_heads) * D, H], q|k|v projections fused (biases: see _Weights.of)
-    o: torch.Tensor  # [H, heads * D]
-    post_norm: torch.Tensor  # [H]
-    gate_up: torch.Tensor  # [2 I, H]
-    down: torch.Tensor  # [H, I]
-
-
-@dataclass(frozen=True)
-class _Weights:
-    """The model's weights laid out for decoding, rebuilt at every ``generate`` call (the learner updates the
-    model in place between calls, so nothing may be cached across them)."""
-
-    embed: torch.Tensor  # [V, H]
-    layers: list[_Layer]
-    final_norm: torch.Tensor
-    head: torch.Tensor  # [V, H]
-    cos: torch.Tensor  # [max positions, D] the model's own rotary table
-    sin: torch.Tensor
-    heads: int
-    kv_heads: int
-    head_dim: int
-    scale: float
-    eps: float
-
-    @classmethod
-    def of(cls, model: Any, positions: int) -> _Weights:
-        inner = model.model
-        attention = inner.layers[0].self_attn
-        layers = []
-        for layer in inner.layers:
-            a, m = layer.self_attn, layer.mlp
-            layers.append(
-                _Layer(
-                    layer.input_layernorm.weight,
-                    torch.cat([a.q_proj.weight, a.k_proj.weight, a.v_proj.weight]),
-                    a.o_proj.weight,
-                    layer.post_attention_layernorm.weight,
-                    torch.cat([m.gate_proj.weight, m.up_proj.weight]),
-                    m.down_proj.weight,
-                )
-            )
-        probe = inner.embed_tokens.weight[:1]
-        cos, sin = inner.rotary_emb(probe, torch.arange(positions, device=probe.device)[None])
-        config = model.config
-        return cls(
-            inner.embed_tokens.weight,
-            layers,
-            inner.norm.weight,
-            model.lm_head.weight,
-            cos[0],
-            sin[0],
-            config.num_attention_heads,
-            config.num_key_value_heads,
-            attention.head_dim,
-            attention.scaling,
-            inner.norm.variance_epsilon,
-        )
-
-
-def _attend(
-    q: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, mask: torch.Tensor, scale: float
-) -> torch.Tensor:
-    """One query per row over the cache: softmax(q·Kᵀ·scale, padding masked)·V. q [b, h, D], keys/values
-    [b, kv, S, D], mask [b, 1, S]; returns [b, h, D]. Written out because SDPA's masked CPU path costs ~10x more
-    at these sizes. Grouped-query heads share their key/value head."""
-    b, heads, dim = q.shape
-    groups = heads // keys.shape[1]
-    q = q.view(b, keys.shape[1], groups, dim)  # [b, kv, g, D]
-    scores = torch.matmul(q, keys.transpose(-1, -2)) * scale  # [b, kv, g, S]
-    scores = scores.masked_fill(~mask[:, :, None, :], float("-inf"))
-    return torch.matmul(torch.softmax(scores, dim=-1), values).view(b, heads, dim)
-
-
-def _rms_norm(x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor:
-    """RMSNorm as the model computes it (in float32, then back)."""
-    x32 = x.float()
-    return weight * (x32 * torch.rsqrt(x32.pow(2).mean(-1, keepdim=True) + eps)).to(x.dtype)
-
-
-def _rotate_half(x: torch.Tensor) -> torch.Tensor:
-    half = x.shape[-1] // 2
-    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
-
-
-def _sample(logits: torch.Tensor, params: SamplingParams, generator: torch.Generator) -> torch.Tensor:
-    """Greedy, or temperature + top-p sampling, on tensors. [b, V] -> [b]."""
-    if params.greedy:
-        return logits.argmax(dim=-1)
-    scaled = logits.float() / params.temperature
-    if params.top_p < 1.0:
-        probs, order = torch.softmax(scaled, dim=-1).sort(dim=-1, descending=True)
-        outside = probs.cumsum(-1) - probs > params.top_p  # keep the smallest set of tokens reaching top_p
-        scaled = scaled.scatter(-1, order, scaled.gather(-1, order).masked_fill(outside, float("-inf")))
-    # Gumbel-max: argmax(logits/T + Gumbel noise) is an exact sample of softmax(logits/T), cheaper than multinomial.
-    uniform = torch.rand(scaled.shape, generator=generator, device=scaled.device).clamp_(min=1e-20)
-    return (scaled - torch.log(-torch.log(uniform))).argmax(dim=-1)
 
 
 def _has_stop(tokenizer: Any, ids: list[int], stops: tuple[str, ...]) -> bool:

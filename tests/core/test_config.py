@@ -6,12 +6,18 @@ import pytest
 
 from score_env.cli import main
 from score_env.config import ConfigError, EvalConfig, PromptingAgentConfig, agent_names, configs_dir, load_config
-from score_env.config.models import TinyModelConfig, TrainConfig
+from score_env.config.benchmark import BenchmarkConfig
+from score_env.config.models import PretrainConfig, TinyModelConfig, TrainConfig
 
 PRESETS = {
     "eval": (EvalConfig, ["model=some/model"]),
     "train": (TrainConfig, ["model=some/model"]),
     "tiny_model": (TinyModelConfig, ["out=/tmp/x"]),
+    "pretrain": (PretrainConfig, ["out=/tmp/x"]),
+    "benchmark": (BenchmarkConfig, []),
+    "benchmark_quick": (BenchmarkConfig, []),
+    "benchmark_math": (BenchmarkConfig, ["model=some/model"]),
+    "benchmark_humaneval": (BenchmarkConfig, ["model=some/model"]),
 }
 
 
@@ -24,6 +30,8 @@ def test_every_yaml_in_configs_is_covered():
 def test_every_preset_validates(preset):
     model, required = PRESETS[preset]
     assert isinstance(load_config(model, preset, required), model)
+    first_line = (configs_dir() / f"{preset}.yaml").read_text().splitlines()[0]
+    assert first_line.startswith("# score-env ")  # every config starts with the command that runs it
 
 
 @pytest.mark.parametrize("agent", agent_names())
@@ -94,7 +102,12 @@ def no_model_loading(monkeypatch):
         (["eval", "model=./no/such/dir"], "model='./no/such/dir': no such directory"),
         (["eval", "model=m", "env_kwargs.digitz=3"], "env_kwargs: "),
         (["eval", "model=m", "policy.dtype=fp64"], "'policy.dtype' = 'fp64' is not allowed"),
-        (["evaluate"], "unknown command 'evaluate'. Allowed: envs, eval, train, tiny-model. Did you mean 'eval'?"),
+        (
+            ["evaluate"],
+            "unknown command 'evaluate'. Allowed: envs, eval, train, benchmark, pretrain, tiny-model. Did you",
+        ),
+        (["benchmark", "methods=[prompting,scor]"], "agent='scor' is not an agent"),
+        (["benchmark", "updates=0"], "'updates' = 0: Input should be greater than 0"),
         (["train", "model=m", "agent=score", "agent.alpha=-1"], "'agent.alpha' = -1: Input should be greater than"),
         (["train", "model=m", "agent=sft", "agent.stage1_steps=3"], "unknown config key 'agent.stage1_steps'"),
     ],
