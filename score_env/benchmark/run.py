@@ -106,6 +106,8 @@ def _method(
 def budgeted(agent: AgentConfig, config: BenchmarkConfig) -> AgentConfig:
     """The agent with the benchmark's budget: ``updates`` gradient updates from updates x P x k sampled episodes."""
     episodes_problems = config.updates * config.problems_per_update
+    if config.lr is not None and agent.kind != "prompting":
+        agent = agent.model_copy(update={"lr": config.lr})
     match agent:
         case ScoreAgentConfig():
             first = 0 if agent.multi_turn and agent.stage1_steps == 0 else config.updates // 2

@@ -53,6 +53,8 @@ class BenchmarkConfig(Strict):
     """P: problems per update; every trained method samples updates x P x k episodes in all."""
     samples: PositiveInt = 4
     """k: episodes per problem."""
+    lr: float | None = Field(None, gt=0)
+    """One learning rate for every trained method (null = each agent's own, the paper's for its large models)."""
     policy: PolicyConfig = PolicyConfig()
     """How the model runs."""
     train_sampling: SamplingConfig = SamplingConfig(temperature=1.0, max_new_tokens=64)
