@@ -21,8 +21,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report"
         start = time.perf_counter()
-        subprocess.run(["score-env", "benchmark", f"report_dir={report}", *sys.argv[1:]], check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            ["score-env", "benchmark", f"report_dir={report}", *sys.argv[1:]], check=True, stdout=subprocess.DEVNULL
+        )
         seconds = time.perf_counter() - start
         print((report / "results.md").read_text())
     print(f"score-env benchmark: {seconds / 60:.1f} min wall clock; budget 15 min; {seconds / BUDGET_S:.2f}x budget")
