@@ -19,7 +19,7 @@ def solve_on_second_try(conversation):
     from envs.arithmetic import evaluate
 
     expression = conversation[0].content.removeprefix("Compute ").split(".")[0]
-    return "Answer: 0" if turn_of(conversation) == 1 else f"Answer: {evaluate(expression)}"
+    return "Answer: 9999" if turn_of(conversation) == 1 else f"Answer: {evaluate(expression)}"
 
 
 def test_one_generation_call_per_turn_over_every_episode():

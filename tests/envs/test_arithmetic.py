@@ -19,7 +19,12 @@ def test_problem_sets_are_fixed_per_split():
 def test_test_split_is_held_out_from_train():
     train = {p.question for p in make_task("train").problems}
     test = {p.question for p in make_task("test").problems}
-    assert len(test) == 500 and len(train) == 10_000 and not train & test
+    # One-digit, three-operand problems: 9,000 expressions in all, 500 held out for test.
+    assert len(test) == 500 and len(train) == 8_500 and not train & test
+    bigger = make_task("train", digits=2)
+    assert len(bigger.problems) == 10_000 and not {p.question for p in bigger.problems} & {
+        p.question for p in make_task("test", digits=2).problems
+    }
 
 
 def test_difficulty_is_an_argument():
