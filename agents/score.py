@@ -14,7 +14,7 @@ from score_env.agent import TrainingPlan
 from score_env.config import ScoreAgentConfig
 from score_env.learner.rl import score_loss
 from score_env.learner.session import TrainingSession
-from score_env.learner.stages import score_stages, stage_at
+from score_env.learner.stages import Stage, score_stages, stage_at
 from score_env.policies import ModelPolicy, Policy
 from score_env.policies.factory import wrap_model
 from score_env.rollout import collect_episodes
@@ -32,16 +32,7 @@ class ScoreAgent:
 
     def train(self, session: TrainingSession, plan: TrainingPlan) -> None:
         c = self.config
-        stages = score_stages(
-            stage1_steps=c.stage1_steps,
-            stage2_steps=c.stage2_steps,
-            alpha=c.alpha,
-            beta1=c.beta1,
-            beta2=c.beta2,
-            multi_turn=c.multi_turn,
-            baseline=c.baseline,
-            kl_estimator=c.kl_estimator,
-        )
+        stages = stages_for(c)
         base = self._base_policy(session)
         session.show_progress(sum(s.steps for s in stages))
         for step in range(session.step, sum(s.steps for s in stages)):
@@ -74,3 +65,17 @@ class ScoreAgent:
         if not self.config.base_first_attempt_fraction or model is None:
             return None
         return wrap_model(model, session.tokenizer, batch_size=self.base_policy.batch_size)
+
+
+def stages_for(config: ScoreAgentConfig) -> list[Stage]:
+    """The stages an agent config describes (SCoRe, or one of its ablations)."""
+    return score_stages(
+        stage1_steps=config.stage1_steps,
+        stage2_steps=config.stage2_steps,
+        alpha=config.alpha,
+        beta1=config.beta1,
+        beta2=config.beta2,
+        multi_turn=config.multi_turn,
+        baseline=config.baseline,
+        kl_estimator=config.kl_estimator,
+    )

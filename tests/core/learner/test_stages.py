@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from agents.score import stages_for
 from score_env.config import ScoreAgentConfig, load_config
 from score_env.config.models import TrainConfig
 from score_env.learner.stages import Stage, score_stages, stage_at
@@ -27,14 +28,7 @@ def test_score_stages_with_the_paper_defaults():
 def test_the_ablations_are_configs(agent, expected):
     config = load_config(TrainConfig, "train", [f"agent={agent}", "model=m"]).agent
     assert isinstance(config, ScoreAgentConfig)
-    stages = score_stages(
-        stage1_steps=config.stage1_steps,
-        stage2_steps=config.stage2_steps,
-        alpha=config.alpha,
-        beta1=config.beta1,
-        beta2=config.beta2,
-        multi_turn=config.multi_turn,
-    )
+    stages = stages_for(config)
     assert [(s.name, s.steps, s.attempts, s.alpha) for s in stages] == expected
 
 
