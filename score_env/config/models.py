@@ -20,7 +20,7 @@ class PolicyConfig(Strict):
     """How the model is loaded and run."""
 
     backend: Literal["auto", "fast", "transformers", "vllm"] = "auto"
-    """Generation backend: ``auto`` = the fast KV-cache loop for Llama/Qwen2/Mistral models, else transformers;
+    """Generation backend: ``auto`` = the fast KV-cache loop for Llama/Mistral-layout models, else transformers;
     ``vllm`` for GPUs (optional extra)."""
     device: str = "cpu"
     """Torch device, e.g. ``cpu`` or ``cuda:0``."""

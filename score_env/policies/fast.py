@@ -7,7 +7,8 @@ row thanks to left padding), samples on tensors, records log-probs, and drops fi
 quarter of it is done. The model's own modules (norms, projections, rotary embedding, ``apply_rotary_pos_emb``) do the
 math, so greedy outputs match the reference backend and log-probs agree to float tolerance (tested).
 
-Supported: the ``llama``, ``qwen2`` and ``mistral`` layouts (what score-env ships and tests with). ``supports`` says
+Supported: the ``llama`` and ``mistral`` layouts (score-env ships and tests Llama; qwen2 has q/k/v biases the fused
+matmul leaves out). ``supports`` says
 whether a model qualifies; the ``auto`` backend falls back to ``transformers`` otherwise.
 """
 
