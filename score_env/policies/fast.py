@@ -4,12 +4,13 @@ At a few million parameters ``model.generate`` is overhead-bound: per step it ru
 criteria, cache bookkeeping and mask building in Python. Here the prompt is prefilled by the model's own forward;
 then each step runs the decoder layers directly on a preallocated KV cache (one column per step, the same for every
 row thanks to left padding), samples on tensors, records log-probs, and drops finished rows from the batch once a
-quarter of it is done. The model's own modules (norms, projections, rotary embedding, ``apply_rotary_pos_emb``) do the
-math, so greedy outputs match the reference backend and log-probs agree to float tolerance (tested).
+quarter of it is done. The step uses the model's own weights (q|k|v and gate|up fused into one matmul each), its own
+rotary table and its RMSNorm formula (``fast_ops``), so greedy outputs match the reference backend and log-probs agree
+to float tolerance (tested).
 
 Supported: the ``llama`` and ``mistral`` layouts (score-env ships and tests Llama; qwen2 has q/k/v biases the fused
-matmul leaves out). ``supports`` says
-whether a model qualifies; the ``auto`` backend falls back to ``transformers`` otherwise.
+matmul leaves out). ``supports`` says whether a model qualifies; the ``auto`` backend falls back to ``transformers``
+otherwise.
 """
 
 from __future__ import annotations
