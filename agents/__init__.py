@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from agents.prompting import PromptingAgent
-from agents.score import ScoreAgent
-from agents.sft import SFTAgent
-from agents.star import StarAgent
 from score_env.agent import Agent
+from score_env.agents.prompting import PromptingAgent
+from score_env.agents.score import ScoreAgent
+from score_env.agents.sft import SFTAgent
+from score_env.agents.star import StarAgent
 from score_env.config import (
     AgentConfig,
     PromptingAgentConfig,

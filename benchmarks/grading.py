@@ -14,9 +14,9 @@ import logging
 import os
 import time
 
-from envs.math.answers import as_latex, extract_final_answer
-from envs.math.data import vendored_lines
-from envs.math.grader import MathGrader
+from score_env.envs.math.answers import as_latex, extract_final_answer
+from score_env.envs.math.data import vendored_lines
+from score_env.envs.math.grader import MathGrader
 
 
 def sequential(golds: list[str], solutions: list[str]) -> list[bool]:

@@ -13,8 +13,8 @@ import argparse
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from envs.code.tasks import CodeGrader, humaneval_problems
-from sandboxes import BACKENDS, Limits, make_sandbox
+from score_env.envs.code.tasks import CodeGrader, humaneval_problems
+from score_env.sandboxes import BACKENDS, Limits, make_sandbox
 
 
 def time_ours(backend: str, problems, workers: int) -> tuple[float, int]:

@@ -25,8 +25,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 import gymnasium as gym
 import torch
 
-import envs  # noqa: F401  (registers score/Arithmetic-v0)
-from envs.arithmetic import FIRST_PROMPT, grade_answer, make_task
+from score_env import envs  # noqa: F401  (registers score/Arithmetic-v0)
+from score_env.envs.arithmetic import FIRST_PROMPT, grade_answer, make_task
 from score_env.learner.reference import FrozenCopy
 from score_env.learner.rl import score_loss
 from score_env.learner.stages import score_stages

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from envs.arithmetic import CORRECTION_INSTRUCTION, FIRST_PROMPT, make_task
+from score_env.envs.arithmetic import CORRECTION_INSTRUCTION, FIRST_PROMPT, make_task
 from score_env.records import Message, Problem
 
 

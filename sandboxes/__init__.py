@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol, runtime_checkable
 
-from sandboxes.result import ExecutionResult, Limits, Status
+from score_env.sandboxes.result import ExecutionResult, Limits, Status
 
 BACKENDS = ("bwrap", "process", "docker")
 
@@ -41,8 +41,8 @@ class Sandbox(Protocol):
 
 def make_sandbox(name: str = "auto") -> Sandbox:
     """``auto`` = bwrap where installed, else process; or a backend by name."""
-    from sandboxes.bwrap import BwrapSandbox, bwrap_available
-    from sandboxes.process import ProcessSandbox
+    from score_env.sandboxes.bwrap import BwrapSandbox, bwrap_available
+    from score_env.sandboxes.process import ProcessSandbox
 
     if name == "auto":
         name = "bwrap" if bwrap_available() else "process"
@@ -52,7 +52,7 @@ def make_sandbox(name: str = "auto") -> Sandbox:
         case "process":
             return ProcessSandbox()
         case "docker":
-            from sandboxes.docker_backend import DockerSandbox
+            from score_env.sandboxes.docker_backend import DockerSandbox
 
             return DockerSandbox()
     raise ValueError(f"unknown sandbox {name!r}. Allowed: auto, {', '.join(BACKENDS)}")

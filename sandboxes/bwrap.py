@@ -22,12 +22,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from sandboxes import seccomp
-from sandboxes.capture import kill_group, run_captured
-from sandboxes.cgroups import RunCgroup, cgroups_available, remove_later
-from sandboxes.launcher import launcher_argv
-from sandboxes.result import ExecutionResult, Limits, Status
-from sandboxes.verdict import classify
+from score_env.sandboxes import seccomp
+from score_env.sandboxes.capture import kill_group, run_captured
+from score_env.sandboxes.cgroups import RunCgroup, cgroups_available, remove_later
+from score_env.sandboxes.launcher import launcher_argv
+from score_env.sandboxes.result import ExecutionResult, Limits, Status
+from score_env.sandboxes.verdict import classify
 
 SANDBOX_UID = 65534
 

@@ -21,9 +21,9 @@ import threading
 import time
 from typing import Any
 
-from sandboxes.capture import Captured
-from sandboxes.result import ExecutionResult, Limits, Status
-from sandboxes.verdict import classify
+from score_env.sandboxes.capture import Captured
+from score_env.sandboxes.result import ExecutionResult, Limits, Status
+from score_env.sandboxes.verdict import classify
 
 IMAGE = "score-env-sandbox:latest"
 USER = "65534:65534"

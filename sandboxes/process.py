@@ -27,10 +27,10 @@ import tempfile
 import threading
 from pathlib import Path
 
-from sandboxes.capture import kill_group, run_captured
-from sandboxes.launcher import launcher_argv
-from sandboxes.result import ExecutionResult, Limits
-from sandboxes.verdict import classify
+from score_env.sandboxes.capture import kill_group, run_captured
+from score_env.sandboxes.launcher import launcher_argv
+from score_env.sandboxes.result import ExecutionResult, Limits
+from score_env.sandboxes.verdict import classify
 
 FIRST_UID = 61000  # uids FIRST_UID .. FIRST_UID + slots - 1 are used for sandboxed runs when running as root
 

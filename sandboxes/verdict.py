@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import signal
 
-from sandboxes.capture import Captured
-from sandboxes.result import ExecutionResult, Limits, Status
+from score_env.sandboxes.capture import Captured
+from score_env.sandboxes.result import ExecutionResult, Limits, Status
 
 
 def classify(captured: Captured, limits: Limits, *, oom_killed: bool = False) -> ExecutionResult:

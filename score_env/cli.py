@@ -20,8 +20,10 @@ from pathlib import Path
 import gymnasium as gym
 from rich.console import Console
 
-import agents
-import envs  # noqa: F401  (registers the task envs)
+from score_env import (
+    agents,
+    envs,  # noqa: F401  (registers the task envs)
+)
 from score_env.assets import resolve_model
 from score_env.config import ConfigError, EvalConfig, PolicyConfig, TrainConfig, load_config
 from score_env.config.models import TinyModelConfig
@@ -172,8 +174,8 @@ def run_benchmark_command(overrides: Sequence[str]) -> int:
 
 
 def run_pretrain(overrides: Sequence[str]) -> int:
-    from envs.arithmetic_corpus import pretraining_corpus
     from score_env.config.models import PretrainConfig
+    from score_env.envs.arithmetic_corpus import pretraining_corpus
     from score_env.pretrain import pretrain
 
     config = load_config(PretrainConfig, "pretrain", overrides)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-import envs  # noqa: F401  (registers the task envs)
+from score_env import envs  # noqa: F401  (registers the task envs)
 from score_env.policies import SamplingParams
 from score_env.records import Completion, Conversation
 
@@ -38,7 +38,7 @@ def turn_of(conversation: Conversation) -> int:
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from envs.arithmetic import CORRECTION_INSTRUCTION, FIRST_PROMPT, make_task
+    from score_env.envs.arithmetic import CORRECTION_INSTRUCTION, FIRST_PROMPT, make_task
     from score_env.tiny_model import save_tiny_model
 
     problems = make_task("train").problems[:500]

@@ -30,6 +30,6 @@ After ``max_attempts`` attempts (default 2); never earlier.
 
 from __future__ import annotations
 
-from envs.code.tasks import make_humaneval_task, make_mbpp_task
+from score_env.envs.code.tasks import make_humaneval_task, make_mbpp_task
 
 __all__ = ["make_humaneval_task", "make_mbpp_task"]

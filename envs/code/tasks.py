@@ -10,11 +10,11 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from envs.code.extract import extract_code, syntax_error
-from envs.code.harness import build_program, new_nonce, passed
-from envs.code.prompts import CODE_CORRECTION_INSTRUCTION, humaneval_prompt, mbpp_prompt
-from sandboxes import Limits, Sandbox, Status, make_sandbox
+from score_env.envs.code.extract import extract_code, syntax_error
+from score_env.envs.code.harness import build_program, new_nonce, passed
+from score_env.envs.code.prompts import CODE_CORRECTION_INSTRUCTION, humaneval_prompt, mbpp_prompt
 from score_env.records import Grade, GradeReason, Problem
+from score_env.sandboxes import Limits, Sandbox, Status, make_sandbox
 from score_env.task import PromptTask
 
 MBPP_SPLITS = {"prompt": (1, 10), "test": (11, 510), "validation": (511, 600), "train": (601, 974)}
@@ -137,6 +137,6 @@ def _mbpp_problem(row: dict[str, Any]) -> Problem:
 
 
 def _jsonl(name: str) -> list[dict[str, Any]]:
-    data = resources.files("envs.code") / "data" / name
+    data = resources.files("score_env.envs.code") / "data" / name
     with data.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]

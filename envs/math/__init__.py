@@ -32,9 +32,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from envs.math.data import load_problems
-from envs.math.grader import DEFAULT_TIMEOUT_S, shared_grader
-from envs.math.prompts import PROMPT_STYLES
+from score_env.envs.math.data import load_problems
+from score_env.envs.math.grader import DEFAULT_TIMEOUT_S, shared_grader
+from score_env.envs.math.prompts import PROMPT_STYLES
 from score_env.records import Grade, Problem
 from score_env.task import PromptTask
 

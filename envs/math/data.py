@@ -10,7 +10,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from envs.math.answers import last_boxed
+from score_env.envs.math.answers import last_boxed
 from score_env.records import Problem
 
 SPLIT_FILES = {"train": "train_12k.jsonl.gz", "test": "math500_test.jsonl.gz"}
@@ -100,7 +100,7 @@ def _vendored(split: str) -> tuple[Problem, ...]:
 
 def vendored_lines(split: str) -> list[str]:
     """The raw JSON lines of a vendored split (they also hold the reference ``solution``)."""
-    data = resources.files("envs.math") / "data" / SPLIT_FILES[split]
+    data = resources.files("score_env.envs.math") / "data" / SPLIT_FILES[split]
     with data.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as f:
         return f.readlines()
 

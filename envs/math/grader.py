@@ -22,7 +22,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from pebble import ProcessPool
 from pebble.common import ProcessExpired
 
-from envs.math.answers import as_latex, extract_final_answer
+from score_env.envs.math.answers import as_latex, extract_final_answer
 from score_env.records import Grade, GradeReason
 
 DEFAULT_TIMEOUT_S = 5.0

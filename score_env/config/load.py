@@ -24,7 +24,7 @@ M = TypeVar("M", bound=BaseModel)
 
 def configs_dir() -> Path:
     """The ``configs/`` folder shipped with the package."""
-    return Path(str(resources.files("configs")))
+    return Path(str(resources.files("score_env.configs")))
 
 
 def agent_names() -> list[str]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import gymnasium as gym
 
-from agents import build_agent
 from score_env.agent import Agent
+from score_env.agents import build_agent
 from score_env.config import PromptingAgentConfig
 from score_env.policies import SamplingParams
 from score_env.rollout import collect_episodes
@@ -20,6 +20,6 @@ def test_prompting_agent_plays_the_env_with_the_base_policy():
         lambda: gym.make("score/Arithmetic-v0", split="test"), agent.policy, [0, 1], SamplingParams()
     )
     # The second prompt is the env's own correction instruction: the agent adds nothing.
-    from envs.arithmetic import CORRECTION_INSTRUCTION
+    from score_env.envs.arithmetic import CORRECTION_INSTRUCTION
 
     assert all(e.attempts[1].prompt[-1].content == CORRECTION_INSTRUCTION for e in episodes)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import torch
 from safetensors.torch import load_file
 
-from envs.arithmetic_corpus import pretraining_corpus, solution_steps
 from score_env.assets import embedded_model_path
 from score_env.cli import main
+from score_env.envs.arithmetic_corpus import pretraining_corpus, solution_steps
 
 
 def test_solutions_show_their_steps_and_slip_only_when_told():

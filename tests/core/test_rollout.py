@@ -16,7 +16,7 @@ def arithmetic_env():
 
 def solve_on_second_try(conversation):
     # Wrong first, right second: read the expression back out of the first prompt.
-    from envs.arithmetic import evaluate
+    from score_env.envs.arithmetic import evaluate
 
     expression = conversation[0].content.removeprefix("Compute ").split(".")[0]
     return "Answer: 9999" if turn_of(conversation) == 1 else f"Answer: {evaluate(expression)}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gymnasium as gym
 import pytest
 
-from envs.arithmetic import evaluate, extract_answer, grade_answer, make_task
+from score_env.envs.arithmetic import evaluate, extract_answer, grade_answer, make_task
 from score_env.records import GradeReason, Problem
 
 

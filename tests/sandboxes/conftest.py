@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from sandboxes import Limits, Sandbox, make_sandbox
+from score_env.sandboxes import Limits, Sandbox, make_sandbox
 
 SANDBOX_UIDS = {65534, *range(61000, 61064)}
 
@@ -41,7 +41,7 @@ def _backends() -> list:
 def backend(request) -> Backend:
     name = request.param
     if name == "docker":
-        from sandboxes.docker_backend import docker_unavailable_reason
+        from score_env.sandboxes.docker_backend import docker_unavailable_reason
 
         if reason := docker_unavailable_reason():
             pytest.skip(f"docker backend: {reason}")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from envs.code.tasks import CodeGrader, humaneval_problems
-from sandboxes import Limits
+from score_env.envs.code.tasks import CodeGrader, humaneval_problems
 from score_env.records import GradeReason
+from score_env.sandboxes import Limits
 
 PROBLEM = humaneval_problems()[0]  # has_close_elements(numbers, threshold) -> bool
 SOLUTION = PROBLEM.metadata["canonical_solution"]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from sandboxes import Limits, Status
+from score_env.sandboxes import Limits, Status
 from tests.sandboxes.conftest import run_checked
 
 

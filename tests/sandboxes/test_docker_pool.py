@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from sandboxes import Limits, Status
+from score_env.sandboxes import Limits, Status
 
 pytestmark = pytest.mark.docker
 
 
 @pytest.fixture
 def pool():
-    from sandboxes.docker_backend import DockerSandbox, docker_unavailable_reason
+    from score_env.sandboxes.docker_backend import DockerSandbox, docker_unavailable_reason
 
     if reason := docker_unavailable_reason():
         pytest.skip(f"docker backend: {reason}")

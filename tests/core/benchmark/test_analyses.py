@@ -34,7 +34,7 @@ def test_correction_rate_is_the_share_of_wrong_first_attempts_fixed():
 
 
 def test_inference_scaling_votes_over_parallel_and_corrected_attempts():
-    from envs.arithmetic import evaluate
+    from score_env.envs.arithmetic import evaluate
 
     def script(conversation):  # first attempts are wrong, corrections are right
         expression = conversation[0].content.removeprefix("Compute ").split(".")[0]

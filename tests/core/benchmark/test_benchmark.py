@@ -30,7 +30,7 @@ def test_quick_benchmark_writes_the_whole_report_and_a_rerun_skips_what_is_done(
 
 
 def test_a_failing_method_is_recorded_and_the_others_are_kept(tmp_path, monkeypatch, capsys):
-    import agents
+    from score_env import agents
 
     real = agents.build_agent
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agents.score import stages_for
+from score_env.agents.score import stages_for
 from score_env.config import ScoreAgentConfig, load_config
 from score_env.config.models import TrainConfig
 from score_env.learner.stages import Stage, score_stages, stage_at

@@ -20,7 +20,7 @@ CONVERSATIONS = [(Message("user", f"Compute {i} + {2 * i}."),) for i in range(4)
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory):
-    from envs.arithmetic import FIRST_PROMPT, make_task
+    from score_env.envs.arithmetic import FIRST_PROMPT, make_task
     from score_env.policies.vllm_backend import VLLMPolicy
     from score_env.tiny_model import save_tiny_model
 

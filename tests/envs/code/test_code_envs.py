@@ -5,9 +5,9 @@ from __future__ import annotations
 import gymnasium as gym
 import pytest
 
-from envs.code.extract import extract_code, syntax_error
-from envs.code.prompts import CODE_CORRECTION_INSTRUCTION
-from envs.code.tasks import humaneval_problems, make_mbpp_task, mbpp_rows
+from score_env.envs.code.extract import extract_code, syntax_error
+from score_env.envs.code.prompts import CODE_CORRECTION_INSTRUCTION
+from score_env.envs.code.tasks import humaneval_problems, make_mbpp_task, mbpp_rows
 
 
 def test_humaneval_has_164_problems_and_the_papers_instruction():

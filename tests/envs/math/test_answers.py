@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from envs.math.answers import as_latex, extract_final_answer, last_boxed
+from score_env.envs.math.answers import as_latex, extract_final_answer, last_boxed
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from envs.math.grader import MathGrader
+from score_env.envs.math.grader import MathGrader
 from score_env.records import GradeReason
 
 OK, WRONG, UNPARSABLE = GradeReason.OK, GradeReason.WRONG, GradeReason.UNPARSABLE

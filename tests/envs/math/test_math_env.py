@@ -7,9 +7,9 @@ import json
 import gymnasium as gym
 import pytest
 
-from envs.math import make_task
-from envs.math.data import SUBJECTS, load_problems
-from envs.math.prompts import PAPER_CORRECTION_INSTRUCTION, PAPER_FIRST_PROMPT
+from score_env.envs.math import make_task
+from score_env.envs.math.data import SUBJECTS, load_problems
+from score_env.envs.math.prompts import PAPER_CORRECTION_INSTRUCTION, PAPER_FIRST_PROMPT
 
 
 def test_splits_are_the_12k_train_and_math500():
