@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from score_env.agent import Agent
 from score_env.agents.prompting import PromptingAgent
 from score_env.agents.score import ScoreAgent
 from score_env.agents.sft import SFTAgent
@@ -15,6 +14,7 @@ from score_env.config import (
     StarAgentConfig,
 )
 from score_env.policies import Policy
+from score_env.training.agent import Agent
 
 
 def build_agent(config: AgentConfig, base_policy: Policy) -> Agent:

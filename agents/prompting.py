@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from score_env.agent import TrainingPlan
 from score_env.config import PromptingAgentConfig
-from score_env.learner.session import TrainingSession
 from score_env.policies import Policy
+from score_env.training.agent import TrainingPlan
+from score_env.training.session import TrainingSession
 
 
 @dataclass(frozen=True)
 class PromptingAgent:
-    """An :class:`~score_env.agent.Agent` that plays the env with an untrained policy."""
+    """An :class:`~score_env.training.agent.Agent` that plays the env with an untrained policy."""
 
     config: PromptingAgentConfig
     base_policy: Policy

@@ -10,14 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from functools import partial
 
-from score_env.agent import TrainingPlan
 from score_env.config import ScoreAgentConfig
 from score_env.learner.rl import score_loss
-from score_env.learner.session import TrainingSession
 from score_env.learner.stages import Stage, score_stages, stage_at
 from score_env.policies import ModelPolicy, Policy
-from score_env.policies.factory import wrap_model
+from score_env.records import EpisodeGroup
 from score_env.rollout import collect_episodes
+from score_env.training.agent import TrainingPlan
+from score_env.training.session import TrainingSession
 
 
 @dataclass(frozen=True)
@@ -33,16 +33,16 @@ class ScoreAgent:
     def train(self, session: TrainingSession, plan: TrainingPlan) -> None:
         c = self.config
         stages = stages_for(c)
-        base = self._base_policy(session)
+        base = self._base_sampler(session)
         session.show_progress(sum(s.steps for s in stages))
         for step in range(session.step, sum(s.steps for s in stages)):
             index, stage = stage_at(stages, step)
             problems = session.problem_batch(step, plan.n_problems, plan.problems_per_step)
             n_base = round(c.base_first_attempt_fraction * len(problems)) if stage.attempts > 1 else 0
-            episodes = []
+            groups: list[EpisodeGroup] = []
             for chunk, first in ((problems[:n_base], base), (problems[n_base:], None)):
                 if chunk:
-                    episodes += collect_episodes(
+                    groups += collect_episodes(
                         partial(plan.make_env, stage.attempts),
                         self.base_policy,
                         chunk,
@@ -52,19 +52,18 @@ class ScoreAgent:
                         grading_threads=plan.grading_threads,
                         first_attempt_policy=first,
                     )
-            result = score_loss(
-                session.model, session.reference, session.tokenizer, episodes, stage, plan.samples_per_problem
-            )
+            result = score_loss(session.model, session.reference, session.tokenizer, groups, stage)
             session.update(result.loss)
-            metrics = {**result.metrics, "loss": result.loss.item()}
+            episodes = float(sum(len(g.episodes) for g in groups))
+            metrics = {**result.metrics, "loss": result.loss.item(), "episodes": episodes}
             session.end_step(index, stage.name, metrics, reward=result.metrics[f"reward@t{stage.attempts}"])
 
-    def _base_policy(self, session: TrainingSession) -> ModelPolicy | None:
-        """The base model as a sampler of first attempts (for the optional mixing), from the frozen reference."""
-        model = getattr(session.reference, "model", None)
-        if not self.config.base_first_attempt_fraction or model is None:
+    def _base_sampler(self, session: TrainingSession) -> Policy | None:
+        """The base model as a sampler of first attempts (for the optional mixing): the frozen reference (with LoRA,
+        the model with its adapter switched off)."""
+        if not self.config.base_first_attempt_fraction:
             return None
-        return wrap_model(model, session.tokenizer, batch_size=self.base_policy.batch_size)
+        return session.reference.sampler(session.tokenizer, self.base_policy.batch_size)
 
 
 def stages_for(config: ScoreAgentConfig) -> list[Stage]:

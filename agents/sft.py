@@ -1,8 +1,8 @@
 """Pair-SFT (after Welleck et al., 2023, as the SCoRe paper runs it).
 
 Sample the model's own two-attempt episodes; for every incorrect attempt, pair it with a random correct response to
-the same problem drawn from all of the model's first and second attempts; fine-tune for one epoch on
-(problem, wrong attempt, correction instruction) → right response.
+the same problem drawn from all of the model's first and second attempts; fine-tune on
+(problem, wrong attempt, correction instruction) → right response (one epoch, or the budget's number of updates).
 """
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ from functools import partial
 
 import numpy as np
 
-from score_env.agent import TrainingPlan
 from score_env.config import SFTAgentConfig
-from score_env.learner.session import TrainingSession
-from score_env.learner.sft import sft_epochs, steps_for
 from score_env.policies import ModelPolicy, Policy
-from score_env.records import Episode, Message
+from score_env.records import Episode, Message, flatten
 from score_env.rollout import collect_episodes
+from score_env.training.agent import TrainingPlan
+from score_env.training.session import TrainingSession
+from score_env.training.sft import epoch_updates, sft_updates
 
 
 @dataclass(frozen=True)
@@ -32,30 +32,27 @@ class SFTAgent:
         return self.base_policy
 
     def train(self, session: TrainingSession, plan: TrainingPlan) -> None:
+        c = self.config
         pairs = session.load_data("pairs")
         if pairs is None:  # collected once; a resumed run trains on the very same pairs
-            episodes = collect_episodes(
+            groups = collect_episodes(
                 partial(plan.make_env, 2),
                 self.base_policy,
-                session.problem_batch(0, plan.n_problems, self.config.problems),
+                session.problem_batch(0, plan.n_problems, c.problems),
                 plan.sampling,
                 samples_per_problem=plan.samples_per_problem,
                 seed=session.step_seed(0),
                 grading_threads=plan.grading_threads,
             )
+            episodes = flatten(groups)
             instruction = plan.make_env(2).unwrapped.task.correction_instruction
-            pairs = make_pairs(episodes, instruction, self.config.max_pairs_per_problem, session.step_seed(0, 9))
-            session.save_data("pairs", pairs)
+            pairs = make_pairs(episodes, instruction, c.max_pairs_per_problem, session.step_seed(0, 9))
+            session.save_data("pairs", pairs, episodes=len(episodes))
         examples = [(tuple(Message.from_dict(m) for m in p["prompt"]), p["target"]) for p in pairs]
-        session.show_progress(steps_for(len(examples), self.config.batch_size, self.config.epochs))
-        sft_epochs(
-            session,
-            examples,
-            batch_size=self.config.batch_size,
-            epochs=self.config.epochs,
-            first_step=0,
-            stage=0,
-            stage_name="pair-sft",
+        updates = c.updates or epoch_updates(len(examples), c.batch_size, c.epochs)
+        session.show_progress(updates)
+        sft_updates(
+            session, examples, batch_size=c.batch_size, updates=updates, first_step=0, stage=0, stage_name="pair-sft"
         )
 
 
@@ -69,7 +66,7 @@ def make_pairs(episodes: list[Episode], instruction: str, per_problem: int, seed
     for group in by_problem.values():
         attempts = [a for e in group for a in e.attempts]
         right = [a for a in attempts if a.grade.correct]
-        wrong = [a for a in attempts if not a.grade.correct]
+        wrong = [a for a in attempts if not a.grade.correct and a.grade.reason != "error"]
         if not right:
             continue
         first_prompt = list(group[0].attempts[0].prompt)

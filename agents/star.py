@@ -7,13 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import partial
 
-from score_env.agent import TrainingPlan
 from score_env.config import StarAgentConfig
-from score_env.learner.session import TrainingSession
-from score_env.learner.sft import sft_epochs, steps_for
 from score_env.policies import ModelPolicy, Policy
-from score_env.records import Episode, Message
+from score_env.records import Episode, Message, flatten
 from score_env.rollout import collect_episodes
+from score_env.training.agent import TrainingPlan
+from score_env.training.session import TrainingSession
+from score_env.training.sft import epoch_updates, sft_updates
 
 
 @dataclass(frozen=True)
@@ -28,34 +28,47 @@ class StarAgent:
 
     def train(self, session: TrainingSession, plan: TrainingPlan) -> None:
         c = self.config
+        problems = even_split(c.problems, c.iterations)
+        budget = even_split(c.updates, c.iterations) if c.updates else [None] * c.iterations
         step = 0
         for iteration in range(c.iterations):
+            if not problems[iteration]:
+                continue
             traces = session.load_data(f"iteration-{iteration}")
             if traces is None:
-                episodes = collect_episodes(
+                groups = collect_episodes(
                     partial(plan.make_env, 2),
                     self.base_policy,
-                    session.problem_batch(10_000 + iteration, plan.n_problems, c.problems),
+                    session.problem_batch(10_000 + iteration, plan.n_problems, problems[iteration]),
                     plan.sampling,
                     samples_per_problem=plan.samples_per_problem,
                     seed=session.step_seed(iteration, 7),
                     grading_threads=plan.grading_threads,
                 )
+                episodes = flatten(groups)
                 traces = keep_traces(episodes, c.keep_correct_pairs)
-                session.save_data(f"iteration-{iteration}", traces)
+                session.save_data(f"iteration-{iteration}", traces, episodes=len(episodes))
             examples = [(tuple(Message.from_dict(m) for m in t["prompt"]), t["target"]) for t in traces]
-            if session.step >= step + steps_for(len(examples), c.batch_size, c.epochs):
-                step += steps_for(len(examples), c.batch_size, c.epochs)
-                continue  # done before the run was resumed
-            step = sft_epochs(
+            updates = budget[iteration]
+            if updates is None:
+                updates = epoch_updates(len(examples), c.batch_size, c.epochs)
+            if not examples or session.step >= step + updates:
+                step += updates if examples else 0
+                continue  # nothing to learn from, or done before the run was resumed
+            step = sft_updates(
                 session,
                 examples,
                 batch_size=c.batch_size,
-                epochs=c.epochs,
+                updates=updates,
                 first_step=step,
                 stage=iteration,
                 stage_name=f"star-{iteration + 1}",
             )
+
+
+def even_split(total: int, parts: int) -> list[int]:
+    """``total`` as ``parts`` whole numbers that differ by at most one (the first ones take the remainder)."""
+    return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
 
 
 def keep_traces(episodes: list[Episode], keep_correct_pairs: bool) -> list[dict]:

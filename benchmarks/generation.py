@@ -45,8 +45,8 @@ def flops_per_token(model, context: int) -> float:
 
 
 def tokens_per_second(policy, conversations, new_tokens: int, repeats: int) -> float:
-    params = SamplingParams(temperature=1.0, max_new_tokens=new_tokens, seed=0)
-    policy.generate(conversations[:2], SamplingParams(temperature=1.0, max_new_tokens=4, seed=0))  # warm up
+    params = SamplingParams(temperature=1.0, top_p=1.0, max_new_tokens=new_tokens, seed=0)
+    policy.generate(conversations[:2], SamplingParams(temperature=1.0, top_p=1.0, max_new_tokens=4, seed=0))  # warm up
     best = 0.0
     for _ in range(repeats):
         start = time.perf_counter()

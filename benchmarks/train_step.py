@@ -64,7 +64,7 @@ def time_score(model_dir: Path, steps: int, multi_turn: bool = True) -> float:
             make_env,
             policy,
             indices,
-            SamplingParams(temperature=1.0, max_new_tokens=COMPLETION),
+            SamplingParams(temperature=1.0, top_p=1.0, max_new_tokens=COMPLETION),
             samples_per_problem=K,
             seed=step,
         )

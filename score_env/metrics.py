@@ -37,6 +37,7 @@ class SelfCorrectionReport:
     estimates: dict[str, Estimate]  # name -> estimate, in display order
     counts: dict[str, int]  # exact integer counts behind the fractions (n_i_to_c, n_c_to_i, correct@t...)
     reasons: dict[str, dict[str, int]]  # attempt ("t1", ...) -> grade reason -> count
+    edit_ratios: tuple[float, ...] = ()  # [E] per episode, first vs last attempt (the histogram's data)
 
 
 def edit_distance_ratio(y1: str, y2: str) -> float:
@@ -63,7 +64,10 @@ def self_correction_metrics(
     reasons = {
         f"t{t + 1}": dict(Counter(e.attempts[t].grade.reason.value for e in episodes)) for t in range(correct.shape[1])
     }
-    return SelfCorrectionReport(len(episodes), len(set(groups)), correct.shape[1], estimates, counts, reasons)
+    edit_ratios = tuple(round(float(r), 4) for r in per_episode["edit_distance_ratio"])
+    return SelfCorrectionReport(
+        len(episodes), len(set(groups)), correct.shape[1], estimates, counts, reasons, edit_ratios
+    )
 
 
 def per_episode_correct(episodes: Sequence[Episode]) -> np.ndarray:

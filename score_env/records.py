@@ -117,6 +117,7 @@ class Completion:
     token_ids: tuple[int, ...]  # [T] the generated tokens, without the prompt, EOS included if emitted
     logprobs: tuple[float, ...]  # [T] per-token log-probabilities of `token_ids`
     finish_reason: Literal["stop", "length"]
+    prompt_ids: tuple[int, ...] = ()  # [S] the tokens the policy generated from (unpadded); () when it cannot say
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,7 @@ class Attempt:
     reward: float
     grade: Grade
     from_base: bool = False  # sampled from the base model, not the policy (SCoRe's optional mixing): no loss on it
+    prompt_ids: tuple[int, ...] = ()  # [S] the policy's tokens of `prompt` (not written to JSON; () = unknown)
 
 
 @dataclass(frozen=True)
@@ -143,8 +145,11 @@ class Episode:
     attempts: tuple[Attempt, ...]
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict (one line of ``episodes.jsonl``)."""
-        return asdict(self)
+        """A JSON-ready dict (one line of ``episodes.jsonl``). Prompt token ids are for the learner, not kept."""
+        data = asdict(self)
+        for attempt in data["attempts"]:
+            del attempt["prompt_ids"]
+        return data
 
     @staticmethod
     def from_json(data: Mapping[str, Any]) -> Episode:
@@ -162,3 +167,24 @@ class Episode:
             for a in data["attempts"]
         )
         return Episode(data["problem_id"], data["problem_index"], data["sample"], attempts)
+
+
+@dataclass(frozen=True)
+class EpisodeGroup:
+    """The k episodes of one problem, played from the same first prompt: the group RLOO's baseline averages over.
+
+    k is the length of ``episodes`` (a property of the data, not a separate argument).
+    """
+
+    problem_id: str
+    problem_index: int
+    episodes: tuple[Episode, ...]
+
+    def __post_init__(self) -> None:
+        if not self.episodes or any(e.problem_index != self.problem_index for e in self.episodes):
+            raise ValueError(f"a group holds one or more episodes of problem {self.problem_index}")
+
+
+def flatten(groups: Sequence[EpisodeGroup]) -> list[Episode]:
+    """The episodes of ``groups``, group after group."""
+    return [episode for group in groups for episode in group.episodes]

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import difflib
 import importlib
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import gymnasium as gym
@@ -88,6 +89,28 @@ def make_env(
     factory = _load(make_task) if isinstance(make_task, str) else make_task
     task = factory(split=split, **task_kwargs)
     return SelfCorrectionEnv(task, max_attempts=max_attempts, feedback=feedback, render_mode=render_mode)
+
+
+@dataclass(frozen=True)
+class EnvFactory:
+    """Builds envs of one registered task and split: ``factory(max_attempts)`` is a fresh env."""
+
+    env_id: str
+    split: str
+    feedback: Feedback = "intrinsic"
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+
+    def __call__(self, max_attempts: int = 2) -> gym.Env:
+        return gym.make(self.env_id, split=self.split, max_attempts=max_attempts, feedback=self.feedback, **self.kwargs)
+
+    @cached_property
+    def n_problems(self) -> int:
+        """Problems in the split (the task is built once to count them)."""
+        env = self(2)
+        try:
+            return len(env.unwrapped.task.problems)
+        finally:
+            env.close()
 
 
 def registered_tasks() -> list[TaskSpec]:

@@ -10,7 +10,7 @@ import gymnasium as gym
 import numpy as np
 
 from score_env.policies import Policy, SamplingParams
-from score_env.records import Attempt, Completion, Episode, Grade, to_conversation
+from score_env.records import Attempt, Completion, Episode, EpisodeGroup, Grade, to_conversation
 
 
 def collect_episodes(
@@ -23,11 +23,10 @@ def collect_episodes(
     seed: int = 0,
     grading_threads: int = 8,
     first_attempt_policy: Policy | None = None,
-) -> list[Episode]:
-    """Play one episode per (problem, sample) and return them as frozen records.
+) -> list[EpisodeGroup]:
+    """Play ``samples_per_problem`` episodes of every problem and return them, one group per problem.
 
-    Episodes are ordered problem by problem, the ``samples_per_problem`` samples of a problem next to each other
-    (so RLOO can group them). Each turn is one ``policy.generate`` call over every episode still running; the
+    Each turn is one ``policy.generate`` call over every episode still running; the
     env grades each attempt (in ``grading_threads`` threads: graders that run code or worker processes wait on
     I/O, not on the GIL).
 
@@ -72,9 +71,14 @@ def collect_episodes(
             running = still_running
     for env in envs:
         env.close()
-    return [
+    episodes = [
         Episode(problem_id, index, sample, tuple(turns))
         for problem_id, (index, sample), turns in zip(problem_ids, keys, attempts, strict=True)
+    ]
+    k = samples_per_problem
+    return [
+        EpisodeGroup(episodes[i].problem_id, episodes[i].problem_index, tuple(episodes[i : i + k]))
+        for i in range(0, len(episodes), k)
     ]
 
 
@@ -88,4 +92,5 @@ def _attempt(prompt, completion: Completion, reward: float, grade: Grade, from_b
         reward=reward,
         grade=grade,
         from_base=from_base,
+        prompt_ids=completion.prompt_ids,
     )

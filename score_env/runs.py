@@ -1,11 +1,16 @@
-"""Run directories: the resolved config, episodes appended as they finish, the metrics at the end."""
+"""Run directories: the resolved config, episodes appended as they finish, metrics; the one place runs resume.
+
+A run directory holds ``config.yaml`` (what was asked), ``episodes.jsonl`` (appended after every batch, so an
+interrupted run keeps what it did) and ``metrics.json``; a training run adds ``metrics.jsonl`` and checkpoints. A
+directory that already holds a *different* config is refused with both values, so results are never mixed.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +25,7 @@ from score_env.records import Episode
 CONFIG = "config.yaml"
 EPISODES = "episodes.jsonl"
 METRICS = "metrics.json"
+METRICS_LOG = "metrics.jsonl"  # one line per training update
 
 
 def default_run_dir(kind: str, *names: str, root: Path = Path("runs")) -> Path:
@@ -28,26 +34,34 @@ def default_run_dir(kind: str, *names: str, root: Path = Path("runs")) -> Path:
     return root / f"{kind}-{slug}-{stamp}"
 
 
-def prepare_run_dir(run_dir: Path, config: dict[str, Any]) -> list[Episode]:
-    """Create ``run_dir`` and write ``config.yaml``; return the episodes of an earlier, interrupted run.
+def check_run_dir(run_dir: Path, config: Mapping[str, Any]) -> bool:
+    """Whether ``run_dir`` holds an earlier run of this very config (to continue); raises if it holds another.
 
-    A run directory that already holds a *different* config is refused (its results would be mixed up).
+    Cheap: reads only ``config.yaml``, so a mismatch is reported before any model is loaded.
     """
-    config_path = run_dir / CONFIG
-    if config_path.exists():
-        previous = yaml.safe_load(config_path.read_text())
-        if previous != config:
-            changed = sorted(k for k in config.keys() | previous.keys() if config.get(k) != previous.get(k))
-            raise ConfigError(
-                f"run_dir {str(run_dir)!r} holds a run with a different config (keys differ: {', '.join(changed)}); "
-                "choose another run_dir"
-            )
+    path = run_dir / CONFIG
+    if not path.exists():
+        return False
+    previous = yaml.safe_load(path.read_text()) or {}
+    if previous != dict(config):
+        changes = "; ".join(
+            f"{key}: {before!r} then, {now!r} now" for key, before, now in _differences(previous, config)
+        )
+        raise ConfigError(
+            f"run_dir {str(run_dir)!r} holds a run with another config ({changes}). Continue it with its own config, "
+            "or choose a new run_dir"
+        )
+    return True
+
+
+def open_run_dir(run_dir: Path, config: Mapping[str, Any]) -> list[Episode]:
+    """Create ``run_dir`` with ``config.yaml``, or continue the run already there; return its episodes so far."""
+    if check_run_dir(run_dir, config):
         episodes = read_episodes(run_dir / EPISODES)
-        # Rewrite without a torn last line, so that appending continues a well-formed file.
-        write_atomic(run_dir / EPISODES, "".join(_line(e) for e in episodes))
+        write_episodes(run_dir / EPISODES, episodes)  # without a torn last line: appending continues a clean file
         return episodes
     run_dir.mkdir(parents=True, exist_ok=True)
-    write_atomic(config_path, yaml.safe_dump(config, sort_keys=False))
+    write_atomic(run_dir / CONFIG, yaml.safe_dump(dict(config), sort_keys=False))
     return []
 
 
@@ -59,23 +73,29 @@ def append_episodes(path: Path, episodes: Iterable[Episode]) -> None:
         os.fsync(f.fileno())
 
 
+def write_episodes(path: Path, episodes: Iterable[Episode]) -> None:
+    """Replace ``path`` with exactly these episodes, atomically."""
+    write_atomic(path, "".join(_line(e) for e in episodes))
+
+
 def read_episodes(path: Path) -> list[Episode]:
     """Episodes of a JSONL file; a torn last line (the process died mid-write) is dropped."""
+    return [Episode.from_json(row) for row in read_jsonl(path)]
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """The records of a JSONL file ([] if there is none); a torn last line is dropped, a torn earlier one raises."""
     if not path.exists():
         return []
-    episodes = []
+    rows = []
     lines = path.read_text(encoding="utf-8").splitlines()
     for number, line in enumerate(lines, 1):
         try:
-            episodes.append(Episode.from_json(json.loads(line)))
+            rows.append(json.loads(line))
         except json.JSONDecodeError:
             if number != len(lines):
                 raise
-    return episodes
-
-
-def _line(episode: Episode) -> str:
-    return json.dumps(episode.to_json(), ensure_ascii=False) + "\n"
+    return rows
 
 
 def write_metrics(run_dir: Path, report: SelfCorrectionReport) -> Path:
@@ -85,9 +105,36 @@ def write_metrics(run_dir: Path, report: SelfCorrectionReport) -> Path:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write to a temporary file in the same directory, then rename over ``path``."""
+    """Write to a temporary file in the same directory, then rename over ``path`` (mode 0644 under the usual
+    umask, like any file a user writes: a temporary file starts at 0600)."""
     with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, encoding="utf-8") as tmp:
         tmp.write(text)
         tmp.flush()
         os.fsync(tmp.fileno())
+    os.chmod(tmp.name, 0o666 & ~_UMASK)
     os.replace(tmp.name, path)
+
+
+def _read_umask() -> int:
+    mask = os.umask(0)  # the only way to read it; done once, at import, before any thread writes files
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
+
+
+def _line(episode: Episode) -> str:
+    return json.dumps(episode.to_json(), ensure_ascii=False) + "\n"
+
+
+def _differences(before: Mapping[str, Any], now: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any, Any]]:
+    """(dotted key, old value, new value) for every leaf that differs."""
+    out = []
+    for key in sorted(before.keys() | now.keys()):
+        old, new = before.get(key), now.get(key)
+        if isinstance(old, dict) and isinstance(new, dict):
+            out += _differences(old, new, f"{prefix}{key}.")
+        elif old != new:
+            out.append((f"{prefix}{key}", old, new))
+    return out

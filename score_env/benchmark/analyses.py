@@ -1,15 +1,21 @@
-"""The paper's two analyses: inference-compute scaling and distribution shift (PAPER.md, "Metrics")."""
+"""The paper's two analyses: inference-compute scaling and distribution shift (PAPER.md, "Metrics").
+
+Both play episodes with the one evaluation loop (``evaluate_policy``), in their own run directories, so an interrupted
+analysis continues where it stopped.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import gymnasium as gym
 
+from score_env.benchmark.results import ScalingCurve, ShiftRates
+from score_env.evaluation import evaluate_policy
 from score_env.policies import Policy, SamplingParams
 from score_env.records import Attempt, Episode
-from score_env.rollout import collect_episodes
 
 
 def majority_correct(attempts: Sequence[Attempt]) -> bool:
@@ -27,18 +33,20 @@ def inference_scaling(
     problems: Sequence[int],
     *,
     max_k: int,
-    temperature: float,
-    max_new_tokens: int,
+    sampling: SamplingParams,
     seed: int,
-) -> dict[str, list[float]]:
+    run_dir: Path,
+) -> ScalingCurve:
     """Accuracy at a budget of 2K samples per problem, K = 1, 2, 4, ... max_k.
 
     parallel: majority vote over 2K independent first attempts; sequential: K first attempts each followed by one
     correction, majority vote over the K corrected answers.
     """
-    sampling = SamplingParams(temperature=temperature, max_new_tokens=max_new_tokens)
-    two = collect_episodes(lambda: make_env(2), policy, problems, sampling, samples_per_problem=max_k, seed=seed)
-    one = collect_episodes(lambda: make_env(1), policy, problems, sampling, samples_per_problem=max_k, seed=seed + 1)
+    play = dict(sampling=sampling, samples=max_k, label="scaling")
+    two = evaluate_policy(policy, lambda: make_env(2), problems, seed=seed, run_dir=run_dir / "two", **play).episodes
+    one = evaluate_policy(
+        policy, lambda: make_env(1), problems, seed=seed + 1, run_dir=run_dir / "one", **play
+    ).episodes
     ks = [k for k in (1, 2, 4, 8, 16, 32, 64) if k <= max_k]
     parallel, sequential = [], []
     for k in ks:
@@ -50,7 +58,7 @@ def inference_scaling(
             seq += majority_correct([e.attempts[1] for e in pairs[:k]])
         parallel.append(par / len(problems))
         sequential.append(seq / len(problems))
-    return {"k": [float(k) for k in ks], "parallel": parallel, "sequential": sequential}
+    return ScalingCurve(tuple(ks), tuple(parallel), tuple(sequential))
 
 
 def correction_rate(episodes: Sequence[Episode]) -> float:
@@ -65,10 +73,13 @@ def distribution_shift(
     own_episodes: Sequence[Episode],
     make_env: Callable[[int], gym.Env],
     problems: Sequence[int],
-    max_new_tokens: int,
+    *,
+    sampling: SamplingParams,
     seed: int,
-) -> dict[str, float]:
+    run_dir: Path,
+) -> ShiftRates:
     """Correction rate on first attempts drawn from the base model (fixed) versus on the model's own."""
-    greedy = SamplingParams(temperature=0.0, max_new_tokens=max_new_tokens)
-    on_base = collect_episodes(lambda: make_env(2), policy, problems, greedy, seed=seed, first_attempt_policy=base)
-    return {"own_first_attempts": correction_rate(own_episodes), "base_first_attempts": correction_rate(on_base)}
+    on_base = evaluate_policy(
+        policy, lambda: make_env(2), problems, sampling=sampling, seed=seed, run_dir=run_dir, first_attempt_policy=base
+    ).episodes
+    return ShiftRates(correction_rate(own_episodes), correction_rate(on_base))

@@ -1,29 +1,39 @@
-"""Configuration: typed models (``models``), loading and merging (``load``), readable errors (``errors``)."""
+"""Configuration: typed settings per command (``commands``, ``benchmark``), the shared pieces (``policy``), agents
+(``agents``), loading and merging (``load``), readable errors (``errors``)."""
 
 from score_env.config.agents import (
     AgentConfig,
+    Budget,
     PromptingAgentConfig,
     ScoreAgentConfig,
     SFTAgentConfig,
     StarAgentConfig,
 )
+from score_env.config.benchmark import BenchmarkConfig
+from score_env.config.commands import EvalConfig, PretrainConfig, TinyModelConfig, TrainConfig
 from score_env.config.errors import ConfigError
-from score_env.config.load import agent_names, configs_dir, load_config, validate
-from score_env.config.models import EvalConfig, PolicyConfig, SamplingConfig, TrainConfig
+from score_env.config.load import agent_names, configs_dir, load_agent_config, load_config, validate
+from score_env.config.policy import LoraConfig, PolicyConfig, SamplingConfig
 
 __all__ = [
     "AgentConfig",
+    "BenchmarkConfig",
+    "Budget",
     "ConfigError",
     "EvalConfig",
+    "LoraConfig",
     "PolicyConfig",
+    "PretrainConfig",
     "PromptingAgentConfig",
     "SFTAgentConfig",
     "SamplingConfig",
     "ScoreAgentConfig",
     "StarAgentConfig",
+    "TinyModelConfig",
     "TrainConfig",
     "agent_names",
     "configs_dir",
+    "load_agent_config",
     "load_config",
     "validate",
 ]

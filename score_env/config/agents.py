@@ -1,12 +1,31 @@
-"""Agent configs: one model per agent, a discriminated union on ``kind``. Defaults are the paper's where it has one."""
+"""Agent configs: one model per agent, a discriminated union on ``kind``. Defaults are the paper's where it has one.
+
+Each config owns its **budget rule** (:meth:`with_budget`): how a budget of sampled episodes and gradient updates
+maps onto its own keys, so a benchmark can give every method the same budget without knowing any method's keys.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from dataclasses import dataclass
+from typing import Annotated, Literal, Self
 
 from pydantic import Field, PositiveFloat, PositiveInt
 
 from score_env.config.base import Strict
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What every trained method may spend: ``updates`` gradient updates and ``updates x problems x samples``
+    sampled episodes (``problems`` problems per update, ``samples`` episodes each)."""
+
+    updates: int
+    problems: int  # P, per update
+    samples: int  # k, per problem
+
+    @property
+    def episodes(self) -> int:
+        return self.updates * self.problems * self.samples
 
 
 class PromptingAgentConfig(Strict):
@@ -15,23 +34,33 @@ class PromptingAgentConfig(Strict):
     kind: Literal["prompting"] = "prompting"
     """Agent type (the discriminator)."""
 
+    def with_budget(self, budget: Budget) -> Self:
+        """Nothing to spend: prompting trains nothing."""
+        return self
+
 
 class SFTAgentConfig(Strict):
     """Pair-SFT (Welleck et al., 2023, as in SCoRe): pair each wrong attempt with a random right response to the same
-    problem from all of the model's attempts; one epoch of SFT on (problem, wrong attempt, instruction) → right."""
+    problem from all of the model's attempts; SFT on (problem, wrong attempt, instruction) → right."""
 
     kind: Literal["sft"] = "sft"
     """Agent type (the discriminator)."""
     lr: PositiveFloat = 1e-5
     """Adam learning rate."""
     problems: PositiveInt = 256
-    """Training problems to sample the model's own attempts on."""
+    """Training problems to sample the model's own attempts on (each ``samples`` times)."""
+    updates: PositiveInt | None = None
+    """Gradient updates over the pairs, cycling through them reshuffled (null = ``epochs`` passes)."""
     epochs: PositiveInt = 1
-    """Passes over the pairs (the paper: one)."""
+    """Passes over the pairs when ``updates`` is null (the paper: one)."""
     batch_size: PositiveInt = 16
     """Pairs per update."""
     max_pairs_per_problem: PositiveInt = 4
     """Cap on the pairs one problem contributes."""
+
+    def with_budget(self, budget: Budget) -> Self:
+        """All the episodes up front (``updates x P`` problems, k each), then exactly ``updates`` updates."""
+        return self.model_copy(update={"problems": budget.updates * budget.problems, "updates": budget.updates})
 
 
 class StarAgentConfig(Strict):
@@ -44,14 +73,20 @@ class StarAgentConfig(Strict):
     """Adam learning rate."""
     iterations: PositiveInt = 3
     """Collect-then-train rounds (the paper: 3)."""
-    problems: PositiveInt = 128
-    """Problems sampled per iteration."""
+    problems: PositiveInt = 384
+    """Problems sampled in all (each ``samples`` times), split evenly over the iterations."""
+    updates: PositiveInt | None = None
+    """Gradient updates in all, split evenly over the iterations (null = ``epochs`` passes over each round's traces)."""
     keep_correct_pairs: bool = False
     """Also keep right→right traces (STaR+)."""
     epochs: PositiveInt = 1
-    """Passes over each iteration's traces."""
+    """Passes over each iteration's traces when ``updates`` is null."""
     batch_size: PositiveInt = 16
     """Traces per update."""
+
+    def with_budget(self, budget: Budget) -> Self:
+        """``updates x P`` problems and ``updates`` updates in all, each split evenly over the iterations."""
+        return self.model_copy(update={"problems": budget.updates * budget.problems, "updates": budget.updates})
 
 
 class ScoreAgentConfig(Strict):
@@ -79,6 +114,12 @@ class ScoreAgentConfig(Strict):
     """Per-attempt KL: the log-ratio summed over the attempt's tokens, or the k3 estimator."""
     base_first_attempt_fraction: float = Field(0.0, ge=0, le=1)
     """Fraction of problems whose attempt 1 is sampled from the base model (SCoRe's optional mixing)."""
+
+    def with_budget(self, budget: Budget) -> Self:
+        """``updates`` RL updates of P x k episodes: half in Stage I, half in Stage II (all in Stage II for the
+        "w/o Stage I" ablation, whose ``stage1_steps`` is 0; all single-turn for that ablation)."""
+        first = 0 if self.multi_turn and self.stage1_steps == 0 else budget.updates // 2
+        return self.model_copy(update={"stage1_steps": first, "stage2_steps": budget.updates - first})
 
 
 AgentConfig = Annotated[

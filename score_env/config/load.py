@@ -7,14 +7,15 @@ anything heavy (a model, a dataset) is loaded.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
+import yaml
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from score_env.config.agents import AgentConfig
 from score_env.config.errors import ConfigError, describe_validation_error
@@ -42,23 +43,72 @@ def parse_overrides(overrides: Sequence[str]) -> list[str]:
     return list(overrides)
 
 
-def load_config(model: type[M], preset: str, overrides: Sequence[str]) -> M:
-    """Merge ``configs/<preset>.yaml`` (or ``config=<path>``), the agent file and ``overrides``; validate."""
-    overrides = parse_overrides(overrides)
-    pairs = [o.partition("=") for o in overrides]
-    chosen = {k: v for k, _, v in pairs}
-    base = _load_yaml(Path(chosen["config"]) if "config" in chosen else configs_dir() / f"{preset}.yaml")
-    rest = [f"{k}={v}" for k, _, v in pairs if k != "config"]
-    agent = chosen.get("agent", base.get("agent")) if "agent" in model.model_fields else None
+def load_config(
+    model: type[M], preset: str, overrides: Sequence[str] = (), values: Mapping[str, Any] | None = None
+) -> M:
+    """Merge the command's preset (``configs/<preset>.yaml`` if it exists, or ``config=<name or path>``), the agent
+    file (``agent=<name>``), the ``key=value`` ``overrides`` and the Python ``values``; validate once.
+
+    ``values`` is what the Python API passes (``evaluate(limit=20, agent="score")``): the same keys as the command
+    line, with Python values.
+    """
+    pairs = [o.partition("=") for o in parse_overrides(overrides)]
+    chosen: dict[str, Any] = {k: v for k, _, v in pairs} | dict(values or {})
+    preset_config = _load_yaml(find_preset(chosen["config"])) if "config" in chosen else _default_preset(preset)
+    # The model's own defaults first, so that a partial override of a nested default (``sampling.max_new_tokens=6``
+    # in train, whose sampling default is temperature 1.0) keeps the rest of that default.
+    base = OmegaConf.merge(OmegaConf.create(_defaults(model)), preset_config)
+    agent = chosen.get("agent", preset_config.get("agent", _default_agent(model)))
     if isinstance(agent, str):
         base.agent = _load_agent(agent)
-        rest = [o for o in rest if not o.startswith("agent=")]
+    rest = [f"{k}={v}" for k, _, v in pairs if k not in ("config", "agent")]
+    python = {k: v for k, v in (values or {}).items() if k not in ("config", "agent") or not isinstance(v, str)}
     try:
-        merged = OmegaConf.merge(base, OmegaConf.from_dotlist(rest))
+        merged = OmegaConf.merge(base, OmegaConf.from_dotlist(rest), OmegaConf.create(python))
         data = OmegaConf.to_container(merged, resolve=True, throw_on_missing=True)
     except OmegaConfBaseException as exc:
         raise ConfigError(_describe_omegaconf_error(exc)) from None
     return validate(model, data)
+
+
+def preset_names() -> list[str]:
+    """The presets shipped in ``configs/`` (for ``config=<name>``)."""
+    return sorted(p.stem for p in configs_dir().glob("*.yaml"))
+
+
+def find_preset(name: str) -> Path:
+    """``config=`` by path (a YAML file) or by the name of a shipped preset (``benchmark_quick``), from anywhere."""
+    path = Path(name).expanduser()
+    if path.is_file():
+        return path
+    shipped = configs_dir() / f"{name.removesuffix('.yaml')}.yaml"
+    if shipped.is_file():
+        return shipped
+    close = difflib.get_close_matches(name, preset_names(), n=1, cutoff=0.5)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    raise ConfigError(
+        f"config={name!r} is neither a YAML file nor a shipped preset. Presets: {', '.join(preset_names())}.{hint}"
+    )
+
+
+def _defaults(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's defaults as plain data (fields without one are left to the preset and the overrides)."""
+    return {
+        name: TypeAdapter(field.annotation).dump_python(field.get_default(call_default_factory=True), mode="json")
+        for name, field in model.model_fields.items()
+        if not field.is_required() and name != "agent"
+    }
+
+
+def _default_agent(model: type[BaseModel]) -> str | None:
+    """The agent file a command starts from when none is named: its default agent's kind (prompting, score)."""
+    field = model.model_fields.get("agent")
+    return getattr(field.default, "kind", None) if field is not None else None
+
+
+def _default_preset(preset: str) -> DictConfig:
+    path = configs_dir() / f"{preset}.yaml"
+    return _load_yaml(path) if path.is_file() else OmegaConf.create({})
 
 
 def validate(model: type[M], data: Any) -> M:
@@ -70,8 +120,6 @@ def validate(model: type[M], data: Any) -> M:
 
 def load_agent_config(name: str) -> AgentConfig:
     """The validated config of ``configs/agents/<name>.yaml``."""
-    from pydantic import TypeAdapter
-
     data = OmegaConf.to_container(_load_agent(name), resolve=True)
     try:
         return TypeAdapter(AgentConfig).validate_python(data)
@@ -93,8 +141,9 @@ def _load_yaml(path: Path) -> DictConfig:
         raise ConfigError(f"config file {str(path)!r} does not exist")
     try:
         loaded = OmegaConf.load(path)
-    except (OmegaConfBaseException, ValueError) as exc:  # YAML syntax errors surface as ValueError subclasses
-        raise ConfigError(f"cannot read config file {str(path)!r}: {exc}") from None
+    except (OmegaConfBaseException, yaml.YAMLError, ValueError) as exc:
+        first = " ".join(str(exc).split())
+        raise ConfigError(f"cannot read config file {str(path)!r}: {first}") from None
     if not isinstance(loaded, DictConfig):
         raise ConfigError(f"config file {str(path)!r} must hold a mapping of keys, got a list")
     return loaded

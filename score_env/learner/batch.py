@@ -10,7 +10,7 @@ import torch
 
 from score_env.learner.losses import gather_token_logprobs
 from score_env.policies.chat import render_prompt
-from score_env.records import Conversation
+from score_env.records import Attempt, Conversation
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,14 @@ def encode(tokenizer: Any, items: Sequence[tuple[Conversation, Sequence[int]]]) 
         prompt = tokenizer(render_prompt(tokenizer, conversation), add_special_tokens=False)["input_ids"]
         encoded.append(([*prompt, *completion], len(prompt)))
     return encoded
+
+
+def encode_attempt(tokenizer: Any, attempt: Attempt) -> Encoded:
+    """An attempt's training row: the prompt ids the policy generated from (tokenised here only when the policy
+    could not say) followed by the attempt's own token ids, exactly as sampled."""
+    if attempt.prompt_ids:
+        return [*attempt.prompt_ids, *attempt.token_ids], len(attempt.prompt_ids)
+    return encode(tokenizer, [(attempt.prompt, attempt.token_ids)])[0]
 
 
 def build_batch(

@@ -1,7 +1,7 @@
 """The learner's math, as small pure functions named after SCoRe (Kumar et al., 2024; shared/PAPER.md, "SCoRe").
 
-Shapes: ``B`` episodes in a batch, ``T`` token positions, ``P`` problems, ``k`` samples per problem (``B = P * k``,
-the k samples of a problem next to each other, as ``collect_episodes`` orders them).
+Shapes: ``B`` episodes in a batch, ``A`` attempts, ``T`` token positions, ``G`` problems (groups). Which problem an
+episode belongs to travels with it (``group`` [B]), so the k of RLOO is a property of the data.
 """
 
 from __future__ import annotations
@@ -54,32 +54,38 @@ def turn_returns(
     return reward_weights * shaped - betas * kls
 
 
-def rloo_advantages(returns: torch.Tensor, k: int) -> torch.Tensor:
-    """REINFORCE leave-one-out: each sample's baseline is the mean return of the other k − 1 samples of its problem.
+def rloo_advantages(returns: torch.Tensor, group: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+    """REINFORCE leave-one-out: each sample's baseline is the mean return of the other valid samples of its problem.
 
-    ``returns`` [B, ...] with B = P·k; returns the advantages, same shape. With k = 1 there is no other sample and
-    the advantage is the return itself.
+    ``returns`` [B, A]; ``group`` [B] (long) says which problem each episode belongs to, so the group size k is
+    read off the data; ``valid`` [B] (bool) marks the episodes that carry a reward signal (a grading ``error`` is
+    ours, not the model's: such an episode has advantage 0 and is nobody's baseline). A sample with no valid peer
+    (k = 1) keeps its return as its advantage.
     """
-    if k == 1:
-        return returns
-    grouped = returns.reshape(-1, k, *returns.shape[1:])  # [P, k, ...]
-    others = (grouped.sum(dim=1, keepdim=True) - grouped) / (k - 1)
-    return (grouped - others).reshape(returns.shape)
+    weight = valid.to(returns.dtype).unsqueeze(-1)  # [B, 1]
+    n_groups = int(group.max()) + 1 if len(group) else 0
+    sums = returns.new_zeros((n_groups, returns.shape[1])).index_add_(0, group, returns * weight)  # [G, A]
+    counts = returns.new_zeros(n_groups).index_add_(0, group, weight.squeeze(-1))  # [G]
+    others = (counts[group].unsqueeze(-1) - weight).clamp(min=0)  # [B, 1] valid peers of each sample
+    baseline = (sums[group] - returns * weight) / others.clamp(min=1)
+    return (returns - torch.where(others > 0, baseline, torch.zeros_like(baseline))) * weight
 
 
-def batch_mean_advantages(returns: torch.Tensor) -> torch.Tensor:
-    """The plain baseline: the batch mean return (per attempt)."""
-    return returns - returns.mean(dim=0, keepdim=True)
+def batch_mean_advantages(returns: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+    """The plain baseline: the mean return (per attempt) over the valid episodes of the batch."""
+    weight = valid.to(returns.dtype).unsqueeze(-1)  # [B, 1]
+    mean = (returns * weight).sum(dim=0, keepdim=True) / weight.sum().clamp(min=1)
+    return (returns - mean) * weight
 
 
-def advantages(returns: torch.Tensor, k: int, baseline: Baseline) -> torch.Tensor:
+def advantages(returns: torch.Tensor, group: torch.Tensor, valid: torch.Tensor, baseline: Baseline) -> torch.Tensor:
     match baseline:
         case "rloo":
-            return rloo_advantages(returns, k)
+            return rloo_advantages(returns, group, valid)
         case "batch_mean":
-            return batch_mean_advantages(returns)
+            return batch_mean_advantages(returns, valid)
         case "none":
-            return returns
+            return returns * valid.to(returns.dtype).unsqueeze(-1)
     raise ValueError(f"baseline must be rloo, batch_mean or none, got {baseline!r}")
 
 
@@ -89,15 +95,22 @@ def sequence_logprob(logp: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 
 
 def reinforce_loss(
-    sequence_logp: torch.Tensor, advantage: torch.Tensor, kl: torch.Tensor, beta: torch.Tensor | float
+    sequence_logp: torch.Tensor,
+    advantage: torch.Tensor,
+    kl: torch.Tensor,
+    beta: torch.Tensor | float,
+    valid: torch.Tensor,
 ) -> torch.Tensor:
-    """The loss of one attempt over the batch: −(advantage)·log π(attempt) + β·KL, mean over episodes.
+    """The loss of one attempt over the batch: −(advantage)·log π(attempt) + β·KL, mean over the valid episodes.
 
     ``advantage`` [B] is detached (the score-function weight; it already holds −β·KL through the return). The
     differentiable ``β·KL`` [B] adds the pathwise part of ∇E[−β·KL], so the KL term carries gradient (a detached
     KL is a known mistake of public reimplementations; PAPER.md, "Stage I"). ``sequence_logp`` [B] with gradient.
+    ``valid`` [B] (bool): episodes with a grading error contribute nothing.
     """
-    return (-(advantage.detach() * sequence_logp) + beta * kl).mean()
+    weight = valid.to(sequence_logp.dtype)
+    per_episode = -(advantage.detach() * sequence_logp) + beta * kl
+    return (per_episode * weight).sum() / weight.sum().clamp(min=1)
 
 
 def sft_loss(logp: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from score_env.learner.batch import encode, length_buckets, pad_batch, token_logprobs
+from score_env.learner.batch import encode_attempt, length_buckets, pad_batch, token_logprobs
 from score_env.learner.losses import (
     KLEstimator,
     advantages,
@@ -19,7 +19,7 @@ from score_env.learner.losses import (
 )
 from score_env.learner.reference import Reference
 from score_env.learner.stages import Stage
-from score_env.records import Episode
+from score_env.records import Episode, EpisodeGroup, GradeReason, flatten
 
 MAX_BUCKET_TOKENS = 16_384  # tokens (rows x padded length) per forward pass
 FUSE_ATTEMPTS = True  # read earlier attempts off the last attempt's row when the tokens match (tests switch it off)
@@ -43,16 +43,21 @@ class _Span:
 
 
 def score_loss(
-    model: Any, reference: Reference, tokenizer: Any, episodes: Sequence[Episode], stage: Stage, k: int
+    model: Any, reference: Reference, tokenizer: Any, groups: Sequence[EpisodeGroup], stage: Stage
 ) -> StepResult:
-    """The stage's loss on ``episodes`` (P problems × k samples, in ``collect_episodes`` order).
+    """The stage's loss on ``groups`` (P problems, each with its k episodes, as ``collect_episodes`` returns them).
 
     Per episode and attempt t: log π(attempt) and KL_t (policy forward with gradient, reference forward without);
-    returns G = w·r̃ − β·KL (γ = 0); advantages (RLOO over the k samples); loss_t = −A_t·log π(attempt) + β_t·KL_t.
-    Attempts sampled from the base model (``Attempt.from_base``) are context only: no loss on their tokens.
+    returns G = w·r̃ − β·KL (γ = 0); advantages (RLOO within each problem's group); loss_t = −A_t·log π(attempt) +
+    β_t·KL_t. Attempts sampled from the base model (``Attempt.from_base``) are context only: no loss on their
+    tokens. An episode with a grading ``error`` in the attempts the stage uses carries no reward signal: it is left
+    out of the loss and of every baseline, and counted (``errored``).
     """
     device = next(model.parameters()).device
     n_attempts = stage.attempts
+    episodes = flatten(groups)
+    group = torch.tensor([g for g, grp in enumerate(groups) for _ in grp.episodes], device=device)  # [B]
+    valid = torch.tensor([not _errored(e, n_attempts) for e in episodes], device=device)  # [B]
     rewards = torch.tensor(
         [[float(a.reward) for a in e.attempts[:n_attempts]] for e in episodes], device=device
     )  # [B, A]
@@ -60,9 +65,16 @@ def score_loss(
     weights = torch.tensor(stage.reward_weights, device=device)
     betas = torch.tensor(stage.betas, device=device)
     returns = turn_returns(rewards, kl.detach(), weights, betas, stage.alpha)  # [B, A]
-    advantage = advantages(returns, k, stage.baseline)  # [B, A]
-    losses = tuple(reinforce_loss(logp[:, t], advantage[:, t], kl[:, t], stage.betas[t]) for t in range(n_attempts))
-    return StepResult(sum(losses), losses, _metrics(episodes, rewards, kl.detach(), returns, n_attempts))
+    advantage = advantages(returns, group, valid, stage.baseline)  # [B, A]
+    losses = tuple(
+        reinforce_loss(logp[:, t], advantage[:, t], kl[:, t], stage.betas[t], valid) for t in range(n_attempts)
+    )
+    metrics = _metrics(episodes, rewards, kl.detach(), returns, valid, n_attempts)
+    return StepResult(sum(losses), losses, metrics)
+
+
+def _errored(episode: Episode, n_attempts: int) -> bool:
+    return any(a.grade.reason is GradeReason.ERROR for a in episode.attempts[:n_attempts])
 
 
 def _attempt_terms(
@@ -111,7 +123,7 @@ def _rows_and_spans(
     spans: list[list[_Span]] = []
     for i, episode in enumerate(episodes):
         attempts = episode.attempts[:n_attempts]
-        encoded = encode(tokenizer, [(a.prompt, a.token_ids) for a in attempts])
+        encoded = [encode_attempt(tokenizer, a) for a in attempts]
         last_ids, last_start = encoded[-1]
         row_spans = [_Span(i, len(attempts) - 1, last_start, len(last_ids))]
         for t, (ids, start) in enumerate(encoded[:-1]):
@@ -126,17 +138,25 @@ def _rows_and_spans(
 
 
 def _metrics(
-    episodes: Sequence[Episode], rewards: torch.Tensor, kl: torch.Tensor, returns: torch.Tensor, n_attempts: int
+    episodes: Sequence[Episode],
+    rewards: torch.Tensor,
+    kl: torch.Tensor,
+    returns: torch.Tensor,
+    valid: torch.Tensor,
+    n_attempts: int,
 ) -> dict[str, float]:
-    metrics = {}
+    """Means over the episodes that carry a reward signal (``errored`` counts the others)."""
+    weight = valid.float()
+    n = weight.sum().clamp(min=1)
+    kept = [e for e, v in zip(episodes, valid.tolist(), strict=True) if v]
+    metrics = {"errored": float(len(episodes) - len(kept))}
     for t in range(n_attempts):
-        metrics[f"reward@t{t + 1}"] = rewards[:, t].mean().item()
-        metrics[f"kl@t{t + 1}"] = kl[:, t].mean().item()
-        metrics[f"return@t{t + 1}"] = returns[:, t].mean().item()
+        metrics[f"reward@t{t + 1}"] = ((rewards[:, t] * weight).sum() / n).item()
+        metrics[f"kl@t{t + 1}"] = ((kl[:, t] * weight).sum() / n).item()
+        metrics[f"return@t{t + 1}"] = ((returns[:, t] * weight).sum() / n).item()
         metrics[f"tokens@t{t + 1}"] = sum(len(e.attempts[t].token_ids) for e in episodes) / len(episodes)
     if n_attempts > 1:
-        metrics["delta"] = (rewards[:, -1] - rewards[:, 0]).mean().item()
-        metrics["answer_changed"] = sum(
-            e.attempts[0].grade.extracted != e.attempts[n_attempts - 1].grade.extracted for e in episodes
-        ) / len(episodes)
+        metrics["delta"] = (((rewards[:, -1] - rewards[:, 0]) * weight).sum() / n).item()
+        changed = [e.attempts[0].grade.extracted != e.attempts[n_attempts - 1].grade.extracted for e in kept]
+        metrics["answer_changed"] = sum(changed) / max(1, len(kept))
     return metrics

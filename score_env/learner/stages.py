@@ -34,14 +34,14 @@ def score_stages(
     *,
     stage1_steps: int,
     stage2_steps: int,
-    alpha: float = 10.0,
-    beta1: float = 0.01,
-    beta2: float = 0.1,
-    multi_turn: bool = True,
-    baseline: Baseline = "rloo",
-    kl_estimator: KLEstimator = "sum",
+    alpha: float,
+    beta1: float,
+    beta2: float,
+    multi_turn: bool,
+    baseline: Baseline,
+    kl_estimator: KLEstimator,
 ) -> list[Stage]:
-    """SCoRe's stages (paper defaults α = 10, β1 = 0.01, β2 = 0.1).
+    """SCoRe's stages (the paper's α = 10, β1 = 0.01, β2 = 0.1 are the agent config's defaults).
 
     Stage I: attempt 1 earns no reward and is held near the base model by a strong β2; attempt 2 earns r2 − β1·KL2.
     Stage II: attempt 1 earns r1 − β1·KL1; attempt 2 earns r2 + α(r2 − r1) − β1·KL2.

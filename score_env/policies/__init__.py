@@ -15,11 +15,14 @@ from score_env.records import Completion, Conversation
 
 @dataclass(frozen=True)
 class SamplingParams:
-    """How to sample. ``temperature == 0`` means greedy decoding (the paper's evaluation setting)."""
+    """How to sample. ``temperature == 0`` means greedy decoding (the paper's evaluation setting).
 
-    temperature: float = 1.0
-    top_p: float = 1.0
-    max_new_tokens: int = 256
+    No defaults for the decoding settings: they come from the command's config (``SamplingConfig``), their one place.
+    """
+
+    temperature: float
+    top_p: float
+    max_new_tokens: int
     n: int = 1  # samples per conversation
     seed: int | None = None  # same seed + same inputs = same samples
     stop: tuple[str, ...] = ()  # stop after the token that completes any of these strings (it is kept)

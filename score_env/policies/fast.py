@@ -16,6 +16,7 @@ otherwise.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import torch
@@ -72,6 +73,7 @@ class FastPolicy:
         flat: list[Completion] = []
         for start in range(0, len(rows), self.batch_size):
             flat += self._generate_rows(rows[start : start + self.batch_size], params, generator)
+        flat = [replace(c, prompt_ids=tuple(row)) for c, row in zip(flat, rows, strict=True)]
         return [flat[i * params.n : (i + 1) * params.n] for i in range(len(conversations))]
 
     @torch.inference_mode()

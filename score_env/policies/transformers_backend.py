@@ -76,10 +76,12 @@ class TransformersPolicy:
         tokens = out.sequences[:, prompt_len:]  # [B*n, T]
         logits = torch.stack(out.logits, dim=1).float()  # [B*n, T, V] raw logits, before any sampling processor
         logprobs = torch.log_softmax(logits, dim=-1).gather(-1, tokens.unsqueeze(-1)).squeeze(-1)  # [B*n, T]
-        rows = [self._completion(tokens[i], logprobs[i]) for i in range(tokens.shape[0])]
+        pairs = zip(inputs["input_ids"], inputs["attention_mask"], strict=True)
+        prompt_ids = [tuple(ids[mask.bool()].tolist()) for ids, mask in pairs]  # without the left padding
+        rows = [self._completion(tokens[i], logprobs[i], prompt_ids[i // params.n]) for i in range(tokens.shape[0])]
         return [rows[i * params.n : (i + 1) * params.n] for i in range(len(conversations))]
 
-    def _completion(self, tokens: torch.Tensor, logprobs: torch.Tensor) -> Completion:
+    def _completion(self, tokens: torch.Tensor, logprobs: torch.Tensor, prompt_ids: tuple[int, ...]) -> Completion:
         ids = tokens.tolist()
         eos = self.tokenizer.eos_token_id
         length, finish = len(ids), "length"
@@ -87,7 +89,7 @@ class TransformersPolicy:
             length, finish = ids.index(eos) + 1, "stop"
         ids = ids[:length]
         text = self.tokenizer.decode(ids, skip_special_tokens=True)
-        return Completion(text, tuple(ids), tuple(logprobs[:length].tolist()), finish)
+        return Completion(text, tuple(ids), tuple(logprobs[:length].tolist()), finish, prompt_ids)
 
 
 def load_model_and_tokenizer(name_or_path: str, device: str = "cpu", dtype: str = "float32") -> tuple[Any, Any]:

@@ -71,9 +71,17 @@ class VLLMPolicy:
             stop=list(params.stop) or None,
             include_stop_str_in_output=True,
         )
-        prompts = [render_prompt(self.tokenizer, c) for c in conversations]
+        # Token ids, not text: vLLM would tokenise with add_special_tokens=True (a BOS the learner never sees).
+        prompts = [
+            {
+                "prompt_token_ids": self.tokenizer(render_prompt(self.tokenizer, c), add_special_tokens=False)[
+                    "input_ids"
+                ]
+            }
+            for c in conversations
+        ]
         outputs = self.llm.generate(prompts, sampling, use_tqdm=False)
-        return [[self._completion(c) for c in out.outputs] for out in outputs]
+        return [[self._completion(c, tuple(out.prompt_token_ids)) for c in out.outputs] for out in outputs]
 
     def sync_weights(self) -> None:
         """Load the trainable model's current weights into the running engine (after each learner update)."""
@@ -87,8 +95,8 @@ class VLLMPolicy:
         )
         self.llm.reset_prefix_cache()
 
-    def _completion(self, output: Any) -> Completion:
+    def _completion(self, output: Any, prompt_ids: tuple[int, ...]) -> Completion:
         ids = tuple(output.token_ids)
         logprobs = tuple(step[token].logprob for step, token in zip(output.logprobs, ids, strict=True))
         finish = "length" if output.finish_reason == "length" else "stop"
-        return Completion(output.text, ids, logprobs, finish)
+        return Completion(output.text, ids, logprobs, finish, prompt_ids)

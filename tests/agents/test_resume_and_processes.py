@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 
 from score_env.cli import main
-from score_env.learner.checkpoint import checkpoint_path, read_index
+from score_env.training.checkpoint import checkpoint_path, read_index
 from tests.agents.conftest import TINY_TRAIN, weights
 
 ROOT = Path(__file__).parents[2]

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from score_env.cli import main
-from score_env.learner.checkpoint import checkpoint_path, read_index
+from score_env.training.checkpoint import checkpoint_path, read_index
 from tests.agents.conftest import TINY_TRAIN
 
 

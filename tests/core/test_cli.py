@@ -52,4 +52,4 @@ def test_eval_prints_the_table_and_writes_the_run_directory(tiny_model_dir, tmp_
 
     # The same run directory with another config is refused, not mixed.
     assert main([*argv[:-2], "limit=7", f"run_dir={run_dir}"]) == 2
-    assert "different config" in capsys.readouterr().err
+    assert "limit: 6 then, 7 now" in capsys.readouterr().err

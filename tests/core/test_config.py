@@ -5,15 +5,18 @@ from __future__ import annotations
 import pytest
 
 from score_env.cli import main
-from score_env.config import ConfigError, EvalConfig, PromptingAgentConfig, agent_names, configs_dir, load_config
+from score_env.config import (
+    ConfigError,
+    EvalConfig,
+    PromptingAgentConfig,
+    TrainConfig,
+    agent_names,
+    configs_dir,
+    load_config,
+)
 from score_env.config.benchmark import BenchmarkConfig
-from score_env.config.models import PretrainConfig, TinyModelConfig, TrainConfig
 
 PRESETS = {
-    "eval": (EvalConfig, ["model=some/model"]),
-    "train": (TrainConfig, ["model=some/model"]),
-    "tiny_model": (TinyModelConfig, ["out=/tmp/x"]),
-    "pretrain": (PretrainConfig, ["out=/tmp/x"]),
     "benchmark": (BenchmarkConfig, []),
     "benchmark_quick": (BenchmarkConfig, []),
     "benchmark_math": (BenchmarkConfig, ["model=some/model"]),
@@ -32,6 +35,62 @@ def test_every_preset_validates(preset):
     assert isinstance(load_config(model, preset, required), model)
     first_line = (configs_dir() / f"{preset}.yaml").read_text().splitlines()[0]
     assert first_line.startswith("# score-env ")  # every config starts with the command that runs it
+
+
+def leaves(data, prefix=""):
+    for key, value in data.items():
+        if isinstance(value, dict) and value:
+            yield from leaves(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value
+
+
+@pytest.mark.parametrize(
+    ("path", "model"),
+    [(f"{name}.yaml", PRESETS[name][0]) for name in PRESETS]
+    + [(f"agents/{name}.yaml", TrainConfig if name != "prompting" else EvalConfig) for name in agent_names()],
+)
+def test_no_preset_restates_a_default(path, model):
+    """Every default has one place, the pydantic model: a preset records only what differs from it."""
+    import yaml
+
+    data = yaml.safe_load((configs_dir() / path).read_text())
+    if path.startswith("agents/"):
+        data = {"agent": data}
+    kind = data.get("agent", {}).get("kind")
+    for key, value in leaves(data):
+        if key == "agent.kind":
+            continue
+        default = _default_of(model, key, kind)
+        assert value != default, f"{path}: {key}: {value!r} is the default already ({model.__name__})"
+
+
+def _default_of(model, dotted, kind):
+    from pydantic_core import PydanticUndefined
+
+    from score_env.config.agents import PromptingAgentConfig, ScoreAgentConfig, SFTAgentConfig, StarAgentConfig
+
+    kinds = {
+        "prompting": PromptingAgentConfig,
+        "score": ScoreAgentConfig,
+        "sft": SFTAgentConfig,
+        "star": StarAgentConfig,
+    }
+    head, _, rest = dotted.partition(".")
+    if head == "agent":
+        model, head, _, rest = kinds[kind], *rest.partition(".")
+    field = model.model_fields[head]
+    value = field.default if field.default is not PydanticUndefined else None
+    for part in rest.split(".") if rest else []:
+        value = getattr(value, part)
+    return value
+
+
+def test_presets_are_found_by_name_from_any_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert load_config(BenchmarkConfig, "benchmark", ["config=benchmark_quick"]).updates == 2
+    with pytest.raises(ConfigError, match="Did you mean 'benchmark_quick'"):
+        load_config(BenchmarkConfig, "benchmark", ["config=benchmark_quik"])
 
 
 @pytest.mark.parametrize("agent", agent_names())
@@ -76,7 +135,7 @@ def test_a_whole_config_file_can_replace_the_preset(tmp_path):
         # 10. a key inside the agent's section
         (["model=m", "agent.lr=1"], r"unknown config key 'agent.lr'.*Allowed: kind"),
         # 11. a config file that does not exist
-        (["config=/nonexistent.yaml"], r"config file '/nonexistent.yaml' does not exist"),
+        (["config=/nonexistent.yaml"], r"config='/nonexistent.yaml' is neither a YAML file nor a shipped preset"),
     ],
 )
 def test_mistakes_name_the_key_the_value_and_the_allowed(overrides, message):
@@ -117,3 +176,20 @@ def test_cli_exits_2_with_one_clear_message_before_loading_a_model(argv, message
     err = capsys.readouterr().err
     assert message in err
     assert "Traceback" not in err and err.count("\n") == 1
+
+
+def test_each_agent_config_maps_the_budget_onto_its_own_keys():
+    from score_env.config import Budget, PromptingAgentConfig, ScoreAgentConfig, SFTAgentConfig, StarAgentConfig
+
+    budget = Budget(updates=30, problems=8, samples=4)
+    score = ScoreAgentConfig().with_budget(budget)
+    assert (score.stage1_steps, score.stage2_steps) == (15, 15)
+    no_stage1 = ScoreAgentConfig(stage1_steps=0).with_budget(budget)
+    assert (no_stage1.stage1_steps, no_stage1.stage2_steps) == (0, 30)
+    single = ScoreAgentConfig(multi_turn=False).with_budget(budget)
+    assert single.stage1_steps + single.stage2_steps == 30
+    sft = SFTAgentConfig().with_budget(budget)
+    assert (sft.problems, sft.updates) == (240, 30)  # 240 problems x k = 30 x 8 x 4 episodes, 30 updates
+    star = StarAgentConfig(iterations=3).with_budget(budget)
+    assert (star.problems, star.updates) == (240, 30)  # in all, split over the iterations
+    assert PromptingAgentConfig().with_budget(budget) == PromptingAgentConfig()

@@ -9,6 +9,8 @@ from score_env.records import Message
 from score_env.rollout import collect_episodes
 from tests.conftest import ScriptedPolicy, turn_of
 
+GREEDY = SamplingParams(temperature=0.0, top_p=1.0, max_new_tokens=16)
+
 
 def arithmetic_env():
     return gym.make("score/Arithmetic-v0", split="test")
@@ -24,16 +26,19 @@ def solve_on_second_try(conversation):
 
 def test_one_generation_call_per_turn_over_every_episode():
     policy = ScriptedPolicy(solve_on_second_try)
-    episodes = collect_episodes(arithmetic_env, policy, [0, 1, 2], SamplingParams(), samples_per_problem=4)
+    groups = collect_episodes(arithmetic_env, policy, [0, 1, 2], GREEDY, samples_per_problem=4)
     assert len(policy.calls) == 2
     assert [len(convs) for convs, _ in policy.calls] == [12, 12]
     assert all(params.n == 1 for _, params in policy.calls)
-    assert [(e.problem_index, e.sample) for e in episodes] == [(i, s) for i in range(3) for s in range(4)]
+    # one group per problem; k is the group's size
+    assert [(g.problem_index, [e.sample for e in g.episodes]) for g in groups] == [(i, [0, 1, 2, 3]) for i in range(3)]
+    assert all(e.problem_index == g.problem_index for g in groups for e in g.episodes)
 
 
 def test_records_carry_prompt_text_tokens_reward_and_grade_per_attempt():
-    episodes = collect_episodes(arithmetic_env, ScriptedPolicy(solve_on_second_try), [5], SamplingParams())
-    (episode,) = episodes
+    ((episode,),) = [
+        g.episodes for g in collect_episodes(arithmetic_env, ScriptedPolicy(solve_on_second_try), [5], GREEDY)
+    ]
     first, second = episode.attempts
     assert episode.problem_id == "arithmetic/test/5"
     assert (first.reward, first.grade.reason, second.reward, second.grade.correct) == (0.0, "wrong", 1.0, True)
@@ -48,7 +53,7 @@ def test_more_attempts_mean_more_turns():
         return gym.make("score/Arithmetic-v0", split="test", max_attempts=4)
 
     policy = ScriptedPolicy(lambda c: "Answer: 1")
-    (episode,) = collect_episodes(make, policy, [0], SamplingParams())
+    ((episode,),) = [g.episodes for g in collect_episodes(make, policy, [0], GREEDY)]
     assert len(episode.attempts) == 4 and len(policy.calls) == 4
 
 
@@ -56,6 +61,6 @@ def test_turn_seeds_differ_and_are_reproducible():
     seeds = []
     for _ in range(2):
         policy = ScriptedPolicy(lambda c: "Answer: 1")
-        collect_episodes(arithmetic_env, policy, [0], SamplingParams(), seed=3)
+        collect_episodes(arithmetic_env, policy, [0], GREEDY, seed=3)
         seeds.append([params.seed for _, params in policy.calls])
     assert seeds[0] == seeds[1] and seeds[0][0] != seeds[0][1]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from score_env.benchmark.results import MethodResult, read_outcome
 from score_env.cli import main
 
 PLOTS = {"accuracy.png", "edit_distance.png", "training_curves.png", "inference_scaling.png", "distribution_shift.png"}
@@ -12,21 +13,25 @@ METHODS = ["prompting", "sft", "star_plus", "score", "score_single_turn", "score
 
 def test_quick_benchmark_writes_the_whole_report_and_a_rerun_skips_what_is_done(tmp_path, capsys):
     report = tmp_path / "report"
-    assert main(["benchmark", "config=configs/benchmark_quick.yaml", f"report_dir={report}"]) == 0
+    assert main(["benchmark", "config=benchmark_quick", f"report_dir={report}"]) == 0
     results = json.loads((report / "results.json").read_text())
-    assert list(results["methods"]) == METHODS
-    assert all("error" not in r and 0 <= r["metrics"]["acc@t1"]["value"] <= 1 for r in results["methods"].values())
-    assert set(results["analyses"]["inference_scaling"]) == {"prompting", "score"}
-    assert set(results["analyses"]["distribution_shift"]) == set(METHODS[1:])
+    assert [r["name"] for r in results] == METHODS
+    outcomes = [read_outcome(report / "methods" / name / "result.json") for name in METHODS]
+    assert all(isinstance(o, MethodResult) and 0 <= o.report.estimates["acc@t1"].value <= 1 for o in outcomes)
+    assert {o.name for o in outcomes if o.scaling} == {"prompting", "score"}
+    assert {o.name for o in outcomes if o.shift} == set(METHODS[1:])
+    # every trained method spent the same budget: updates=2 gradient updates, 2 x P=4 x k=2 sampled episodes
+    assert {(o.name, o.updates, o.episodes_sampled) for o in outcomes[1:]} == {(n, 2, 16) for n in METHODS[1:]}
     assert {p.name for p in report.iterdir()} >= PLOTS
     assert all((report / p).stat().st_size > 1000 for p in PLOTS)
     markdown = (report / "results.md").read_text()
     assert "| score |" in markdown and "SCoRe | 60.0 | 64.4" in markdown  # ours and the paper's beside it
     capsys.readouterr()
 
-    assert main(["benchmark", "config=configs/benchmark_quick.yaml", f"report_dir={report}"]) == 0
+    assert main(["benchmark", "config=benchmark_quick", f"report_dir={report}"]) == 0
     out = capsys.readouterr().out
     assert out.count("done in an earlier run, kept") == len(METHODS)
+    assert json.loads((report / "results.json").read_text()) == results
 
 
 def test_a_failing_method_is_recorded_and_the_others_are_kept(tmp_path, monkeypatch, capsys):
@@ -43,14 +48,17 @@ def test_a_failing_method_is_recorded_and_the_others_are_kept(tmp_path, monkeypa
     report = tmp_path / "report"
     argv = [
         "benchmark",
-        "config=configs/benchmark_quick.yaml",
+        "config=benchmark_quick",
         f"report_dir={report}",
         "methods=[prompting,sft,score]",
         "scaling.problems=0",
         "distribution_shift=false",
     ]
     assert main(argv) == 0
-    results = json.loads((report / "results.json").read_text())["methods"]
-    assert results["sft"] == {"name": "sft", "error": "RuntimeError: sft is broken today"}
-    assert "error" not in results["prompting"] and "error" not in results["score"]
+    outcomes = {n: read_outcome(report / "methods" / n / "result.json") for n in ("prompting", "score")}
+    assert all(isinstance(o, MethodResult) for o in outcomes.values())
+    assert not (report / "methods" / "sft" / "result.json").exists()  # a failure is not kept: a rerun tries again
+    results = json.loads((report / "results.json").read_text())
+    assert results[1] == {"name": "sft", "error": "RuntimeError: sft is broken today", "status": "failed"}
     assert "sft is broken today" in (report / "methods" / "sft" / "error.txt").read_text()
+    assert "failed: RuntimeError: sft is broken today" in (report / "results.md").read_text()

@@ -61,21 +61,37 @@ def test_turn_returns_stage_one_and_two():
     assert torch.allclose(stage2, torch.tensor([[1 - 0.02, -10 - 0.04], [-0.01, 11 - 0.005]]))
 
 
+def rloo(returns, group, valid=None):
+    returns = torch.tensor(returns).reshape(len(group), -1)
+    valid = torch.ones(len(group), dtype=torch.bool) if valid is None else torch.tensor(valid)
+    return rloo_advantages(returns, torch.tensor(group), valid)
+
+
 def test_rloo_advantages():
     # k = 2: each sample's baseline is the other one.
-    assert rloo_advantages(torch.tensor([1.0, 0.0, 0.0, 0.0]), k=2).tolist() == [1.0, -1.0, 0.0, 0.0]
+    assert rloo([1.0, 0.0, 0.0, 0.0], [0, 0, 1, 1]).flatten().tolist() == [1.0, -1.0, 0.0, 0.0]
     # k = 4, one success: baseline 0 for it (1 − 0 = 1); 1/3 for the others (0 − 1/3).
-    assert rloo_advantages(torch.tensor([1.0, 0.0, 0.0, 0.0]), k=4).tolist() == pytest.approx(
-        [1, -1 / 3, -1 / 3, -1 / 3]
-    )
+    assert rloo([1.0, 0.0, 0.0, 0.0], [0, 0, 0, 0]).flatten().tolist() == pytest.approx([1, -1 / 3, -1 / 3, -1 / 3])
     # per attempt, [B, A]
-    both = rloo_advantages(torch.tensor([[1.0, 2.0], [3.0, 6.0]]), k=2)
-    assert both.tolist() == [[-2.0, -4.0], [2.0, 4.0]]
-    assert rloo_advantages(torch.tensor([5.0]), k=1).tolist() == [5.0]  # no other sample
+    assert rloo([[1.0, 2.0], [3.0, 6.0]], [0, 0]).tolist() == [[-2.0, -4.0], [2.0, 4.0]]
+    assert rloo([5.0], [0]).tolist() == [[5.0]]  # no other sample
+    # groups of different sizes: k is read off the data
+    assert rloo([1.0, 0.0, 2.0], [0, 0, 1]).flatten().tolist() == [1.0, -1.0, 2.0]
+
+
+def test_an_errored_episode_has_no_advantage_and_is_nobodys_baseline():
+    # Group of 3, the last one graded `error`: the other two are each other's baseline, as if k were 2.
+    assert rloo([1.0, 0.0, 1.0], [0, 0, 0], [True, True, False]).flatten().tolist() == [1.0, -1.0, 0.0]
+    # The only valid sample of its group keeps its return.
+    assert rloo([1.0, 0.0], [0, 0], [True, False]).flatten().tolist() == [1.0, 0.0]
 
 
 def test_batch_mean_advantages():
-    assert batch_mean_advantages(torch.tensor([[1.0], [3.0]])).tolist() == [[-1.0], [1.0]]
+    everyone = torch.tensor([True, True])
+    assert batch_mean_advantages(torch.tensor([[1.0], [3.0]]), everyone).tolist() == [[-1.0], [1.0]]
+    # the mean is over valid episodes only; the errored one gets 0
+    valid = torch.tensor([True, True, False])
+    assert batch_mean_advantages(torch.tensor([[1.0], [3.0], [9.0]]), valid).tolist() == [[-1.0], [1.0], [0.0]]
 
 
 def test_reinforce_loss_by_hand():
@@ -84,10 +100,24 @@ def test_reinforce_loss_by_hand():
     advantage = torch.tensor([2.0, -1.0])
     kl = torch.tensor([0.3, 0.1])
     # episode 1: −2·(−3) + 0.1·0.3 = 6.03; episode 2: −(−1)·(−1) + 0.1·0.1 = −0.99; mean 2.52
-    loss = reinforce_loss(sequence_logprob(logp, mask), advantage, kl, beta=0.1)
+    loss = reinforce_loss(sequence_logprob(logp, mask), advantage, kl, beta=0.1, valid=torch.tensor([True, True]))
     assert loss.item() == pytest.approx(2.52)
     loss.backward()
     assert logp.grad.tolist() == [[-1.0, -1.0, 0.0], [0.0, 0.5, 0.5]]  # −A/B on own tokens, nothing elsewhere
+
+
+def test_reinforce_loss_leaves_errored_episodes_out():
+    logp = torch.tensor([[-1.0, -2.0], [-0.5, -0.5]], requires_grad=True)
+    loss = reinforce_loss(
+        sequence_logprob(logp, torch.ones(2, 2)),
+        torch.tensor([2.0, -1.0]),
+        torch.tensor([0.3, 0.1]),
+        beta=0.1,
+        valid=torch.tensor([True, False]),
+    )
+    assert loss.item() == pytest.approx(6.03)  # episode 1 alone, averaged over the one valid episode
+    loss.backward()
+    assert logp.grad[1].tolist() == [0.0, 0.0]
 
 
 def test_length_buckets_pack_similar_lengths_under_a_token_budget():

@@ -6,12 +6,12 @@ import pytest
 
 from score_env.agents.score import stages_for
 from score_env.config import ScoreAgentConfig, load_config
-from score_env.config.models import TrainConfig
-from score_env.learner.stages import Stage, score_stages, stage_at
+from score_env.config.commands import TrainConfig
+from score_env.learner.stages import Stage, stage_at
 
 
 def test_score_stages_with_the_paper_defaults():
-    stage1, stage2 = score_stages(stage1_steps=3, stage2_steps=5)
+    stage1, stage2 = stages_for(ScoreAgentConfig(stage1_steps=3, stage2_steps=5))
     assert stage1 == Stage("stage1", 3, (0.0, 1.0), (0.1, 0.01), 0.0)  # attempt 1: no reward, strong β2
     assert stage2 == Stage("stage2", 5, (1.0, 1.0), (0.01, 0.01), 10.0)  # both rewarded, α = 10
 
@@ -33,7 +33,7 @@ def test_the_ablations_are_configs(agent, expected):
 
 
 def test_stage_at():
-    stages = score_stages(stage1_steps=2, stage2_steps=3)
+    stages = stages_for(ScoreAgentConfig(stage1_steps=2, stage2_steps=3))
     assert [stage_at(stages, step)[1].name for step in range(5)] == ["stage1"] * 2 + ["stage2"] * 3
     with pytest.raises(IndexError):
         stage_at(stages, 5)

@@ -25,7 +25,7 @@ def pair(talking_model_dir):
 
 def test_greedy_outputs_and_logprobs_match_the_reference(pair):
     reference, fast = pair
-    params = SamplingParams(temperature=0.0, max_new_tokens=24)
+    params = SamplingParams(temperature=0.0, top_p=1.0, max_new_tokens=24)
     expected, got = reference.generate(CONVERSATIONS, params), fast.generate(CONVERSATIONS, params)
     lengths = set()
     for (e,), (g,) in zip(expected, got, strict=True):
@@ -38,7 +38,7 @@ def test_greedy_outputs_and_logprobs_match_the_reference(pair):
 
 def test_small_batches_and_compaction_do_not_change_greedy_outputs(pair):
     _, fast = pair
-    params = SamplingParams(temperature=0.0, max_new_tokens=24)
+    params = SamplingParams(temperature=0.0, top_p=1.0, max_new_tokens=24)
     small = FastPolicy(fast.model, fast.tokenizer, batch_size=3)
     for (a,), (b,) in zip(small.generate(CONVERSATIONS, params), fast.generate(CONVERSATIONS, params), strict=True):
         assert a.token_ids == b.token_ids and a.logprobs == pytest.approx(b.logprobs, abs=1e-5)
@@ -66,7 +66,7 @@ def test_sampling_is_seeded_and_logprobs_are_the_models(pair, tiny_model_dir):
 
 def test_stop_strings_end_a_completion_after_the_token_that_completes_them(pair):
     _, fast = pair
-    out = fast.generate(CONVERSATIONS[:6], SamplingParams(temperature=0.0, max_new_tokens=24, stop=("k b",)))
+    out = fast.generate(CONVERSATIONS[:6], SamplingParams(temperature=0.0, top_p=1.0, max_new_tokens=24, stop=("k b",)))
     black = out[3][0]  # "black black black black" without the stop string
     assert (black.finish_reason == "stop" and black.text.endswith("k b")) or black.text.startswith("black b")
     head = fast.tokenizer.decode(list(black.token_ids[:-1]), skip_special_tokens=True)

@@ -12,7 +12,7 @@ from score_env.records import Message
 
 SHORT = (Message("user", "Compute 1 + 2."),)
 LONG = (Message("user", "Compute 12 * 34 - 56 + 78. Show your steps, then end with 'Answer: <integer>'."),)
-GREEDY = SamplingParams(temperature=0.0, max_new_tokens=12)
+GREEDY = SamplingParams(temperature=0.0, top_p=1.0, max_new_tokens=12)
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +34,7 @@ def test_greedy_is_deterministic_and_unaffected_by_left_padding(policy):
 
 
 def test_logprobs_are_the_models_own_under_teacher_forcing(policy):
-    completion = policy.generate([LONG], SamplingParams(temperature=1.0, max_new_tokens=10, seed=0))[0][0]
+    completion = policy.generate([LONG], SamplingParams(temperature=1.0, top_p=1.0, max_new_tokens=10, seed=0))[0][0]
     prompt_ids = policy.tokenizer(render_prompt(policy.tokenizer, LONG), add_special_tokens=False)["input_ids"]
     ids = torch.tensor([prompt_ids + list(completion.token_ids)])
     with torch.no_grad():
@@ -45,7 +45,7 @@ def test_logprobs_are_the_models_own_under_teacher_forcing(policy):
 
 
 def test_n_samples_seeds_and_finish_reasons(policy):
-    params = SamplingParams(temperature=1.0, max_new_tokens=8, n=3, seed=123)
+    params = SamplingParams(temperature=1.0, top_p=1.0, max_new_tokens=8, n=3, seed=123)
     first = policy.generate([SHORT, LONG], params)
     assert [len(row) for row in first] == [3, 3]
     assert first == policy.generate([SHORT, LONG], params)  # same seed, same samples
@@ -59,7 +59,7 @@ def test_seeding_does_not_disturb_the_callers_rng(policy):
     torch.manual_seed(5)
     expected = torch.rand(1)
     torch.manual_seed(5)
-    policy.generate([SHORT], SamplingParams(temperature=1.0, max_new_tokens=4, seed=9))
+    policy.generate([SHORT], SamplingParams(temperature=1.0, top_p=1.0, max_new_tokens=4, seed=9))
     assert torch.rand(1) == expected
 
 
@@ -76,6 +76,6 @@ def test_chat_template_is_used_when_present_and_plain_text_otherwise(policy):
 
 def test_bad_sampling_parameters_are_rejected():
     with pytest.raises(ValueError):
-        SamplingParams(top_p=0.0)
+        SamplingParams(temperature=1.0, top_p=0.0, max_new_tokens=4)
     with pytest.raises(ValueError):
-        SamplingParams(temperature=-1.0)
+        SamplingParams(temperature=-1.0, top_p=1.0, max_new_tokens=4)

@@ -35,7 +35,7 @@ def engine(tmp_path_factory):
 
 def test_greedy_outputs_and_logprobs_match_the_torch_model(engine):
     vllm_policy, fast = engine
-    params = SamplingParams(temperature=0.0, max_new_tokens=12)
+    params = SamplingParams(temperature=0.0, top_p=1.0, max_new_tokens=12)
     for (v,), (f,) in zip(
         vllm_policy.generate(CONVERSATIONS, params), fast.generate(CONVERSATIONS, params), strict=True
     ):
@@ -45,7 +45,7 @@ def test_greedy_outputs_and_logprobs_match_the_torch_model(engine):
 
 def test_n_samples_with_a_seed(engine):
     vllm_policy, _ = engine
-    params = SamplingParams(temperature=1.0, max_new_tokens=8, n=3, seed=5)
+    params = SamplingParams(temperature=1.0, top_p=1.0, max_new_tokens=8, n=3, seed=5)
     out = vllm_policy.generate(CONVERSATIONS[:2], params)
     assert [len(row) for row in out] == [3, 3] and len({c.token_ids for c in out[0]}) > 1
     assert out == vllm_policy.generate(CONVERSATIONS[:2], params)
@@ -57,7 +57,7 @@ def test_weights_pushed_after_a_learner_update_are_used_without_restart(engine):
         for parameter in vllm_policy.model.parameters():
             parameter.add_(0.05 * torch.randn_like(parameter))
     vllm_policy.sync_weights()
-    params = SamplingParams(temperature=0.0, max_new_tokens=12)
+    params = SamplingParams(temperature=0.0, top_p=1.0, max_new_tokens=12)
     for (v,), (f,) in zip(
         vllm_policy.generate(CONVERSATIONS, params), fast.generate(CONVERSATIONS, params), strict=True
     ):
@@ -67,14 +67,16 @@ def test_weights_pushed_after_a_learner_update_are_used_without_restart(engine):
 
 def test_a_learner_update_reaches_the_engine(engine, tmp_path):
     from score_env.learner.batch import build_batch, token_logprobs
-    from score_env.learner.session import TrainingSession
+    from score_env.training.session import TrainingSession
 
     vllm_policy, fast = engine
     session = TrainingSession.start(vllm_policy, lr=1e-2, run_dir=tmp_path, seed=0, checkpoint_every=100, resume=False)
-    completion = vllm_policy.generate(CONVERSATIONS[:1], SamplingParams(temperature=1.0, max_new_tokens=8, seed=1))
+    completion = vllm_policy.generate(
+        CONVERSATIONS[:1], SamplingParams(temperature=1.0, top_p=1.0, max_new_tokens=8, seed=1)
+    )
     batch = build_batch(vllm_policy.tokenizer, [(CONVERSATIONS[0], completion[0][0].token_ids)])
     session.update(-(token_logprobs(session.model, batch) * batch.loss_mask).sum())  # push the sample's likelihood up
-    params = SamplingParams(temperature=0.0, max_new_tokens=12)
+    params = SamplingParams(temperature=0.0, top_p=1.0, max_new_tokens=12)
     for (v,), (f,) in zip(
         vllm_policy.generate(CONVERSATIONS, params), fast.generate(CONVERSATIONS, params), strict=True
     ):

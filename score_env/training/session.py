@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from score_env.learner.checkpoint import load_state, read_index, save_checkpoint
 from score_env.learner.reference import Reference, make_reference
 from score_env.policies import ModelPolicy
-from score_env.runs import write_atomic
+from score_env.runs import METRICS_LOG, read_jsonl, write_atomic
+from score_env.training.checkpoint import load_state, load_weights, save_checkpoint
 
 
 @dataclass
@@ -32,10 +32,11 @@ class TrainingSession:
     run_dir: Path
     seed: int
     checkpoint_every: int
+    label: str  # shown on the progress bar (the benchmark names the method)
     step: int = 0  # updates done so far
     tensorboard: Any = None
-    label: str = "train"  # shown on the progress bar (the benchmark names the method)
     bar: Any = None
+    elapsed_before: float = 0.0  # seconds spent before the checkpoint this run resumed from
     _rewards_since_checkpoint: list[float] = field(default_factory=list)
     _started: float = field(default_factory=time.monotonic)
 
@@ -43,28 +44,41 @@ class TrainingSession:
     def start(
         cls,
         policy: ModelPolicy,
+        *,
         lr: float,
         run_dir: Path,
         seed: int,
         checkpoint_every: int,
-        resume: bool,
+        label: str = "train",
         tensorboard: bool = False,
+        resume_from: Path | None = None,
     ) -> TrainingSession:
+        """Set up the optimizer and the reference (the base model, before any update); with ``resume_from`` (a
+        checkpoint directory), continue from it: its weights, optimizer and RNG states, step and elapsed time, and
+        a ``metrics.jsonl`` cut back to the steps it had (the steps after it are done again)."""
         from accelerate import Accelerator
 
         accelerator = Accelerator(cpu=policy.device.type == "cpu")
-        reference = make_reference(policy.model)  # before any update: the base model
+        reference = make_reference(policy.model)  # before any update or checkpoint load: the base model
+        if resume_from is not None:
+            load_weights(policy.model, resume_from / "model")
         optimizer = torch.optim.Adam([p for p in policy.model.parameters() if p.requires_grad], lr=lr)
         model, optimizer = accelerator.prepare(policy.model, optimizer)
-        session = cls(policy, model, optimizer, reference, accelerator, run_dir, seed, checkpoint_every)
-        if resume and (index := read_index(run_dir)) and index["checkpoints"]:
-            state = load_state(run_dir / "checkpoints" / index["last"], optimizer)
-            session.step = state["step"]
+        session = cls(policy, model, optimizer, reference, accelerator, run_dir, seed, checkpoint_every, label)
+        if resume_from is not None:
+            state = load_state(resume_from, optimizer)
+            session.step, session.elapsed_before = state["step"], state.get("elapsed_s", 0.0)
+            session._cut_metrics_after(session.step)
         if tensorboard and accelerator.is_main_process:
             from torch.utils.tensorboard import SummaryWriter
 
             session.tensorboard = SummaryWriter(str(run_dir / "tensorboard"))
         return session
+
+    @property
+    def elapsed_s(self) -> float:
+        """Training time so far, across resumptions."""
+        return self.elapsed_before + time.monotonic() - self._started
 
     @property
     def tokenizer(self) -> Any:
@@ -103,8 +117,8 @@ class TrainingSession:
         metrics = self._mean_over_processes(metrics)
         self._rewards_since_checkpoint.append(self._mean_over_processes({"r": reward})["r"])
         if self.accelerator.is_main_process:
-            record = {"step": self.step, "stage": stage_name, **metrics, "elapsed_s": time.monotonic() - self._started}
-            with (self.run_dir / "metrics.jsonl").open("a") as f:
+            record = {"step": self.step, "stage": stage_name, **metrics, "elapsed_s": self.elapsed_s}
+            with (self.run_dir / METRICS_LOG).open("a") as f:
                 f.write(json.dumps(record) + "\n")
             if self.tensorboard:
                 for name, value in metrics.items():
@@ -123,21 +137,26 @@ class TrainingSession:
                 self.accelerator.unwrap_model(self.model),
                 self.tokenizer,
                 self.optimizer,
-                stage,
-                reward,
+                {"stage": stage, "train_reward": reward, "elapsed_s": self.elapsed_s},
             )
         self.accelerator.wait_for_everyone()
 
-    def save_data(self, name: str, rows: list[dict[str, Any]]) -> None:
-        """Keep data an agent collected (SFT pairs), so a resumed run trains on exactly the same examples."""
+    def save_data(self, name: str, rows: list[dict[str, Any]], episodes: int) -> None:
+        """Keep data an agent collected (SFT pairs) with the number of episodes it sampled for it, so a resumed run
+        trains on exactly the same examples and the run's sampling budget can be read back."""
         if self.accelerator.is_main_process:
             (self.run_dir / "data").mkdir(exist_ok=True)
-            write_atomic(self.run_dir / "data" / f"{name}.json", json.dumps(rows))
+            write_atomic(self.run_dir / "data" / f"{name}.json", json.dumps({"episodes": episodes, "rows": rows}))
         self.accelerator.wait_for_everyone()
 
     def load_data(self, name: str) -> list[dict[str, Any]] | None:
         path = self.run_dir / "data" / f"{name}.json"
-        return json.loads(path.read_text()) if path.exists() else None
+        return json.loads(path.read_text())["rows"] if path.exists() else None
+
+    def _cut_metrics_after(self, step: int) -> None:
+        if self.accelerator.is_main_process and (self.run_dir / METRICS_LOG).exists():
+            kept = [r for r in read_jsonl(self.run_dir / METRICS_LOG) if r["step"] <= step]
+            write_atomic(self.run_dir / METRICS_LOG, "".join(json.dumps(r) + "\n" for r in kept))
 
     def _mean_over_processes(self, metrics: dict[str, float]) -> dict[str, float]:
         if self.accelerator.num_processes == 1:

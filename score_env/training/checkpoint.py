@@ -17,18 +17,16 @@ from typing import Any, Literal
 import numpy as np
 import torch
 
+from score_env.runs import write_atomic
+
 INDEX = "index.json"
 
 
 def save_checkpoint(
-    run_dir: Path,
-    step: int,
-    model: Any,
-    tokenizer: Any,
-    optimizer: torch.optim.Optimizer,
-    stage: int,
-    train_reward: float,
+    run_dir: Path, step: int, model: Any, tokenizer: Any, optimizer: torch.optim.Optimizer, info: dict[str, Any]
 ) -> Path:
+    """Save ``checkpoints/step-N`` atomically. ``info`` holds ``stage``, ``train_reward`` (what "best" ranks by) and
+    ``elapsed_s``."""
     root = run_dir / "checkpoints"
     final = root / f"step-{step:06d}"
     tmp = root / f".step-{step:06d}.tmp"
@@ -38,8 +36,7 @@ def save_checkpoint(
     tokenizer.save_pretrained(tmp / "model")
     state = {
         "step": step,
-        "stage": stage,
-        "train_reward": train_reward,
+        **info,
         "optimizer": optimizer.state_dict(),
         "rng": {"torch": torch.get_rng_state(), "python": random.getstate(), "numpy": np.random.get_state()},
     }
@@ -47,7 +44,7 @@ def save_checkpoint(
     if final.exists():
         shutil.rmtree(final)
     os.replace(tmp, final)
-    _update_index(root, final.name, step, train_reward)
+    _update_index(root, final.name, step, info["train_reward"])
     return final
 
 
@@ -59,6 +56,17 @@ def load_state(checkpoint: Path, optimizer: torch.optim.Optimizer) -> dict[str, 
     random.setstate(state["rng"]["python"])
     np.random.set_state(state["rng"]["numpy"])
     return state
+
+
+def load_weights(model: Any, path: Path) -> None:
+    """Put a checkpoint's weights (all of them, or a LoRA adapter's) into ``model`` in place."""
+    if hasattr(model, "peft_config"):
+        from peft import load_peft_weights, set_peft_model_state_dict
+
+        set_peft_model_state_dict(model, load_peft_weights(str(path)))
+        return
+    trained = type(model).from_pretrained(path, dtype=next(model.parameters()).dtype)
+    model.load_state_dict(trained.state_dict())
 
 
 def read_index(run_dir: Path) -> dict[str, Any] | None:
@@ -85,6 +93,4 @@ def _update_index(root: Path, name: str, step: int, train_reward: float) -> None
     entries.sort(key=lambda c: c["step"])
     best = max(entries, key=lambda c: (c["train_reward"], c["step"]))
     index = {"checkpoints": entries, "best": best["name"], "last": entries[-1]["name"]}
-    tmp = root / f".{INDEX}.tmp"
-    tmp.write_text(json.dumps(index, indent=2))
-    os.replace(tmp, root / INDEX)
+    write_atomic(root / INDEX, json.dumps(index, indent=2))

@@ -1,4 +1,4 @@
-"""The seam between the CLI and every correction method: an :class:`Agent`."""
+"""The seam between the training setup and every correction method: an :class:`Agent`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import gymnasium as gym
 from score_env.policies import Policy, SamplingParams
 
 if TYPE_CHECKING:
-    from score_env.learner.session import TrainingSession
+    from score_env.training.session import TrainingSession
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
-"""The typed configuration. Validated once, by pydantic, after OmegaConf has merged files and overrides.
+"""The settings of each command (eval, train, pretrain, tiny-model; the benchmark's are in ``benchmark.py``).
 
-Every field has a docstring; ``extra="forbid"`` everywhere so a typo is an error, not a silently ignored key.
+Validated once, by pydantic, after OmegaConf has merged files and overrides. Every field has a docstring and its one
+default here (presets in ``configs/`` only record what differs); ``extra="forbid"`` so a typo is an error.
 """
 
 from __future__ import annotations
@@ -9,47 +10,19 @@ from typing import Literal
 
 from pydantic import Field, PositiveInt
 
-from score_env.config.agents import AgentConfig, TrainedAgentConfig
+from score_env.config.agents import AgentConfig, PromptingAgentConfig, ScoreAgentConfig, TrainedAgentConfig
 from score_env.config.base import Strict
-from score_env.policies import SamplingParams
+from score_env.config.policy import LoraConfig, PolicyConfig, SamplingConfig
 
 EnvArg = int | float | str | bool | list[int | float | str | bool] | None
-
-
-class PolicyConfig(Strict):
-    """How the model is loaded and run."""
-
-    backend: Literal["auto", "fast", "transformers", "vllm"] = "auto"
-    """Generation backend: ``auto`` = the fast KV-cache loop for Llama/Mistral-layout models, else transformers;
-    ``vllm`` for GPUs (optional extra)."""
-    device: str = "cpu"
-    """Torch device, e.g. ``cpu`` or ``cuda:0``."""
-    dtype: Literal["float32", "bfloat16", "float16"] = "float32"
-    """Compute dtype (float32 on CPU: bfloat16 is slow there)."""
-    batch_size: PositiveInt = 64
-    """Rows per forward pass when generating."""
-
-
-class SamplingConfig(Strict):
-    """Decoding settings."""
-
-    temperature: float = Field(0.0, ge=0.0)
-    """0 = greedy (the paper evaluates greedily)."""
-    top_p: float = Field(1.0, gt=0.0, le=1.0)
-    """Nucleus sampling mass."""
-    max_new_tokens: PositiveInt = 256
-    """Longest attempt, in tokens."""
-
-    def params(self, seed: int | None = None) -> SamplingParams:
-        return SamplingParams(self.temperature, self.top_p, self.max_new_tokens, n=1, seed=seed)
 
 
 class EvalConfig(Strict):
     """``score-env eval``: play the env with an agent's policy and measure self-correction."""
 
-    agent: AgentConfig
+    agent: AgentConfig = PromptingAgentConfig()
     """Which agent answers (``agent=<name>`` loads ``configs/agents/<name>.yaml``)."""
-    env: str
+    env: str = "arithmetic"
     """Env id (``score/Arithmetic-v0``) or short name (``arithmetic``)."""
     env_kwargs: dict[str, EnvArg] = {}  # noqa: RUF012  (pydantic copies defaults)
     """Extra arguments of the env's task (e.g. ``env_kwargs.digits=3``)."""
@@ -83,25 +56,12 @@ class EvalConfig(Strict):
     """When ``model`` is a training run directory: its best (highest training reward) or last checkpoint."""
 
 
-class LoraConfig(Strict):
-    """Train a LoRA adapter (peft) instead of all weights; the reference is then the base with the adapter off."""
-
-    rank: PositiveInt = 8
-    """Adapter rank r."""
-    alpha: PositiveInt = 16
-    """LoRA scaling α."""
-    dropout: float = Field(0.0, ge=0, lt=1)
-    """Dropout on the adapter input."""
-    target_modules: list[str] = ["q_proj", "k_proj", "v_proj", "o_proj"]  # noqa: RUF012  (pydantic copies)
-    """Module names to adapt."""
-
-
 class TrainConfig(Strict):
     """``score-env train``: train an agent on an env's training split, checkpointing as it goes."""
 
-    agent: TrainedAgentConfig
+    agent: TrainedAgentConfig = ScoreAgentConfig()
     """Which method (``agent=<name>`` loads ``configs/agents/<name>.yaml``)."""
-    env: str
+    env: str = "arithmetic"
     """Env id or short name."""
     env_kwargs: dict[str, EnvArg] = {}  # noqa: RUF012  (pydantic copies defaults)
     """Extra arguments of the env's task."""

@@ -1,0 +1,72 @@
+"""What the benchmark records per method: typed, frozen, and written as JSON (``methods/<name>/result.json``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, TypeAdapter
+
+from score_env.metrics import SelfCorrectionReport
+
+
+@dataclass(frozen=True)
+class ScalingCurve:
+    """Inference-compute scaling: majority-vote accuracy at a budget of 2K samples per problem (PAPER.md)."""
+
+    k: tuple[int, ...]
+    parallel: tuple[float, ...]  # 2K independent first attempts
+    sequential: tuple[float, ...]  # K first attempts, each followed by one correction
+
+
+@dataclass(frozen=True)
+class ShiftRates:
+    """Distribution shift: P(right at t2 | wrong at t1) on the model's own first attempts and on the base model's."""
+
+    own_first_attempts: float
+    base_first_attempts: float
+
+
+@dataclass(frozen=True)
+class MethodResult:
+    """A method that trained (or not, for prompting) and was evaluated."""
+
+    name: str
+    kind: str  # the agent kind
+    updates: int  # gradient updates made
+    episodes_sampled: int  # training episodes played
+    report: SelfCorrectionReport  # greedy evaluation on the held-out problems
+    generated_tokens: int  # in that evaluation
+    wall_s: float  # training + evaluation + analyses
+    scaling: ScalingCurve | None = None
+    shift: ShiftRates | None = None
+    status: Literal["done"] = "done"
+
+
+@dataclass(frozen=True)
+class MethodFailure:
+    """A method that raised; the others went on. The traceback is in ``methods/<name>/error.txt``."""
+
+    name: str
+    error: str  # "ExceptionType: message"
+    status: Literal["failed"] = "failed"
+
+
+MethodOutcome = Annotated[MethodResult | MethodFailure, Field(discriminator="status")]
+_OUTCOME: TypeAdapter[MethodResult | MethodFailure] = TypeAdapter(MethodOutcome)
+
+
+def write_outcome(path: Path, outcome: MethodResult | MethodFailure) -> None:
+    from score_env.runs import write_atomic
+
+    write_atomic(path, _OUTCOME.dump_json(outcome, indent=2).decode() + "\n")
+
+
+def read_outcome(path: Path) -> MethodResult | MethodFailure:
+    return _OUTCOME.validate_json(path.read_text())
+
+
+def outcomes_json(outcomes: tuple[MethodResult | MethodFailure, ...]) -> bytes:
+    """All methods' outcomes as one JSON list (``results.json``)."""
+    return TypeAdapter(tuple[MethodOutcome, ...]).dump_json(outcomes, indent=2)

@@ -1,0 +1,59 @@
+"""The pieces every command shares: how a model runs, how it samples, and LoRA."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, PositiveInt
+
+from score_env.config.base import Strict
+from score_env.policies import SamplingParams
+
+
+class PolicyConfig(Strict):
+    """How the model is loaded and run."""
+
+    backend: Literal["auto", "fast", "transformers", "vllm"] = "auto"
+    """Generation backend: ``auto`` = the fast KV-cache loop for Llama/Mistral-layout models, else transformers;
+    ``vllm`` for GPUs (optional extra)."""
+    device: str = "cpu"
+    """Torch device, e.g. ``cpu`` or ``cuda:0``."""
+    dtype: Literal["float32", "bfloat16", "float16"] = "float32"
+    """Compute dtype (float32 on CPU: bfloat16 is slow there)."""
+    batch_size: PositiveInt = 64
+    """Rows per forward pass when generating."""
+
+    def load(self, model: str) -> Any:
+        """The model at ``model`` (a local path or hub name) as a policy with these settings."""
+        from score_env.policies.factory import load_policy
+
+        return load_policy(
+            model, backend=self.backend, device=self.device, dtype=self.dtype, batch_size=self.batch_size
+        )
+
+
+class SamplingConfig(Strict):
+    """Decoding settings."""
+
+    temperature: float = Field(0.0, ge=0.0)
+    """0 = greedy (the paper evaluates greedily)."""
+    top_p: float = Field(1.0, gt=0.0, le=1.0)
+    """Nucleus sampling mass."""
+    max_new_tokens: PositiveInt = 256
+    """Longest attempt, in tokens."""
+
+    def params(self, seed: int | None = None) -> SamplingParams:
+        return SamplingParams(self.temperature, self.top_p, self.max_new_tokens, n=1, seed=seed)
+
+
+class LoraConfig(Strict):
+    """Train a LoRA adapter (peft) instead of all weights; the reference is then the base with the adapter off."""
+
+    rank: PositiveInt = 8
+    """Adapter rank r."""
+    alpha: PositiveInt = 16
+    """LoRA scaling α."""
+    dropout: float = Field(0.0, ge=0, lt=1)
+    """Dropout on the adapter input."""
+    target_modules: list[str] = ["q_proj", "k_proj", "v_proj", "o_proj"]  # noqa: RUF012  (pydantic copies)
+    """Module names to adapt."""

@@ -1,0 +1,112 @@
+"""The one training setup, used by ``score-env train`` and by the benchmark: load, resume, train, checkpoint.
+
+``train_agent`` reads the run directory once: a directory that holds this very config continues from its last
+checkpoint (weights, optimizer, RNG, step, elapsed time; ``metrics.jsonl`` cut back to that step), one that holds
+another config is refused before any model loads. LoRA, TensorBoard, the checkpoint schedule and the final
+checkpoint are all here, so every caller gets all of them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from score_env.assets import resolve_model
+from score_env.config import AgentConfig, ConfigError, LoraConfig, TrainConfig
+from score_env.policies import ModelPolicy
+from score_env.policies.transformers_backend import TransformersPolicy
+from score_env.registry import EnvFactory
+from score_env.runs import METRICS_LOG, check_run_dir, open_run_dir, read_jsonl
+from score_env.training.agent import Agent, TrainingPlan
+from score_env.training.checkpoint import read_index
+from score_env.training.session import TrainingSession
+
+BuildAgent = Callable[[AgentConfig, Any], Agent]
+
+
+@dataclass(frozen=True)
+class TrainedRun:
+    """A finished (or fully resumed) training run: the trained agent, still in memory, and what it spent."""
+
+    agent: Agent
+    session: TrainingSession
+    run_dir: Path
+
+    @property
+    def updates(self) -> int:
+        return self.session.step
+
+    @cached_property
+    def episodes_sampled(self) -> int:
+        """Episodes the agent played in training: per RL update (``metrics.jsonl``) and per collected dataset."""
+        per_update = sum(int(r.get("episodes", 0)) for r in read_jsonl(self.run_dir / METRICS_LOG))
+        datasets = sum(json.loads(p.read_text())["episodes"] for p in (self.run_dir / "data").glob("*.json"))
+        return per_update + datasets
+
+
+def saved_config(config: TrainConfig) -> dict[str, Any]:
+    """What ``config.yaml`` records: everything but where the run lives."""
+    return config.model_dump(mode="json", exclude={"resume", "run_dir"})
+
+
+def check_resumable(config: TrainConfig, run_dir: Path) -> None:
+    """Refuse, before any model loads, a run directory that holds another config."""
+    check_run_dir(run_dir, saved_config(config))
+
+
+def train_agent(
+    config: TrainConfig, build_agent: BuildAgent, env: EnvFactory, run_dir: Path, label: str = "train"
+) -> TrainedRun:
+    """Train ``config.agent`` from ``config.model`` on ``env``; resume when ``run_dir`` has checkpoints."""
+    open_run_dir(run_dir, saved_config(config))
+    index = read_index(run_dir)
+    last = run_dir / "checkpoints" / index["last"] if index and index["checkpoints"] else None
+    policy = config.policy.load(resolve_model(config.model))
+    if config.lora is not None:
+        policy = add_lora(policy, config.lora)
+    agent = build_agent(config.agent, policy)
+    session = TrainingSession.start(
+        policy,
+        lr=config.agent.lr,
+        run_dir=run_dir,
+        seed=config.seed,
+        checkpoint_every=config.checkpoint_every,
+        label=label,
+        tensorboard=config.tensorboard,
+        resume_from=last,
+    )
+    plan = TrainingPlan(
+        make_env=env,
+        n_problems=env.n_problems,
+        problems_per_step=config.problems_per_step,
+        samples_per_problem=config.samples,
+        sampling=config.sampling.params(),
+        grading_threads=config.grading_threads,
+    )
+    agent.train(session, plan)
+    index = read_index(run_dir)
+    if not index or index["checkpoints"][-1]["step"] != session.step:
+        session.checkpoint(stage=-1)  # always leave the final weights
+    return TrainedRun(agent, session, run_dir)
+
+
+def add_lora(policy: ModelPolicy, lora: LoraConfig) -> ModelPolicy:
+    """The policy with its model wrapped in a peft LoRA adapter (trainable adapter, frozen base). It generates with
+    the transformers backend: the fast loop reads the plain model layout."""
+    try:
+        from peft import LoraConfig as PeftLoraConfig
+        from peft import get_peft_model
+    except ImportError as exc:
+        raise ConfigError("lora needs the peft package: pip install 'score-env[lora]'") from exc
+    peft_config = PeftLoraConfig(
+        r=lora.rank,
+        lora_alpha=lora.alpha,
+        lora_dropout=lora.dropout,
+        target_modules=list(lora.target_modules),
+        task_type="CAUSAL_LM",
+    )
+    return TransformersPolicy(get_peft_model(policy.model, peft_config), policy.tokenizer, policy.batch_size)
