@@ -26,10 +26,11 @@ import gymnasium as gym
 import torch
 
 from score_env import envs  # noqa: F401  (registers score/Arithmetic-v0)
+from score_env.agents.score import stages_for
+from score_env.config import ScoreAgentConfig
 from score_env.envs.arithmetic import FIRST_PROMPT, grade_answer, make_task
 from score_env.learner.reference import FrozenCopy
 from score_env.learner.rl import score_loss
-from score_env.learner.stages import score_stages
 from score_env.policies import SamplingParams
 from score_env.policies.factory import load_policy
 from score_env.records import Problem
@@ -50,7 +51,7 @@ def time_score(model_dir: Path, steps: int, multi_turn: bool = True) -> float:
     policy.model.train()
     reference = FrozenCopy(policy.model)
     optimizer = torch.optim.Adam(policy.model.parameters(), lr=1e-5)
-    stage = score_stages(stage1_steps=0, stage2_steps=1, multi_turn=multi_turn)[0]
+    stage = stages_for(ScoreAgentConfig(stage1_steps=0, stage2_steps=1, multi_turn=multi_turn))[0]
     n = len(make_task("train").problems)
     best = float("inf")
     for step in range(steps + 1):
@@ -68,7 +69,7 @@ def time_score(model_dir: Path, steps: int, multi_turn: bool = True) -> float:
             samples_per_problem=K,
             seed=step,
         )
-        result = score_loss(policy.model, reference, policy.tokenizer, episodes, stage, K)
+        result = score_loss(policy.model, reference, policy.tokenizer, episodes, stage)
         optimizer.zero_grad()
         result.loss.backward()
         optimizer.step()

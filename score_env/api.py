@@ -2,12 +2,12 @@
 
 Each takes the same keys as the command line, as keyword arguments with Python values, or a validated config::
 
-    import score_env
+    from score_env import api
 
-    result = score_env.evaluate(agent="prompting", env="arithmetic", model="embedded", limit=20)
+    result = api.evaluate(agent="prompting", env="arithmetic", model="embedded", limit=20)
     print(result.report.estimates["delta"])
-    run = score_env.train(agent="score", env="arithmetic", model="embedded", run_dir="runs/score")
-    outcomes = score_env.benchmark(config="benchmark_quick", report_dir="runs/quick")
+    run = api.train(agent="score", env="arithmetic", model="embedded", run_dir="runs/score")
+    outcomes = api.benchmark(config="benchmark_quick", report_dir="runs/quick").outcomes
 
 A mistake raises :class:`~score_env.config.ConfigError` (what the command line prints as one line, exit 2) before
 any model is loaded. This module is the one place that wires the core to ``envs`` and ``agents``.

@@ -49,15 +49,6 @@ class FastPolicy:
         if tokenizer.pad_token_id is None:
             tokenizer.pad_token = tokenizer.eos_token
 
-    @classmethod
-    def from_pretrained(
-        cls, name_or_path: str, *, device: str = "cpu", dtype: str = "float32", batch_size: int = 64
-    ) -> FastPolicy:
-        from score_env.policies.transformers_backend import load_model_and_tokenizer
-
-        model, tokenizer = load_model_and_tokenizer(name_or_path, device, dtype)
-        return cls(model, tokenizer, batch_size)
-
     @property
     def device(self) -> torch.device:
         return next(self.model.parameters()).device

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -50,6 +51,29 @@ def test_a_killed_run_resumed_reaches_the_same_parameters(tiny_model_dir, tmp_pa
     resumed = weights(checkpoint_path(broken, "last") / "model")
     assert read_index(broken)["last"] == "step-000006"
     assert all(torch.equal(expected[name], resumed[name]) for name in expected)
+    # the log holds each step once (the steps after the checkpoint were redone, not appended twice), and the
+    # training time goes on from the checkpoint's instead of restarting at 0
+    records = [json.loads(line) for line in (broken / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records] == [1, 2, 3, 4, 5, 6]
+    elapsed = [r["elapsed_s"] for r in records]
+    assert elapsed == sorted(elapsed) and elapsed[2] > elapsed[1]
+
+
+def test_run_files_are_readable_by_others(tiny_model_dir, tmp_path):
+    """config.yaml, metrics.json and the checkpoint index are written atomically, yet 0644 like any file."""
+    run_dir, eval_dir = tmp_path / "run", tmp_path / "eval"
+    one_step = ["agent=score", "agent.stage1_steps=1", "agent.stage2_steps=0"]
+    assert main(["train", f"model={tiny_model_dir}", f"run_dir={run_dir}", *one_step, *TINY_TRAIN]) == 0
+    evaluate = ["eval", f"model={tiny_model_dir}", "env=coin-test", "split=train", "limit=2", "bootstrap=10"]
+    assert main([*evaluate, f"run_dir={eval_dir}", "sampling.max_new_tokens=4"]) == 0
+    for path in (run_dir / "config.yaml", run_dir / "checkpoints" / "index.json", eval_dir / "metrics.json"):
+        assert path.stat().st_mode & 0o777 == 0o666 & ~current_umask(), path
+
+
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def test_score_trains_under_accelerate_launch_with_two_cpu_processes(tiny_model_dir, tmp_path):

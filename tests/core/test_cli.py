@@ -53,3 +53,18 @@ def test_eval_prints_the_table_and_writes_the_run_directory(tiny_model_dir, tmp_
     # The same run directory with another config is refused, not mixed.
     assert main([*argv[:-2], "limit=7", f"run_dir={run_dir}"]) == 2
     assert "limit: 6 then, 7 now" in capsys.readouterr().err
+
+
+def test_a_users_own_envs_and_configs_packages_do_not_shadow_ours(tmp_path):
+    """From a project with top-level envs/ and configs/ packages (cwd first on sys.path), ours are still found."""
+    import subprocess
+    import sys
+
+    (tmp_path / "envs").mkdir()
+    (tmp_path / "envs" / "__init__.py").write_text("raise ImportError('the project envs package was imported')\n")
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "configs" / "__init__.py").write_text("")
+    done = subprocess.run(
+        [sys.executable, "-m", "score_env.cli", "envs"], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    assert all(env in done.stdout for env in ("score/Arithmetic-v0", "score/MATH-v0", "score/HumanEval-v0"))

@@ -70,7 +70,7 @@ def test_a_learner_update_reaches_the_engine(engine, tmp_path):
     from score_env.training.session import TrainingSession
 
     vllm_policy, fast = engine
-    session = TrainingSession.start(vllm_policy, lr=1e-2, run_dir=tmp_path, seed=0, checkpoint_every=100, resume=False)
+    session = TrainingSession.start(vllm_policy, lr=1e-2, run_dir=tmp_path, seed=0, checkpoint_every=100)
     completion = vllm_policy.generate(
         CONVERSATIONS[:1], SamplingParams(temperature=1.0, top_p=1.0, max_new_tokens=8, seed=1)
     )
