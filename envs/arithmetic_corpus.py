@@ -1,15 +1,32 @@
-"""The pretraining mixture of the embedded default model: worked arithmetic solutions with slips, two turns.
+"""The pretraining mixture of the embedded default model: two-attempt arithmetic conversations built to mirror what
+the SCoRe paper and later work measured about real base models, not to favour any method.
 
-Design (issue #7). The base model must be imperfect at attempt 1 (~40-70%), correction must be learnable, and
-attempt 2 must behave like a real base model's (it re-solves or copies: nobody taught it to correct). So:
+Each design choice, and the property of real base models it mirrors:
 
-- Solutions show their steps in precedence order ("12 * 5 = 60. 37 + 60 = 97. Answer: 97"), so a second look can
-  check every step.
-- Each step slips with probability ``slip`` (its result is off by a small amount) and the slip propagates to the
-  answer: the model learns a noisy solver, wrong about as often as the corpus is.
-- Every conversation has two attempts: after the correction instruction, attempt 2 is a verbatim copy of attempt 1
-  (half the time) or a fresh, independent solution with its own slips (the other half). Attempt 2 is never a fix of
-  attempt 1's error, so correcting is left for the trained methods to learn.
+1. **Systematic mistakes a greedy first attempt cannot avoid.** Solutions show their steps, mostly *quick*
+   (:mod:`~score_env.envs.arithmetic_steps`): easy steps rarely slip, hard steps (products past the table up to 5,
+   carries, borrows, negative numbers) go wrong the same way most of the time. Greedy decoding then errs on exactly
+   the steps the model "cannot compute", as real models do on MATH (their greedy accuracy is below their pass@k),
+   and Acc@t1 lands in 40-70%.
+2. **A second look can be more reliable than the first, at a cost.** A *careful* solution rewrites every hard step
+   as easy ones (``7 * 8 = 8 * 5 + 8 * 2 ...``): several times the tokens, far fewer mistakes, like a careful
+   re-check by a real model. It appears in 10% of first attempts and as one of the second-attempt behaviours below,
+   always *whatever the first attempt was*: the corpus shows the procedure but never ties it to the first attempt
+   being wrong, so when and how to use it is left for a method to learn.
+3. **Prompted second attempts change right answers into wrong ones more often than the reverse.** The paper's base
+   model (MATH-500: Δ −11.2, Δi→c 4.6, Δc→i 15.8) and later work (Qwen2.5-Math-7B prompted: Δ −14.0) revise answers
+   when told "there might be an error", right or not. Attempt 2 here is one of four behaviours, none of which looks
+   at whether attempt 1 was right: a verbatim *copy*; an independent *re-solve* (quick, its own mistakes); an
+   unwarranted *revision* ("I made an error." and the last step's result changed by 1 or 2, right or not); or a
+   *careful* re-solve ("Let me check each step carefully."). The revisions break right answers, the careful passes
+   fix wrong ones, and revisions are more common: the prompted base model has Δ < 0 and Δc→i clearly above zero.
+4. **Which behaviour depends on the problem, so greedy decoding shows all four.** The odds of the four behaviours
+   depend on the first operand's last digit (a surface feature, unrelated to correctness), so a greedy second
+   attempt copies on some problems, revises on others, re-checks on others, as a real model's greedy choices vary
+   with the content. Sampled at temperature 1, every behaviour appears on every problem, so at least one of 16
+   samples of a second attempt often fixes a wrong first attempt: correction is possible in principle.
+
+Everything follows from the seed (reproducible: ``score-env pretrain`` with the same config gives the same model).
 """
 
 from __future__ import annotations
@@ -17,54 +34,85 @@ from __future__ import annotations
 import numpy as np
 
 from score_env.envs.arithmetic import CORRECTION_INSTRUCTION, FIRST_PROMPT, make_task
+from score_env.envs.arithmetic_steps import Rates, careful_step, quick_step
 from score_env.records import Message, Problem
 
+CAREFUL = "Let me check each step carefully."
+REVISE = "I made an error."
+BEHAVIOURS = ("copy", "resolve", "revise", "careful")
+CAREFUL_FIRST = 0.10  # share of first attempts that are careful
+# Attempt-2 behaviour odds by the first operand's last digit: each group has one likely behaviour (0.55) and the
+# others share the rest; revisions are the likely one on more problems (digits 3-5) than careful passes (8-9).
+DOMINANT = {0: "copy", 1: "copy", 2: "copy", 3: "revise", 4: "revise", 5: "revise", 6: "resolve", 7: "resolve"}
+DOMINANT_SHARE = 0.55
 
-def solution_steps(expression: str, rng: np.random.Generator, slip: float) -> tuple[list[str], int]:
-    """Worked steps for ``expression`` (multiplications first, then left to right), each slipping with ``slip``."""
+
+def solve(expression: str, rng: np.random.Generator, rates: Rates, careful: bool) -> tuple[list[str], int]:
+    """Worked steps for ``expression`` (products first, then left to right) and the answer they reach."""
     tokens = expression.split()
     values: list[int] = [int(t) for t in tokens[::2]]
     ops: list[str] = tokens[1::2]
+    step = careful_step if careful else quick_step
     steps = []
-    while "*" in ops:  # multiplications first
-        i = ops.index("*")
-        result = _maybe_slip(values[i] * values[i + 1], rng, slip)
-        steps.append(f"{values[i]} * {values[i + 1]} = {result}")
+    while ops:
+        i = ops.index("*") if "*" in ops else 0
+        text, result = step(values[i], ops[i], values[i + 1], rng, rates)
+        steps.append(text)
         values[i : i + 2] = [result]
         del ops[i]
-    while ops:
-        a, op, b = values[0], ops[0], values[1]
-        result = _maybe_slip(a + b if op == "+" else a - b, rng, slip)
-        steps.append(f"{a} {op} {b} = {result}")
-        values[0:2] = [result]
-        del ops[0]
     return steps, values[0]
 
 
-def render_solution(steps: list[str], answer: int) -> str:
-    return ". ".join([*steps, f"Answer: {answer}"]) if steps else f"Answer: {answer}"
+def render(steps: list[str], answer: int, opening: str = "") -> str:
+    body = ". ".join([*steps, f"Answer: {answer}"])
+    return f"{opening} {body}" if opening else body
 
 
-def conversation(problem: Problem, rng: np.random.Generator, slip: float) -> list[Message]:
-    """One pretraining conversation: prompt, attempt 1, the correction instruction, attempt 2 (copy or re-solve)."""
-    first = render_solution(*solution_steps(problem.question, rng, slip))
-    second = first if rng.random() < 0.5 else render_solution(*solution_steps(problem.question, rng, slip))
+def second_attempt(
+    problem: Problem, first: tuple[list[str], int], first_text: str, rng: np.random.Generator, rates: Rates
+) -> str:
+    """Attempt 2: copy, re-solve, revise or careful, with odds set by the problem, never by attempt 1's correctness."""
+    behaviour = choose_behaviour(problem.question, rng)
+    steps, answer = first
+    match behaviour:
+        case "copy":
+            return first_text
+        case "resolve":
+            return render(*solve(problem.question, rng, rates, careful=False))
+        case "revise":
+            return render(*revise(steps, answer, rng), opening=REVISE)
+    return render(*solve(problem.question, rng, rates, careful=True), opening=CAREFUL)
+
+
+def choose_behaviour(question: str, rng: np.random.Generator) -> str:
+    dominant = DOMINANT.get(int(question.split()[0]) % 10, "careful")
+    others = [b for b in BEHAVIOURS if b != dominant]
+    return dominant if rng.random() < DOMINANT_SHARE else others[int(rng.integers(len(others)))]
+
+
+def revise(steps: list[str], answer: int, rng: np.random.Generator) -> tuple[list[str], int]:
+    """An unwarranted revision: the last step's result changed by 1 or 2 (so is the answer), right or wrong."""
+    changed = answer + int(rng.choice([-2, -1, 1, 2]))
+    head, _, _ = steps[-1].rpartition(" = ")
+    return [*steps[:-1], f"{head} = {changed}"], changed
+
+
+def conversation(problem: Problem, rng: np.random.Generator, rates: Rates) -> list[Message]:
+    """One pretraining conversation: prompt, attempt 1, the correction instruction, attempt 2."""
+    careful = rng.random() < CAREFUL_FIRST
+    first = solve(problem.question, rng, rates, careful=careful)
+    first_text = render(*first, opening=CAREFUL if careful else "")
     return [
         Message("user", FIRST_PROMPT.format(expression=problem.question)),
-        Message("assistant", first),
+        Message("assistant", first_text),
         Message("user", CORRECTION_INSTRUCTION),
-        Message("assistant", second),
+        Message("assistant", second_attempt(problem, first, first_text, rng, rates)),
     ]
 
 
-def pretraining_corpus(size: int, *, slip: float = 0.2, seed: int = 0, **task_kwargs) -> list[list[Message]]:
+def pretraining_corpus(size: int, *, seed: int = 0, rates: Rates | None = None, **task_kwargs) -> list[list[Message]]:
     """``size`` conversations over the train split's problems (never the test split's)."""
     problems = make_task("train", **task_kwargs).problems
     rng = np.random.default_rng(seed)
-    return [conversation(problems[int(rng.integers(len(problems)))], rng, slip) for _ in range(size)]
-
-
-def _maybe_slip(value: int, rng: np.random.Generator, slip: float) -> int:
-    if rng.random() >= slip:
-        return value
-    return value + int(rng.choice([-10, -2, -1, 1, 2, 10]))
+    rates = rates or Rates()
+    return [conversation(problems[int(rng.integers(len(problems)))], rng, rates) for _ in range(size)]

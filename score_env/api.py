@@ -15,6 +15,8 @@ any model is loaded. This module is the one place that wires the core to ``envs`
 
 from __future__ import annotations
 
+import json
+import sys
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -25,12 +27,15 @@ from rich.console import Console
 from score_env import agents
 from score_env import envs as _envs  # noqa: F401  (registers the task envs)
 from score_env.assets import resolve_model
+from score_env.benchmark.method import Wiring
 from score_env.benchmark.results import MethodFailure, MethodResult
+from score_env.benchmark.sweep import SweepResult
 from score_env.config import BenchmarkConfig, ConfigError, EvalConfig, PretrainConfig, TinyModelConfig, TrainConfig
-from score_env.config.load import load_agent_config, load_config
+from score_env.config.benchmark import SweepConfig
+from score_env.config.load import agent_names, load_agent_config, load_config
 from score_env.evaluation import Evaluation, evaluate_policy
-from score_env.registry import EnvFactory, UnknownNameError, resolve_env
-from score_env.runs import default_run_dir, open_run_dir
+from score_env.preflight import check_env_choice, env_factory, import_tasks
+from score_env.runs import default_run_dir, open_run_dir, write_atomic
 from score_env.training.checkpoint import checkpoint_path, is_training_run
 from score_env.training.run import TrainedRun, check_resumable, train_agent
 
@@ -58,13 +63,22 @@ class BenchmarkResult:
 def evaluate(config: EvalConfig | None = None, /, **values: Any) -> EvalResult:
     """``score-env eval``: play the env with the agent's policy on the first ``limit`` problems; resumable."""
     config = config or load_config(EvalConfig, "eval", values=values)
+    import_tasks(config.imports)
     env_id, short = check_env_choice(config.env, config.split, config.model)
     env = env_factory(env_id, config.split, config.feedback, config.env_kwargs)
     run_dir = Path(config.run_dir) if config.run_dir else default_run_dir("eval", short, config.agent.kind)
-    open_run_dir(run_dir, config.model_dump(mode="json"))  # a mismatch fails here, before the model loads
     model = resolve_model(config.model)
-    if is_training_run(Path(model)):  # a trained run directory: its best (or last) checkpoint
-        model = str(checkpoint_path(Path(model), config.checkpoint) / "model")
+    if config.agent.kind != "prompting" and not is_training_run(Path(model)):
+        raise ConfigError(
+            f"agent={config.agent.kind} evaluates a model that agent trained: model= a training run directory "
+            f"(score-env train ...); {config.model!r} is not one. To evaluate it as it is, use agent=prompting"
+        )
+    open_run_dir(run_dir, config.model_dump(mode="json"))  # a mismatch fails here, before the model loads
+    print(f"run directory: {run_dir}", file=sys.stderr)
+    if is_training_run(Path(model)):  # a trained run directory: its best (or last) checkpoint, recorded
+        checkpoint = checkpoint_path(Path(model), config.checkpoint)
+        model = str(checkpoint / "model")
+        write_atomic(run_dir / "model.json", json.dumps({"run": config.model, "checkpoint": checkpoint.name}) + "\n")
     agent = agents.build_agent(config.agent, config.policy.load(model))
     evaluation = evaluate_policy(
         agent.policy,
@@ -84,6 +98,7 @@ def evaluate(config: EvalConfig | None = None, /, **values: Any) -> EvalResult:
 def train(config: TrainConfig | None = None, /, **values: Any) -> TrainedRun:
     """``score-env train``: train an agent on the env's training split; ``resume=<run dir>`` continues a run."""
     config = config or load_config(TrainConfig, "train", values=values)
+    import_tasks(config.imports)
     env_id, short = check_env_choice(config.env, config.split, config.model)
     env = env_factory(env_id, config.split, "intrinsic", config.env_kwargs)
     run_dir = Path(config.resume or config.run_dir or default_run_dir("train", short, config.agent.kind))
@@ -94,26 +109,54 @@ def train(config: TrainConfig | None = None, /, **values: Any) -> TrainedRun:
 def benchmark(
     config: BenchmarkConfig | None = None, /, console: Console | None = None, **values: Any
 ) -> BenchmarkResult:
-    """``score-env benchmark``: every method of ``methods`` with the same budget, side by side; resumable."""
-    from score_env.benchmark.run import Wiring, run_benchmark
+    """``score-env benchmark``: every method of ``methods``, for every seed, on one budget and protocol; resumable."""
+    from score_env.benchmark.run import run_benchmark
     from score_env.report import write_benchmark_report
 
     config = config or load_config(BenchmarkConfig, "benchmark", values=values)
+    wiring, short = _benchmark_wiring(config)
+    report_dir = Path(config.report_dir) if config.report_dir else default_run_dir("benchmark", short)
+    print(f"report directory: {report_dir}", file=sys.stderr)
+    outcomes = run_benchmark(config, wiring, report_dir, console or Console())
+    plots = write_benchmark_report(report_dir, config, outcomes)
+    return BenchmarkResult(report_dir, outcomes, tuple(plots))
+
+
+def sweep(config: SweepConfig | None = None, /, console: Console | None = None, **values: Any) -> SweepResult:
+    """``score-env sweep``: each trained method's learning rate from a grid, on the benchmark's validation problems."""
+    from score_env.benchmark.sweep import run_sweep
+
+    config = config or load_config(SweepConfig, "sweep", values=values)
+    bench = load_config(BenchmarkConfig, "benchmark", [f"config={config.benchmark}"])
+    wiring, short = _benchmark_wiring(bench)
+    sweep_dir = Path(config.report_dir) if config.report_dir else default_run_dir("sweep", short)
+    return run_sweep(bench, list(config.grid), wiring, sweep_dir, console or Console())
+
+
+def _benchmark_wiring(config: BenchmarkConfig) -> tuple[Wiring, str]:
+    """The envs and agents of a benchmark config, every name and argument checked before any model loads."""
+    import_tasks(config.imports)
     train_id, short = check_env_choice(config.env, config.train_split, config.model)
     eval_id, _ = check_env_choice(config.eval_env or config.env, config.eval_split)
     agent_configs = {name: load_agent_config(name) for name in config.methods}  # unknown names fail here
     if config.methods[0] != "prompting":
         raise ConfigError(f"methods must start with prompting (the base model), got {config.methods}")
+    trained = [name for name in agent_names() if name != "prompting"]
+    unknown = sorted(set(config.lrs) - set(trained))
+    if unknown:
+        raise ConfigError(f"lrs names {unknown}: not trained agents. Allowed: {', '.join(trained)}")
     wiring = Wiring(
         train_env=env_factory(train_id, config.train_split, "intrinsic", config.env_kwargs),
         eval_env=env_factory(eval_id, config.eval_split, "intrinsic", config.env_kwargs),
         agent_config=agent_configs.__getitem__,
         build_agent=agents.build_agent,
     )
-    report_dir = Path(config.report_dir) if config.report_dir else default_run_dir("benchmark", short)
-    outcomes = run_benchmark(config, wiring, report_dir, console or Console())
-    plots = write_benchmark_report(report_dir, outcomes)
-    return BenchmarkResult(report_dir, outcomes, tuple(plots))
+    if config.validation_problems >= wiring.train_env.n_problems:
+        raise ConfigError(
+            f"validation_problems={config.validation_problems} leaves no training problems "
+            f"({wiring.train_env.n_problems} in {train_id} {config.train_split})"
+        )
+    return wiring, short
 
 
 def pretrain(config: PretrainConfig | None = None, /, **values: Any) -> list[float]:
@@ -122,7 +165,7 @@ def pretrain(config: PretrainConfig | None = None, /, **values: Any) -> list[flo
     from score_env.pretrain import pretrain as pretrain_model
 
     config = config or load_config(PretrainConfig, "pretrain", values=values)
-    corpus = pretraining_corpus(config.conversations, slip=config.slip, seed=config.seed)
+    corpus = pretraining_corpus(config.conversations, seed=config.seed)
     return pretrain_model(
         corpus,
         Path(config.out),
@@ -153,31 +196,3 @@ def tiny_model(config: TinyModelConfig | None = None, /, **values: Any) -> Path:
         layers=config.layers,
         seed=config.seed,
     )
-
-
-def check_env_choice(env: str, split: str, model: str | None = None) -> tuple[str, str]:
-    """Resolve the env name and check the split (and a local model path) before anything is loaded."""
-    try:
-        spec = resolve_env(env)
-    except UnknownNameError as exc:
-        raise ConfigError(f"env={env!r}: {exc}") from None
-    if split not in spec.splits:
-        raise ConfigError(f"split={split!r} is not a split of {spec.env_id}. Allowed: {', '.join(spec.splits)}.")
-    path = resolve_model(model) if model is not None else None
-    if path is not None and _looks_local(path) and not Path(path).expanduser().exists():
-        raise ConfigError(f"model={model!r}: no such directory (a local path, or a hub name such as org/name)")
-    return spec.env_id, spec.short_name
-
-
-def env_factory(env_id: str, split: str, feedback: Any, env_kwargs: dict) -> EnvFactory:
-    """An env factory whose arguments are checked now (the task is built once), before any model loads."""
-    factory = EnvFactory(env_id, split, feedback, env_kwargs)
-    try:
-        factory.n_problems  # noqa: B018  (builds the task: bad env_kwargs fail here)
-    except TypeError as exc:
-        raise ConfigError(f"env_kwargs: {exc}") from None
-    return factory
-
-
-def _looks_local(model: str) -> bool:
-    return model.startswith((".", "/", "~")) or model.count("/") > 1

@@ -2,10 +2,12 @@
 
 Usage::
 
-    score-env envs
+    score-env envs [import=my_tasks]                 # the registered envs and their arguments (env_kwargs)
+    score-env agents                                 # the agent files (agent=<name>) and what each sets
     score-env eval agent=prompting env=arithmetic model=<path> [key=value ...]
     score-env train agent=<sft|star|star_plus|score|score_...> env=arithmetic model=<path> [key=value ...]
-    score-env benchmark [config=benchmark_quick] [key=value ...]
+    score-env benchmark [config=benchmark_quick] [seeds=[0,1,2]] [key=value ...]
+    score-env sweep [benchmark=benchmark] [grid=[1e-4,3e-4,1e-3]]
     score-env pretrain out=<dir> [conversations=40000 epochs=4 seed=0 ...]
     score-env tiny-model out=<dir> [env=arithmetic vocab_size=512 hidden_size=64 layers=2 seed=0]
 """
@@ -13,11 +15,13 @@ Usage::
 from __future__ import annotations
 
 import sys
+import typing
 from collections.abc import Sequence
 
 from rich.console import Console
 
 from score_env.config import (
+    AgentConfig,
     BenchmarkConfig,
     ConfigError,
     EvalConfig,
@@ -28,46 +32,124 @@ from score_env.config import (
 )
 from score_env.registry import UnknownNameError
 
-COMMANDS = ("envs", "eval", "train", "benchmark", "pretrain", "tiny-model")
+COMMANDS = ("envs", "agents", "eval", "train", "benchmark", "sweep", "pretrain", "tiny-model")
 USAGE = __doc__.split("Usage::", 1)[1].rstrip()
+
+
+HELP = {
+    "eval": ("EvalConfig", "play an env with an agent's policy and measure self-correction"),
+    "train": ("TrainConfig", "train a correction method; resume=<run dir> continues a run"),
+    "benchmark": ("BenchmarkConfig", "every method with the same budget, side by side, over seeds"),
+    "sweep": ("SweepConfig", "each method's learning rate from a grid, on validation problems"),
+    "pretrain": ("PretrainConfig", "re-make the embedded base model from scratch"),
+    "tiny-model": ("TinyModelConfig", "a tiny random model for demos and tests"),
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] in ("-h", "--help", "help"):
-        print(f"usage:{USAGE}")
+        print(f"usage:{USAGE}\n\n`score-env <command> --help` lists a command's keys.")
+        return 0
+    if args[0] in ("-V", "--version"):
+        from score_env import __version__
+
+        print(f"score-env {__version__}")
         return 0
     command, overrides = args[0], args[1:]
+    if command in HELP and {"-h", "--help"} & set(overrides):
+        return command_help(command)
     try:
-        match command:
-            case "envs":
-                return list_envs()
-            case "eval":
-                return run_eval(overrides)
-            case "train":
-                return run_train(overrides)
-            case "benchmark":
-                return run_benchmark(overrides)
-            case "pretrain":
-                return run_pretrain(overrides)
-            case "tiny-model":
-                return run_tiny_model(overrides)
-            case _:
-                raise UnknownNameError("command", command, list(COMMANDS))
+        return run(command, overrides)
     except (ConfigError, UnknownNameError) as exc:
         print(f"score-env {command}: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as exc:
+        print(f"\nscore-env {command}: interrupted. {continuation(command, overrides, exc)}", file=sys.stderr)
+        return 130
 
 
-def list_envs() -> int:
+def continuation(command: str, overrides: Sequence[str], interruption: KeyboardInterrupt) -> str:
+    """What was kept, and the command that continues from it."""
+    from score_env.training.session import TrainingInterrupted
+
+    if isinstance(interruption, TrainingInterrupted):
+        return (
+            f"Update {interruption.step} is checkpointed; continue with: score-env train resume={interruption.run_dir}"
+        )
+    where = {"eval": "run_dir", "benchmark": "report_dir", "sweep": "report_dir", "train": "run_dir"}.get(command)
+    if where is None:
+        return "Nothing was kept."
+    given = [o for o in overrides if o.startswith(f"{where}=")]
+    hint = " ".join(overrides) if given else " ".join([*overrides, f"{where}=<the run directory printed above>"])
+    return f"What finished is kept; the same command continues it: score-env {command} {hint}"
+
+
+def run(command: str, overrides: Sequence[str]) -> int:
+    match command:
+        case "envs":
+            return list_envs(overrides)
+        case "agents":
+            return list_agents()
+        case "eval":
+            return run_eval(overrides)
+        case "train":
+            return run_train(overrides)
+        case "benchmark":
+            return run_benchmark(overrides)
+        case "sweep":
+            return run_sweep(overrides)
+        case "pretrain":
+            return run_pretrain(overrides)
+        case "tiny-model":
+            return run_tiny_model(overrides)
+    raise UnknownNameError("command", command, list(COMMANDS))
+
+
+def command_help(command: str) -> int:
+    """The command's keys with their type, default and description (from the config model's docstrings)."""
+    from score_env import config as configs
+    from score_env.config.help import describe_keys
+
+    name, purpose = HELP[command]
+    model = getattr(configs, name)
+    print(f"score-env {command}: {purpose}\n")
+    print(f"usage: score-env {command} [config=<preset name or YAML path>] [key=value ...]\n\nkeys:")
+    print("\n".join(describe_keys(model)))
+    if "agent" in model.model_fields:
+        print("\nagent keys (agent.<key>=value; `score-env agents` lists the agent files):")
+        for kind in typing.get_args(typing.get_args(AgentConfig)[0]):
+            print(f"  kind={kind.model_fields['kind'].default}:")
+            print("\n".join("  " + line for line in describe_keys(kind)[2:]))
+    return 0
+
+
+def list_envs(overrides: Sequence[str]) -> int:
+    """The registered envs (``import=my_tasks`` adds the user's) with their arguments."""
     from score_env import api  # noqa: F401  (registers the task envs)
+    from score_env.preflight import import_tasks
     from score_env.registry import registered_tasks
 
-    console = Console()
+    imports = [v for k, _, v in (o.partition("=") for o in overrides) if k == "import"]
+    unknown = [o for o in overrides if not o.startswith("import=")]
+    if unknown:
+        raise ConfigError(f"score-env envs takes only import=<module>, got {' '.join(unknown)}")
+    import_tasks(imports)
     for spec in registered_tasks():
-        console.print(
-            f"[bold]{spec.env_id}[/bold]  ({spec.short_name}; splits: {', '.join(spec.splits)})  {spec.description}"
-        )
+        print(f"{spec.env_id} ({spec.short_name}; splits: {', '.join(spec.splits)})")
+        print(f"    {spec.description}")
+        print(f"    env_kwargs: {spec.describe_arguments()}")
+    return 0
+
+
+def list_agents() -> int:
+    from score_env.config.load import agent_names, configs_dir
+
+    for name in agent_names():
+        lines = (configs_dir() / "agents" / f"{name}.yaml").read_text().splitlines()
+        about = next((line.lstrip("# ") for line in lines[1:] if line.startswith("#")), "")
+        settings = ", ".join(line for line in lines if line and not line.startswith("#"))
+        print(f"{name}: {about}\n    {settings}")
     return 0
 
 
@@ -98,6 +180,19 @@ def run_benchmark(overrides: Sequence[str]) -> int:
     result = api.benchmark(load_config(BenchmarkConfig, "benchmark", overrides), console=console)
     console.print((result.report_dir / "results.md").read_text())
     console.print(f"report: {result.report_dir} ({', '.join(p.name for p in result.plots)})")
+    return 0
+
+
+def run_sweep(overrides: Sequence[str]) -> int:
+    from score_env import api
+    from score_env.config.benchmark import SweepConfig
+
+    result = api.sweep(load_config(SweepConfig, "sweep", overrides))
+    print("validation Acc@t2 by learning rate:")
+    for name, by_rate in result.scores.items():
+        cells = ", ".join(f"{rate:g}: {'failed' if s is None else f'{100 * s:.1f}'}" for rate, s in by_rate.items())
+        print(f"  {name}: {cells}")
+    print("record in the benchmark preset:\n" + result.preset_block())
     return 0
 
 

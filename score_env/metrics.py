@@ -1,4 +1,4 @@
-"""Self-correction metrics exactly as the paper defines them (PAPER.md, "Metrics"), with bootstrap CIs.
+"""Self-correction metrics exactly as the paper defines them (docs/paper.md, "Metrics"), with bootstrap CIs.
 
 Every fraction is over ALL episodes. With ``t_last`` the final attempt (t2 in the paper's two-attempt setting):
 Acc@t = fraction correct at attempt t; Δ = Acc@t_last − Acc@t1; Δi→c = wrong at t1 and right at t_last;

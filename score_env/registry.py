@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import inspect
+import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 import gymnasium as gym
+from pydantic import BaseModel, ConfigDict, create_model
 
 from score_env.env import Feedback, SelfCorrectionEnv
 from score_env.task import Task
@@ -36,6 +39,27 @@ class TaskSpec:
     short_name: str
     description: str
     splits: tuple[str, ...]
+    make_task: TaskFactory | str = field(repr=False, default="")
+
+    def arguments(self) -> type[BaseModel]:
+        """The task's arguments (``env_kwargs``) as a pydantic model read off the factory's signature: every keyword
+        but ``split``, with its type hint and default; unknown keys are refused."""
+        factory = _load(self.make_task) if isinstance(self.make_task, str) else self.make_task
+        hints = typing.get_type_hints(factory)
+        fields: dict[str, Any] = {
+            name: (hints.get(name, Any), ... if p.default is p.empty else p.default)
+            for name, p in inspect.signature(factory).parameters.items()
+            if name != "split" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        }
+        return create_model(f"{self.short_name}_arguments", __config__=ConfigDict(extra="forbid"), **fields)
+
+    def describe_arguments(self) -> str:
+        """``name: type = default, ...``: what ``score-env envs`` shows and what a bad ``env_kwargs`` key is told."""
+        parts = []
+        for name, field_ in self.arguments().model_fields.items():
+            kind = _type_name(field_.annotation)
+            parts.append(f"{name}: {kind}" + ("" if field_.is_required() else f" = {field_.default!r}"))
+        return ", ".join(parts) or "none"
 
 
 _SPECS: dict[str, TaskSpec] = {}
@@ -72,7 +96,7 @@ def register_task(
         kwargs={"make_task": make_task, "split": splits[0], "max_attempts": max_attempts},
         disable_env_checker=True,  # our own test suite runs the full check_env over the registry
     )
-    spec = TaskSpec(env_id, short_name, description, tuple(splits))
+    spec = TaskSpec(env_id, short_name, description, tuple(splits), make_task)
     _SPECS[env_id] = spec
     return spec
 
@@ -111,6 +135,12 @@ class EnvFactory:
             return len(env.unwrapped.task.problems)
         finally:
             env.close()
+
+
+def _type_name(annotation: Any) -> str:
+    if isinstance(annotation, type):
+        return annotation.__name__
+    return str(annotation).replace("collections.abc.", "").replace("typing.", "")
 
 
 def registered_tasks() -> list[TaskSpec]:

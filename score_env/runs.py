@@ -34,19 +34,19 @@ def default_run_dir(kind: str, *names: str, root: Path = Path("runs")) -> Path:
     return root / f"{kind}-{slug}-{stamp}"
 
 
-def check_run_dir(run_dir: Path, config: Mapping[str, Any]) -> bool:
+def check_run_dir(run_dir: Path, config: Mapping[str, Any], may_change: frozenset[str] = frozenset()) -> bool:
     """Whether ``run_dir`` holds an earlier run of this very config (to continue); raises if it holds another.
 
-    Cheap: reads only ``config.yaml``, so a mismatch is reported before any model is loaded.
+    Keys in ``may_change`` (how the run runs, not what it computes) may differ. Cheap: reads only ``config.yaml``, so
+    a mismatch is reported before any model is loaded.
     """
     path = run_dir / CONFIG
     if not path.exists():
         return False
     previous = yaml.safe_load(path.read_text()) or {}
-    if previous != dict(config):
-        changes = "; ".join(
-            f"{key}: {before!r} then, {now!r} now" for key, before, now in _differences(previous, config)
-        )
+    differences = [d for d in _differences(previous, config) if d[0] not in may_change]
+    if differences:
+        changes = "; ".join(f"{key}: {before!r} then, {now!r} now" for key, before, now in differences)
         raise ConfigError(
             f"run_dir {str(run_dir)!r} holds a run with another config ({changes}). Continue it with its own config, "
             "or choose a new run_dir"
@@ -54,9 +54,9 @@ def check_run_dir(run_dir: Path, config: Mapping[str, Any]) -> bool:
     return True
 
 
-def open_run_dir(run_dir: Path, config: Mapping[str, Any]) -> list[Episode]:
+def open_run_dir(run_dir: Path, config: Mapping[str, Any], may_change: frozenset[str] = frozenset()) -> list[Episode]:
     """Create ``run_dir`` with ``config.yaml``, or continue the run already there; return its episodes so far."""
-    if check_run_dir(run_dir, config):
+    if check_run_dir(run_dir, config, may_change):
         episodes = read_episodes(run_dir / EPISODES)
         write_episodes(run_dir / EPISODES, episodes)  # without a torn last line: appending continues a clean file
         return episodes

@@ -19,7 +19,7 @@ class Task(Protocol):
 
     name: str
     problems: Sequence[Problem]
-    correction_instruction: str  # the fixed user turn before every attempt after the first (PAPER.md, "Prompts")
+    correction_instruction: str  # the fixed user turn before every attempt after the first (docs/paper.md, "Prompts")
 
     def first_prompt(self, problem: Problem) -> Conversation:
         """The messages the model answers at attempt 1."""

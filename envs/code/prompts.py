@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-# SCoRe, Appendix (shared/PAPER.md, "Prompts"): the code correction instruction, written as a Python comment.
+# SCoRe, Appendix (docs/paper.md, "Prompts"): the code correction instruction, written as a Python comment.
 CODE_CORRECTION_INSTRUCTION = (
     "# There might be an error in the code above because of lack of understanding of the question. Please correct "
     "the error, if any, and rewrite the solution. Only output the final correct Python program!"

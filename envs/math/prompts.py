@@ -1,6 +1,6 @@
 """MATH prompts.
 
-The ``paper`` style is verbatim from SCoRe (Kumar et al., 2024), Appendix, as quoted in ``shared/PAPER.md``
+The ``paper`` style is verbatim from SCoRe (Kumar et al., 2024), Appendix, as quoted in ``docs/paper.md``
 ("Prompts"): the zero-shot first prompt and the MATH correction instruction. The ``boxed`` style is for models trained
 to put the final answer in ``\\boxed{}``; the grader reads either form.
 """

@@ -1,13 +1,17 @@
-"""The paper's two analyses: inference-compute scaling and distribution shift (PAPER.md, "Metrics").
+"""The paper's two analyses (inference-compute scaling, distribution shift; docs/paper.md, "Metrics"), the
+compute-matched baselines (pass@2, majority@2) and the base model's correction ceiling.
 
-Both play episodes with the one evaluation loop (``evaluate_policy``), in their own run directories, so an interrupted
-analysis continues where it stopped.
+The analyses that play episodes do it with the one evaluation loop (``evaluate_policy``), in their own run
+directories, so an interrupted analysis continues where it stopped.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import combinations
+from math import comb
 from pathlib import Path
 
 import gymnasium as gym
@@ -15,7 +19,7 @@ import gymnasium as gym
 from score_env.benchmark.results import ScalingCurve, ShiftRates
 from score_env.evaluation import evaluate_policy
 from score_env.policies import Policy, SamplingParams
-from score_env.records import Attempt, Episode
+from score_env.records import Attempt, Completion, Conversation, Episode
 
 
 def majority_correct(attempts: Sequence[Attempt]) -> bool:
@@ -83,3 +87,83 @@ def distribution_shift(
         policy, lambda: make_env(2), problems, sampling=sampling, seed=seed, run_dir=run_dir, first_attempt_policy=base
     ).episodes
     return ShiftRates(correction_rate(own_episodes), correction_rate(on_base))
+
+
+def pass_at_2(episodes: Sequence[Episode]) -> float:
+    """P(at least one of two independent first attempts is right), the unbiased estimate from n >= 2 samples per
+    problem (Chen et al., 2021): 1 - C(n - c, 2) / C(n, 2), averaged over problems."""
+    per_problem = []
+    for attempts in _first_attempts_by_problem(episodes):
+        n, c = len(attempts), sum(a.grade.correct for a in attempts)
+        per_problem.append(1 - comb(n - c, 2) / comb(n, 2))
+    return sum(per_problem) / len(per_problem)
+
+
+def majority_at_2(episodes: Sequence[Episode]) -> float:
+    """A majority vote over two independent first attempts, averaged over every pair of samples of a problem: both
+    agree (or one is unparsable) -> that answer; two different answers -> a tie, counted as half right."""
+    per_problem = []
+    for attempts in _first_attempts_by_problem(episodes):
+        votes = [_vote(a, b) for a, b in combinations(attempts, 2)]
+        per_problem.append(sum(votes) / len(votes))
+    return sum(per_problem) / len(per_problem)
+
+
+def _vote(a: Attempt, b: Attempt) -> float:
+    if a.grade.extracted is None or b.grade.extracted is None or a.grade.extracted == b.grade.extracted:
+        return float(majority_correct([a, b]))
+    return (a.grade.correct + b.grade.correct) / 2
+
+
+def _first_attempts_by_problem(episodes: Sequence[Episode]) -> list[list[Attempt]]:
+    groups: dict[int, list[Attempt]] = {}
+    for e in episodes:
+        groups.setdefault(e.problem_index, []).append(e.attempts[0])
+    if any(len(g) < 2 for g in groups.values()):
+        raise ValueError("pass@2 and majority@2 need at least 2 samples per problem")
+    return list(groups.values())
+
+
+@dataclass(frozen=True)
+class Replay:
+    """A policy that answers a first prompt with a recorded attempt: to sample second attempts after a fixed first."""
+
+    answers: Mapping[str, Completion]  # the first prompt's last message -> the recorded attempt
+
+    def generate(self, conversations: Sequence[Conversation], params: SamplingParams) -> list[list[Completion]]:
+        return [[self.answers[c[-1].content]] * params.n for c in conversations]
+
+
+def correction_ceiling(
+    policy: Policy,
+    episodes: Sequence[Episode],
+    make_env: Callable[[int], gym.Env],
+    *,
+    samples: int,
+    sampling: SamplingParams,
+    seed: int,
+    run_dir: Path,
+) -> float:
+    """The share of problems wrong at attempt 1 whose attempt 2, sampled ``samples`` times after that very attempt
+    1, is right at least once: whether correcting is possible for the model at all."""
+    wrong = [e for e in episodes if not e.attempts[0].grade.correct]
+    if not wrong:
+        return 0.0
+    recorded = {e.attempts[0].prompt[-1].content: _completion(e.attempts[0]) for e in wrong}
+    retried = evaluate_policy(
+        policy,
+        lambda: make_env(2),
+        sorted({e.problem_index for e in wrong}),
+        sampling=sampling,
+        seed=seed,
+        samples=samples,
+        run_dir=run_dir,
+        first_attempt_policy=Replay(recorded),
+        label="ceiling",
+    ).episodes
+    fixed = {e.problem_index for e in retried if e.attempts[1].grade.correct}
+    return len(fixed) / len({e.problem_index for e in wrong})
+
+
+def _completion(attempt: Attempt) -> Completion:
+    return Completion(attempt.text, attempt.token_ids, attempt.logprobs, attempt.finish_reason, attempt.prompt_ids)

@@ -13,7 +13,7 @@ from score_env.metrics import SelfCorrectionReport
 
 @dataclass(frozen=True)
 class ScalingCurve:
-    """Inference-compute scaling: majority-vote accuracy at a budget of 2K samples per problem (PAPER.md)."""
+    """Inference-compute scaling: majority-vote accuracy at a budget of 2K samples per problem (docs/paper.md)."""
 
     k: tuple[int, ...]
     parallel: tuple[float, ...]  # 2K independent first attempts
@@ -29,26 +29,43 @@ class ShiftRates:
 
 
 @dataclass(frozen=True)
+class SampledResult:
+    """The evaluation by sampling: every metric averaged over ``samples`` episodes per problem at ``temperature``,
+    and the compute-matched baselines over the independent first attempts of those episodes."""
+
+    report: SelfCorrectionReport
+    samples: int
+    temperature: float
+    pass_at_2: float  # P(at least one of two independent first attempts is right), unbiased from the samples
+    majority_at_2: float  # a majority vote over two independent first attempts (a tie counts half)
+
+
+@dataclass(frozen=True)
 class MethodResult:
-    """A method that trained (or not, for prompting) and was evaluated."""
+    """A method that trained (or not, for prompting) and was evaluated, for one seed."""
 
     name: str
     kind: str  # the agent kind
+    seed: int
+    lr: float | None  # the learning rate it trained with (None for prompting)
     updates: int  # gradient updates made
     episodes_sampled: int  # training episodes played
     report: SelfCorrectionReport  # greedy evaluation on the held-out problems
     generated_tokens: int  # in that evaluation
     wall_s: float  # training + evaluation + analyses
+    sampled: SampledResult | None = None
     scaling: ScalingCurve | None = None
     shift: ShiftRates | None = None
+    ceiling: float | None = None  # the base model's: wrong first attempts right in one of N sampled second ones
     status: Literal["done"] = "done"
 
 
 @dataclass(frozen=True)
 class MethodFailure:
-    """A method that raised; the others went on. The traceback is in ``methods/<name>/error.txt``."""
+    """A method that raised; the others went on. The traceback is in ``<method dir>/error.txt``."""
 
     name: str
+    seed: int
     error: str  # "ExceptionType: message"
     status: Literal["failed"] = "failed"
 

@@ -9,7 +9,7 @@ from score_env.config.agents import (
     SFTAgentConfig,
     StarAgentConfig,
 )
-from score_env.config.benchmark import BenchmarkConfig
+from score_env.config.benchmark import BenchmarkConfig, SweepConfig
 from score_env.config.commands import EvalConfig, PretrainConfig, TinyModelConfig, TrainConfig
 from score_env.config.errors import ConfigError
 from score_env.config.load import agent_names, configs_dir, load_agent_config, load_config, validate
@@ -29,6 +29,7 @@ __all__ = [
     "SamplingConfig",
     "ScoreAgentConfig",
     "StarAgentConfig",
+    "SweepConfig",
     "TinyModelConfig",
     "TrainConfig",
     "agent_names",

@@ -1,17 +1,17 @@
-"""``score-env benchmark``: correction methods side by side, with the same budget, on one env."""
+"""``score-env benchmark`` and ``score-env sweep``: correction methods side by side, on one budget and one protocol."""
 
 from __future__ import annotations
 
-from pydantic import Field, PositiveInt
+from pydantic import Field, PositiveFloat, PositiveInt
 
 from score_env.config.agents import Budget
-from score_env.config.base import Strict
+from score_env.config.base import Imports, Strict
 from score_env.config.commands import EnvArg
 from score_env.config.policy import PolicyConfig, SamplingConfig
 
 
 class ScalingConfig(Strict):
-    """Inference-compute scaling (PAPER.md, "Metrics"): a budget of 2K samples per problem, spent as 2K parallel
+    """Inference-compute scaling (docs/paper.md, "Metrics"): a budget of 2K samples per problem, spent as 2K parallel
     first attempts (majority vote) or K first attempts each followed by one correction (vote over the K)."""
 
     problems: int = Field(40, ge=0)
@@ -24,9 +24,30 @@ class ScalingConfig(Strict):
     """Which methods to measure it for (the paper: the base model and SCoRe)."""
 
 
-class BenchmarkConfig(Strict):
-    """Train every method with the same budget, evaluate greedily on a held-out split, write a report."""
+class SampledEvalConfig(Strict):
+    """Evaluation by sampling beside the greedy one: every metric averaged over ``samples`` episodes per problem at
+    ``temperature`` (later work reports avg@32), and the compute-matched baselines pass@2 and majority@2 over
+    independent first attempts."""
 
+    problems: int = Field(100, ge=0)
+    """Problems (the first N of the evaluated ones; 0 = skip it)."""
+    samples: int = Field(4, ge=2)
+    """Episodes per problem (at least 2, for pass@2 and majority@2)."""
+    temperature: float = Field(1.0, gt=0)
+    """Sampling temperature (training's)."""
+
+
+class BenchmarkConfig(Strict):
+    """Train every method with the same budget, evaluate on held-out problems, write a report.
+
+    The protocol, fixed before any run and the same for every method: ``updates`` gradient updates and
+    ``updates x problems_per_update x samples`` sampled training episodes each; the learning rate per method from
+    ``lrs`` (chosen by ``score-env sweep`` on the validation problems, never on the test split); greedy evaluation on
+    ``eval_problems`` held-out problems, plus the sampled evaluation; every seed of ``seeds``.
+    """
+
+    imports: Imports = []  # noqa: RUF012  (pydantic copies defaults)
+    """Modules (or .py files) to import first: the ones that register your own tasks (``import=my_tasks``)."""
     env: str = "arithmetic"
     """Env id or short name the methods train on."""
     eval_env: str | None = None
@@ -35,6 +56,8 @@ class BenchmarkConfig(Strict):
     """Extra arguments of the env's task."""
     train_split: str = "train"
     """Split the methods train on."""
+    validation_problems: int = Field(200, ge=0)
+    """The last N problems of the train split are never trained on: the sweep's validation set."""
     eval_split: str = "test"
     """Held-out split they are evaluated on."""
     eval_problems: PositiveInt | None = 200
@@ -57,28 +80,47 @@ class BenchmarkConfig(Strict):
     """P: problems per update; every trained method samples updates x P x k episodes in all."""
     samples: PositiveInt = 4
     """k: episodes per problem."""
-    lr: float | None = Field(None, gt=0)
-    """One learning rate for every trained method (null = each agent's own, the paper's for its large models)."""
+    lrs: dict[str, PositiveFloat] = {}  # noqa: RUF012  (pydantic copies defaults)
+    """Learning rate per method (a name of ``methods``); a method not listed keeps its agent's (the paper's)."""
     policy: PolicyConfig = PolicyConfig()
     """How the model runs."""
     train_sampling: SamplingConfig = SamplingConfig(temperature=1.0, max_new_tokens=48)
     """Sampling of training attempts (the paper: temperature 1.0)."""
     eval_max_new_tokens: PositiveInt = 48
     """Longest evaluated attempt (evaluation is greedy, as in the paper)."""
+    sampled_eval: SampledEvalConfig = SampledEvalConfig()
+    """The evaluation by sampling and the compute-matched baselines."""
     scaling: ScalingConfig = ScalingConfig()
     """The inference-compute scaling analysis."""
     distribution_shift: bool = True
     """Measure each trained method's correction rate on the base model's first attempts vs its own."""
+    ceiling_samples: int = Field(16, ge=0)
+    """The base model's correction ceiling: wrong first attempts right in at least one of N sampled second attempts
+    (0 = skip it)."""
     checkpoint_every: PositiveInt = 50
     """Updates between a method's training checkpoints (an interrupted benchmark resumes from the last)."""
     grading_threads: PositiveInt = 8
     """Attempts graded at once."""
-    seed: int = 0
-    """Seeds every method's training and sampling identically."""
+    seeds: list[int] = Field([0], min_length=1)
+    """Every method runs once per seed (training and sampling); the report gives per-seed values, the mean and
+    the spread, and marks the differences between methods that hold across seeds."""
     report_dir: str | None = None
-    """Where to write the report (null = ``runs/benchmark-<env>-<time>``); a rerun skips methods already done."""
+    """Where to write the report (null = ``runs/benchmark-<env>-<time>``); a rerun skips what is done."""
 
     @property
     def budget(self) -> Budget:
         """What every trained method spends: the same updates and sampled episodes."""
         return Budget(self.updates, self.problems_per_update, self.samples)
+
+
+class SweepConfig(Strict):
+    """``score-env sweep``: choose each trained method's learning rate from ``grid`` by its greedy Acc@t2 on the
+    benchmark's validation problems (the last ``validation_problems`` of the train split), with the benchmark's
+    budget and its first seed. It never looks at the test split."""
+
+    benchmark: str = "benchmark"
+    """The benchmark preset (a name or a YAML path) whose methods, budget and validation problems the sweep uses."""
+    grid: list[PositiveFloat] = [1e-4, 3e-4, 1e-3]  # noqa: RUF012  (pydantic copies defaults)
+    """Learning rates to try for every trained method."""
+    report_dir: str | None = None
+    """Where to write the sweep (null = ``runs/sweep-<env>-<time>``); a rerun skips what is done."""

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, PositiveInt
+from pydantic import Field, PositiveInt, field_validator, model_validator
 
 from score_env.config.agents import AgentConfig, PromptingAgentConfig, ScoreAgentConfig, TrainedAgentConfig
-from score_env.config.base import Strict
-from score_env.config.policy import LoraConfig, PolicyConfig, SamplingConfig
+from score_env.config.base import Imports, Strict
+from score_env.config.policy import LoraConfig, PolicyConfig, SamplingConfig, require
 
 EnvArg = int | float | str | bool | list[int | float | str | bool] | None
 
@@ -22,6 +22,8 @@ class EvalConfig(Strict):
 
     agent: AgentConfig = PromptingAgentConfig()
     """Which agent answers (``agent=<name>`` loads ``configs/agents/<name>.yaml``)."""
+    imports: Imports = []  # noqa: RUF012  (pydantic copies defaults)
+    """Modules (or .py files) to import first: the ones that register your own tasks (``import=my_tasks``)."""
     env: str = "arithmetic"
     """Env id (``score/Arithmetic-v0``) or short name (``arithmetic``)."""
     env_kwargs: dict[str, EnvArg] = {}  # noqa: RUF012  (pydantic copies defaults)
@@ -55,18 +57,31 @@ class EvalConfig(Strict):
     checkpoint: Literal["best", "last"] = "best"
     """When ``model`` is a training run directory: its best (highest training reward) or last checkpoint."""
 
+    @model_validator(mode="after")
+    def _samples_differ(self) -> EvalConfig:
+        if self.samples > 1 and self.sampling.temperature == 0:
+            raise ValueError(
+                f"samples={self.samples} at sampling.temperature=0 would repeat the same greedy episode "
+                f"{self.samples} times: set sampling.temperature above 0, or samples=1"
+            )
+        return self
+
 
 class TrainConfig(Strict):
     """``score-env train``: train an agent on an env's training split, checkpointing as it goes."""
 
     agent: TrainedAgentConfig = ScoreAgentConfig()
     """Which method (``agent=<name>`` loads ``configs/agents/<name>.yaml``)."""
+    imports: Imports = []  # noqa: RUF012  (pydantic copies defaults)
+    """Modules (or .py files) to import first: the ones that register your own tasks (``import=my_tasks``)."""
     env: str = "arithmetic"
     """Env id or short name."""
     env_kwargs: dict[str, EnvArg] = {}  # noqa: RUF012  (pydantic copies defaults)
     """Extra arguments of the env's task."""
     split: str = "train"
     """Split to train on."""
+    holdout: int = Field(0, ge=0)
+    """The last N problems of the split are never drawn for training (kept for validation)."""
     model: str
     """The base model: local path or hub name (also the frozen reference of the KL terms)."""
     policy: PolicyConfig = PolicyConfig()
@@ -90,7 +105,23 @@ class TrainConfig(Strict):
     run_dir: str | None = None
     """Where to write the run (null = ``runs/train-<env>-<agent>-<time>``)."""
     resume: str | None = None
-    """A run directory to continue from its last checkpoint (its config must match)."""
+    """A run directory to continue from its last checkpoint, with its own config (``resume=<dir>`` alone)."""
+    keep_checkpoints: PositiveInt = 3
+    """How many of the latest checkpoints to keep (the best by training reward is kept as well)."""
+
+    @field_validator("tensorboard")
+    @classmethod
+    def _tensorboard_installed(cls, tensorboard: bool) -> bool:
+        if tensorboard:
+            require("tensorboard", "tensorboard=true")
+        return tensorboard
+
+    @field_validator("lora")
+    @classmethod
+    def _peft_installed(cls, lora: LoraConfig | None) -> LoraConfig | None:
+        if lora is not None:
+            require("peft", "lora")
+        return lora
 
 
 class TinyModelConfig(Strict):
@@ -116,9 +147,7 @@ class PretrainConfig(Strict):
     out: str
     """Directory to write the model and tokenizer to."""
     conversations: PositiveInt = 40_000
-    """Pretraining conversations (two attempts each; see envs/arithmetic_corpus.py for the design)."""
-    slip: float = Field(0.15, ge=0, lt=1)
-    """Probability that a worked step's result is off (what makes the base model imperfect)."""
+    """Pretraining conversations (two attempts each; envs/arithmetic_corpus.py gives the design and its rates)."""
     hidden_size: PositiveInt = 128
     """Model width."""
     layers: PositiveInt = 4

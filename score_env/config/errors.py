@@ -36,7 +36,10 @@ def _describe(model: type[BaseModel], error: Any) -> str:
     if kind == "literal_error":
         allowed = [a.strip(" '") for a in ctx["expected"].replace(" or ", ",").split(",")]
         return f"config key {key!r} = {value!r} is not allowed. {_allowed(str(value), allowed)}"
-    return f"config key {key!r} = {value!r}: {error['msg']}"
+    message = error["msg"].removeprefix("Value error, ")
+    if not loc:  # a check across several keys
+        return message
+    return f"config key {key!r} = {value!r}: {message}"
 
 
 def _key(loc: list[str]) -> str:

@@ -35,11 +35,13 @@ def agent_names() -> list[str]:
 def parse_overrides(overrides: Sequence[str]) -> list[str]:
     """Check that every override is ``key=value`` with a non-empty key."""
     for override in overrides:
-        key, sep, _ = override.partition("=")
+        key, sep, value = override.partition("=")
         if not sep or not key or key != key.strip():
             raise ConfigError(
                 f"cannot read {override!r}: overrides are key=value (for example limit=20 or sampling.top_p=0.9)"
             )
+        if not value.strip():
+            raise ConfigError(f"{key}= has no value: give one ({key}=<value>), or {key}=null for none")
     return list(overrides)
 
 
@@ -54,7 +56,12 @@ def load_config(
     """
     pairs = [o.partition("=") for o in parse_overrides(overrides)]
     chosen: dict[str, Any] = {k: v for k, _, v in pairs} | dict(values or {})
-    preset_config = _load_yaml(find_preset(chosen["config"])) if "config" in chosen else _default_preset(preset)
+    if "config" in chosen:
+        preset_config = _load_yaml(find_preset(chosen["config"]))
+    elif "resume" in model.model_fields and chosen.get("resume"):
+        preset_config = _run_config(str(chosen["resume"]))  # resume=<dir> alone: the run's own config
+    else:
+        preset_config = _default_preset(preset)
     # The model's own defaults first, so that a partial override of a nested default (``sampling.max_new_tokens=6``
     # in train, whose sampling default is temperature 1.0) keeps the rest of that default.
     base = OmegaConf.merge(OmegaConf.create(_defaults(model)), preset_config)
@@ -94,10 +101,19 @@ def find_preset(name: str) -> Path:
 def _defaults(model: type[BaseModel]) -> dict[str, Any]:
     """The model's defaults as plain data (fields without one are left to the preset and the overrides)."""
     return {
-        name: TypeAdapter(field.annotation).dump_python(field.get_default(call_default_factory=True), mode="json")
+        field.alias or name: TypeAdapter(field.annotation).dump_python(
+            field.get_default(call_default_factory=True), mode="json"
+        )
         for name, field in model.model_fields.items()
         if not field.is_required() and name != "agent"
     }
+
+
+def _run_config(run_dir: str) -> DictConfig:
+    path = Path(run_dir).expanduser() / "config.yaml"
+    if not path.is_file():
+        raise ConfigError(f"resume={run_dir!r}: no config.yaml there; resume takes a training run directory")
+    return _load_yaml(path)
 
 
 def _default_agent(model: type[BaseModel]) -> str | None:

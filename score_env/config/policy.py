@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Any, Literal
 
-from pydantic import Field, PositiveInt
+from pydantic import Field, PositiveInt, field_validator
 
 from score_env.config.base import Strict
 from score_env.policies import SamplingParams
+
+EXTRAS = {"vllm": "vllm", "peft": "lora", "tensorboard": "tensorboard", "datasets": "hub"}
+
+
+def require(module: str, what: str) -> None:
+    """Fail now, with the install command, when an optional extra is missing (not after a model has loaded)."""
+    if importlib.util.find_spec(module) is None:
+        raise ValueError(f"{what} needs the {module} package: pip install 'score-env[{EXTRAS[module]}]'")
 
 
 class PolicyConfig(Strict):
@@ -22,6 +31,28 @@ class PolicyConfig(Strict):
     """Compute dtype (float32 on CPU: bfloat16 is slow there)."""
     batch_size: PositiveInt = 64
     """Rows per forward pass when generating."""
+
+    @field_validator("backend")
+    @classmethod
+    def _backend_installed(cls, backend: str) -> str:
+        if backend == "vllm":
+            require("vllm", "policy.backend=vllm")
+        return backend
+
+    @field_validator("device")
+    @classmethod
+    def _device_exists(cls, device: str) -> str:
+        import torch
+
+        try:
+            kind = torch.device(device).type
+        except RuntimeError:
+            raise ValueError("not a torch device; use cpu, cuda or cuda:<index>") from None
+        if kind == "cuda" and not torch.cuda.is_available():
+            raise ValueError("this torch has no usable CUDA device (a CPU build, or no GPU): use policy.device=cpu")
+        if kind not in ("cpu", "cuda"):
+            raise ValueError(f"{kind} devices are not supported; use cpu or cuda")
+        return device
 
     def load(self, model: str) -> Any:
         """The model at ``model`` (a local path or hub name) as a policy with these settings."""

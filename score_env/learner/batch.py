@@ -56,16 +56,25 @@ def build_batch(
 
 
 def pad_batch(tokenizer: Any, encoded: Sequence[Encoded], device: torch.device | str = "cpu") -> TokenBatch:
-    rows, starts = [r for r, _ in encoded], [s for _, s in encoded]
-    width = max(len(r) for r in rows)
+    """Right-padded batch of rows whose loss covers everything from ``start`` on (one completion at the end)."""
+    return pad_rows(tokenizer, [(ids, ((start, len(ids)),)) for ids, start in encoded], device)
+
+
+Row = tuple[list[int], tuple[tuple[int, int], ...]]  # token ids, and the [start, end) spans the loss covers
+
+
+def pad_rows(tokenizer: Any, rows: Sequence[Row], device: torch.device | str = "cpu") -> TokenBatch:
+    """Right-padded batch of rows, each with any number of loss spans (a conversation with several completions)."""
+    width = max(len(ids) for ids, _ in rows)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     input_ids = torch.full((len(rows), width), pad, dtype=torch.long)
     attention = torch.zeros((len(rows), width), dtype=torch.long)
     loss_mask = torch.zeros((len(rows), width - 1), dtype=torch.float32)
-    for i, (row, start) in enumerate(zip(rows, starts, strict=True)):
-        input_ids[i, : len(row)] = torch.tensor(row)
-        attention[i, : len(row)] = 1
-        loss_mask[i, start - 1 : len(row) - 1] = 1.0  # predictions of tokens start .. len(row) - 1
+    for i, (ids, spans) in enumerate(rows):
+        input_ids[i, : len(ids)] = torch.tensor(ids)
+        attention[i, : len(ids)] = 1
+        for start, end in spans:
+            loss_mask[i, start - 1 : end - 1] = 1.0  # predictions of tokens start .. end - 1
     return TokenBatch(input_ids.to(device), attention.to(device), input_ids[:, 1:].to(device), loss_mask.to(device))
 
 

@@ -1,4 +1,4 @@
-"""The learner's math, as small pure functions named after SCoRe (Kumar et al., 2024; shared/PAPER.md, "SCoRe").
+"""The learner's math, as small pure functions named after SCoRe (Kumar et al., 2024; docs/paper.md, "SCoRe").
 
 Shapes: ``B`` episodes in a batch, ``A`` attempts, ``T`` token positions, ``G`` problems (groups). Which problem an
 episode belongs to travels with it (``group`` [B]), so the k of RLOO is a property of the data.
@@ -24,8 +24,8 @@ def attempt_kl(
 ) -> torch.Tensor:
     """Per-attempt KL to the reference [B], summed over the attempt's own tokens (``mask`` [B, T]).
 
-    ``sum``: the per-token log-ratio log π − log π_ref summed over the attempt (PAPER.md: "per-token log-ratio summed
-    over the attempt's tokens"). ``k3``: the non-negative estimator exp(r) − r − 1 with r = log π_ref − log π
+    ``sum``: the per-token log-ratio log π − log π_ref summed over the attempt (docs/paper.md: "per-token log-ratio
+    summed over the attempt's tokens"). ``k3``: the non-negative estimator exp(r) − r − 1 with r = log π_ref − log π
     (Schulman, "Approximating KL divergence", 2020). Both carry gradient through ``logp``.
     """
     log_ratio = logp - ref_logp
@@ -35,7 +35,7 @@ def attempt_kl(
 
 def shaped_reward(r1: torch.Tensor, r2: torch.Tensor, alpha: float) -> torch.Tensor:
     """Stage II attempt-2 reward r2 + α·(r2 − r1): with α = 10, wrong→right 11, right→right 1, wrong→wrong 0,
-    right→wrong −10 (PAPER.md, "Stage II")."""
+    right→wrong −10 (docs/paper.md, "Stage II")."""
     return r2 + alpha * (r2 - r1)
 
 
@@ -105,7 +105,7 @@ def reinforce_loss(
 
     ``advantage`` [B] is detached (the score-function weight; it already holds −β·KL through the return). The
     differentiable ``β·KL`` [B] adds the pathwise part of ∇E[−β·KL], so the KL term carries gradient (a detached
-    KL is a known mistake of public reimplementations; PAPER.md, "Stage I"). ``sequence_logp`` [B] with gradient.
+    KL is a known mistake of public reimplementations; docs/paper.md, "Stage I"). ``sequence_logp`` [B] with gradient.
     ``valid`` [B] (bool): episodes with a grading error contribute nothing.
     """
     weight = valid.to(sequence_logp.dtype)

@@ -1,4 +1,4 @@
-"""The frozen reference policy the KL terms are measured against (the base model, PAPER.md "SCoRe").
+"""The frozen reference policy the KL terms are measured against (the base model, docs/paper.md "SCoRe").
 
 It is also the base model to *sample* from (SCoRe's optional base-model first attempts, the distribution-shift
 analysis): :meth:`Reference.sampler`.

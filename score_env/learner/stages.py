@@ -1,6 +1,6 @@
 """A training stage is data: which attempts earn reward, the KL weight on each attempt, α, the baseline, the steps.
 
-``score_stages`` builds SCoRe's two stages and its ablations from the agent's config (PAPER.md, "SCoRe" and
+``score_stages`` builds SCoRe's two stages and its ablations from the agent's config (docs/paper.md, "SCoRe" and
 "Ablations"): every variant is the same learner with other numbers.
 """
 

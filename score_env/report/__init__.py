@@ -1,22 +1,28 @@
-"""Everything a report shows: the metrics table (``tables``), the benchmark's ``results.md`` (``markdown``) and its
-plots (``plots``)."""
+"""Everything a report shows: the metrics table (``tables``), the benchmark's ``results.md`` (``markdown``), its plots
+(``plots``) and where a report came from (``provenance``)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from score_env.benchmark.results import MethodFailure, MethodResult, outcomes_json
+from score_env.config import BenchmarkConfig
 from score_env.report.markdown import results_markdown
 from score_env.report.plots import write_plots
+from score_env.report.provenance import provenance
 from score_env.report.tables import metrics_table, print_report
 from score_env.runs import write_atomic
 
 
-def write_benchmark_report(report_dir: Path, outcomes: tuple[MethodResult | MethodFailure, ...]) -> list[Path]:
+def write_benchmark_report(
+    report_dir: Path, config: BenchmarkConfig, outcomes: Sequence[MethodResult | MethodFailure]
+) -> list[Path]:
     """``results.json``, ``results.md`` and the plots; returns the plots' paths."""
-    write_atomic(report_dir / "results.json", outcomes_json(outcomes).decode() + "\n")
-    write_atomic(report_dir / "results.md", results_markdown(outcomes))
-    return write_plots(report_dir, [o for o in outcomes if isinstance(o, MethodResult)])
+    lines = provenance(config)
+    write_atomic(report_dir / "results.json", outcomes_json(tuple(outcomes)).decode() + "\n")
+    write_atomic(report_dir / "results.md", results_markdown(outcomes, lines))
+    return write_plots(report_dir, [o for o in outcomes if isinstance(o, MethodResult)], title=lines[0])
 
 
 __all__ = ["metrics_table", "print_report", "results_markdown", "write_benchmark_report"]

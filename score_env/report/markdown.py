@@ -1,93 +1,200 @@
-"""``results.md``: the benchmark's table in the paper's shape, with the paper's numbers beside it."""
+"""``results.md``: the benchmark's tables (greedy and sampled, per seed and across seeds), what holds across seeds,
+the analyses, the paper's numbers for shape, and a definition of every column."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from score_env.benchmark.aggregate import by_method, difference, spread
 from score_env.benchmark.results import MethodFailure, MethodResult
 from score_env.metrics import Estimate
+from score_env.report.paper import paper_section
 
-# SCoRe paper, MATH-500 with Gemini 1.5 Flash (shared/PAPER.md, "Results to compare against").
-PAPER_MATH = [
-    ("base model (prompted)", 52.6, 41.4, -11.2, 4.6, 15.8),
-    ("Self-Refine", 52.8, 51.8, -1.0, 3.2, 4.2),
-    ("STaR+", 53.6, 54.0, 0.4, 2.6, 2.2),
-    ("Pair-SFT", 52.4, 54.2, 1.8, 5.4, 3.6),
-    ("SCoRe", 60.0, 64.4, 4.4, 5.8, 1.4),
-]
-PAPER_ABLATIONS = (
-    "SCoRe 60.0/64.4/4.4; single-turn RL 61.8/59.4/-2.4; w/o Stage I 59.2/61.4/2.2; w/o shaping 60.0/62.6/2.6"
-)
-HEADER = (
-    "| method | Acc@t1 | Acc@t2 | Δ(t1,t2) | Δi→c | Δc→i | edit ratio | answer changed | tokens | updates | wall s |"
-)
+Outcome = MethodResult | MethodFailure
+MAIN = ("acc@t1", "acc@t2", "delta", "delta_i_to_c", "delta_c_to_i")
+LABELS = {"acc@t1": "Acc@t1", "acc@t2": "Acc@t2", "delta": "Δ(t1,t2)", "delta_i_to_c": "Δi→c", "delta_c_to_i": "Δc→i"}
+COLUMNS = """Columns: Acc@t1 / Acc@t2 = share of problems right at attempt 1 / 2; Δ(t1,t2) = Acc@t2 − Acc@t1 =
+Δi→c − Δc→i; Δi→c = share wrong at attempt 1 and right at attempt 2; Δc→i = right then wrong (all in %);
+edit ratio = insert/delete edit distance between the two attempts over their total length (0 = unchanged);
+answer changed = share of episodes whose extracted answer changed; lr = the learning rate the method trained with;
+updates / episodes = gradient updates made and training episodes sampled; pass@2 / maj@2 = two independent first
+attempts, at least one right / a majority vote between them (a tie counts half): what a second attempt's compute
+buys without correcting. One seed: value [bootstrap 95% interval over problems]; several: mean ± standard
+deviation over seeds."""
 
 
-def results_markdown(outcomes: tuple[MethodResult | MethodFailure, ...]) -> str:
-    lines = ["# score-env benchmark", "", HEADER, "|---|---|---|---|---|---|---|---|---|---|---|"]
-    lines += [_row(o) for o in outcomes]
-    lines += [
-        "",
-        "Percentages with bootstrap 95% intervals (resampling problems). Greedy evaluation.",
-        "",
-        "## The paper's numbers, for reference (MATH-500, Gemini 1.5 Flash; shape, not scale, is comparable)",
-        "",
-        "| method | Acc@t1 | Acc@t2 | Δ | Δi→c | Δc→i |",
-        "|---|---|---|---|---|---|",
-    ]
-    lines += [f"| {n} | {a} | {b} | {d} | {ic} | {ci} |" for n, a, b, d, ic, ci in PAPER_MATH]
-    lines += ["", f"Ablations (Acc@t1 / Acc@t2 / Δ): {PAPER_ABLATIONS}.", ""]
-    done = [o for o in outcomes if isinstance(o, MethodResult)]
-    lines += _shift_section(done) + _scaling_sections(done)
+def results_markdown(outcomes: Sequence[Outcome], provenance: Sequence[str]) -> str:
+    table = by_method(outcomes)
+    methods = list(dict.fromkeys(o.name for o in outcomes))
+    seeds = sorted({o.seed for o in outcomes})
+    lines = ["# score-env benchmark", "", *provenance, ""]
+    lines += ["## Greedy evaluation (the paper's protocol)", "", *_main_table(table, methods, seeds), ""]
+    lines += _failures(outcomes)
+    lines += _sampled_table(table, methods)
+    lines += _holds_section(table, methods, seeds)
+    lines += _per_seed(table, methods, seeds)
+    lines += _ceiling(table)
+    lines += _shift_section(table)
+    lines += _scaling_sections(table)
+    lines += ["", COLUMNS, "", *paper_section()]
     return "\n".join(lines) + "\n"
 
 
-def _pct(m: Estimate) -> str:
-    return f"{100 * m.value:.1f} [{100 * m.low:.1f}, {100 * m.high:.1f}]"
+def _cell(runs: dict[int, MethodResult], metric: str, estimate: Estimate | None = None) -> str:
+    if len(runs) == 1:
+        e = estimate or next(iter(runs.values())).report.estimates[metric]
+        return f"{100 * e.value:.1f} [{100 * e.low:.1f}, {100 * e.high:.1f}]"
+    s = spread(runs, metric)
+    return f"{100 * s.mean:.1f} ± {100 * s.std:.1f}"
 
 
-def _row(outcome: MethodResult | MethodFailure) -> str:
-    if isinstance(outcome, MethodFailure):
-        return f"| {outcome.name} | failed: {outcome.error} |" + " |" * 10
-    m = outcome.report.estimates
-    return (
-        f"| {outcome.name} | {_pct(m['acc@t1'])} | {_pct(m['acc@t2'])} | {_pct(m['delta'])} | "
-        f"{_pct(m['delta_i_to_c'])} | {_pct(m['delta_c_to_i'])} | {m['edit_distance_ratio'].value:.3f} | "
-        f"{100 * m['answer_changed'].value:.1f} | {outcome.generated_tokens} | {outcome.updates} | "
-        f"{outcome.wall_s:.0f} |"
+def _main_table(table: dict[str, dict[int, MethodResult]], methods: list[str], seeds: list[int]) -> list[str]:
+    head = (
+        "| method | lr | "
+        + " | ".join(LABELS[m] for m in MAIN)
+        + " | edit ratio | answer changed | updates | episodes |"
     )
+    lines = [head, "|---" * (len(MAIN) + 7) + "|"]
+    for name in methods:
+        runs = table.get(name)
+        if not runs:
+            continue
+        first = next(iter(runs.values()))
+        cells = [_cell(runs, m) for m in MAIN]
+        edit = sum(r.report.estimates["edit_distance_ratio"].value for r in runs.values()) / len(runs)
+        changed = sum(r.report.estimates["answer_changed"].value for r in runs.values()) / len(runs)
+        lr = f"{first.lr:g}" if first.lr is not None else "–"
+        lines.append(
+            f"| {name} | {lr} | {' | '.join(cells)} | {edit:.3f} | {100 * changed:.1f} | {first.updates} | "
+            f"{first.episodes_sampled} |"
+        )
+    lines.append("")
+    lines.append(f"{len(seeds)} seed(s): {', '.join(map(str, seeds))}.")
+    return lines
 
 
-def _shift_section(done: list[MethodResult]) -> list[str]:
-    shifted = [o for o in done if o.shift is not None]
-    if not shifted:
+def _failures(outcomes: Sequence[Outcome]) -> list[str]:
+    failed = [o for o in outcomes if isinstance(o, MethodFailure)]
+    return [f"- {o.name} (seed {o.seed}) failed: {o.error}" for o in failed] + ([""] if failed else [])
+
+
+def _sampled_table(table: dict[str, dict[int, MethodResult]], methods: list[str]) -> list[str]:
+    rows = []
+    for name in methods:
+        runs = {s: r for s, r in table.get(name, {}).items() if r.sampled is not None}
+        if not runs:
+            continue
+        sampled = {s: _as_result(r) for s, r in runs.items()}
+        pass2 = sum(r.sampled.pass_at_2 for r in runs.values() if r.sampled) / len(runs)
+        maj2 = sum(r.sampled.majority_at_2 for r in runs.values() if r.sampled) / len(runs)
+        cells = " | ".join(_cell(sampled, m) for m in MAIN)
+        rows.append(f"| {name} | {cells} | {100 * pass2:.1f} | {100 * maj2:.1f} |")
+    if not rows:
         return []
+    first = next(r.sampled for runs in table.values() for r in runs.values() if r.sampled)
+    return [
+        f"## Sampled evaluation: averages over {first.samples} samples per problem, temperature {first.temperature:g}",
+        "",
+        "| method | " + " | ".join(LABELS[m] for m in MAIN) + " | pass@2 (t1) | maj@2 (t1) |",
+        "|---" * (len(MAIN) + 3) + "|",
+        *rows,
+        "",
+        "Compute-matched: a second attempt costs what a second independent sample does; pass@2 and maj@2 are what",
+        "that compute buys without correction (beside Acc@t2).",
+        "",
+    ]
+
+
+def _as_result(run: MethodResult) -> MethodResult:
+    """The sampled evaluation in the place of the greedy one (to reuse the cell formatting)."""
+    from dataclasses import replace
+
+    assert run.sampled is not None
+    return replace(run, report=run.sampled.report)
+
+
+def _holds_section(table: dict[str, dict[int, MethodResult]], methods: list[str], seeds: list[int]) -> list[str]:
+    if len(seeds) < 2:
+        return ["With one seed, no difference between methods can be said to hold across seeds.", ""]
     lines = [
-        "## Distribution shift: correction rate P(right at t2 | wrong at t1)",
+        "## Differences between methods across seeds (paired over seeds, 95% t interval)",
+        "",
+        "| method | vs | metric | mean difference | 95% interval | holds across seeds |",
+        "|---|---|---|---|---|---|",
+    ]
+    for other in ("prompting", "score"):
+        for name in methods:
+            for metric in ("delta", "acc@t2"):
+                d = difference(table, name, other, metric) if name != other else None
+                if d is None:
+                    continue
+                mark = "yes" if d.holds else "no"
+                lines.append(
+                    f"| {name} | {other} | {LABELS[metric]} | {100 * d.spread.mean:+.1f} | "
+                    f"[{100 * d.low:+.1f}, {100 * d.high:+.1f}] | {mark} |"
+                )
+    return [*lines, ""]
+
+
+def _per_seed(table: dict[str, dict[int, MethodResult]], methods: list[str], seeds: list[int]) -> list[str]:
+    if len(seeds) < 2:
+        return []
+    lines = ["## Per seed", "", "| method | seed | " + " | ".join(LABELS[m] for m in MAIN) + " |", "|---" * 7 + "|"]
+    for name in methods:
+        for seed, run in sorted(table.get(name, {}).items()):
+            cells = " | ".join(f"{100 * run.report.estimates[m].value:.1f}" for m in MAIN)
+            lines.append(f"| {name} | {seed} | {cells} |")
+    return [*lines, ""]
+
+
+def _ceiling(table: dict[str, dict[int, MethodResult]]) -> list[str]:
+    values = [r.ceiling for runs in table.values() for r in runs.values() if r.ceiling is not None]
+    if not values:
+        return []
+    mean = 100 * sum(values) / len(values)
+    return [
+        f"Correction ceiling of the base model: {mean:.1f}% of its wrong greedy first attempts are right in at least",
+        "one of the sampled second attempts after them (temperature 1; the number of samples is `ceiling_samples`).",
+        "",
+    ]
+
+
+def _shift_section(table: dict[str, dict[int, MethodResult]]) -> list[str]:
+    rows = []
+    for name, runs in table.items():
+        shifts = [r.shift for r in runs.values() if r.shift is not None]
+        if shifts:
+            own = 100 * sum(s.own_first_attempts for s in shifts) / len(shifts)
+            base = 100 * sum(s.base_first_attempts for s in shifts) / len(shifts)
+            rows.append(f"| {name} | {own:.1f} | {base:.1f} |")
+    if not rows:
+        return []
+    return [
+        "## Distribution shift: correction rate P(right at t2 | wrong at t1), mean over seeds",
         "",
         "| method | on its own first attempts | on the base model's first attempts |",
         "|---|---|---|",
-    ]
-    return lines + [
-        f"| {o.name} | {100 * o.shift.own_first_attempts:.1f} | {100 * o.shift.base_first_attempts:.1f} |"
-        for o in shifted
-        if o.shift is not None
+        *rows,
+        "",
     ]
 
 
-def _scaling_sections(done: list[MethodResult]) -> list[str]:
+def _scaling_sections(table: dict[str, dict[int, MethodResult]]) -> list[str]:
     lines: list[str] = []
-    for o in done:
-        if o.scaling is None:
-            continue
-        lines += [
-            "",
-            f"## Inference-compute scaling ({o.name}): accuracy at a budget of 2K samples",
-            "",
-            "| K | 2K parallel (vote) | K x (attempt + correction) (vote) |",
-            "|---|---|---|",
-        ]
-        curve = o.scaling
-        lines += [
-            f"| {k} | {100 * p:.1f} | {100 * s:.1f} |"
-            for k, p, s in zip(curve.k, curve.parallel, curve.sequential, strict=True)
-        ]
+    for name, runs in table.items():
+        for seed, run in sorted(runs.items()):
+            if run.scaling is None:
+                continue
+            curve = run.scaling
+            lines += [
+                f"## Inference-compute scaling ({name}, seed {seed}): majority-vote accuracy at a budget of 2K samples",
+                "",
+                "| K | 2K parallel first attempts | K x (attempt + correction) |",
+                "|---|---|---|",
+            ]
+            lines += [
+                f"| {k} | {100 * p:.1f} | {100 * s:.1f} |"
+                for k, p, s in zip(curve.k, curve.parallel, curve.sequential, strict=True)
+            ]
+            lines.append("")
     return lines

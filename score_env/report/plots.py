@@ -1,8 +1,15 @@
-"""The benchmark's PNG plots: accuracy per attempt, edit-distance histograms, training curves, scaling, shift."""
+"""The benchmark's PNG plots, each titled with what it shows (env, model, eval size, seeds).
+
+accuracy per attempt (bars labelled with their values, so a zero reads 0.0), edit-distance histograms (one panel per
+method), training curves (one panel per method, smoothed: rewards for RL methods, the loss for SFT methods),
+inference-compute scaling and distribution shift.
+"""
 
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,83 +18,126 @@ import matplotlib
 matplotlib.use("Agg")  # headless: files only
 import matplotlib.pyplot as plt
 
+from score_env.benchmark.aggregate import by_method, spread
 from score_env.benchmark.results import MethodResult
 
 
-def write_plots(report_dir: Path, done: list[MethodResult]) -> list[Path]:
-    plots = [_accuracy(report_dir, done), _edit_histograms(report_dir, done), _training_curves(report_dir, done)]
+def write_plots(report_dir: Path, done: Sequence[MethodResult], title: str) -> list[Path]:
+    if not done:
+        return []
+    table = by_method(done)
+    plots = [
+        _accuracy(report_dir, table, title),
+        _edit_histograms(report_dir, table, title),
+        _training_curves(report_dir, table, title),
+    ]
     if any(o.scaling for o in done):
-        plots.append(_scaling(report_dir, done))
+        plots.append(_scaling(report_dir, done, title))
     if any(o.shift for o in done):
-        plots.append(_shift(report_dir, done))
+        plots.append(_shift(report_dir, table, title))
     return plots
 
 
-def _accuracy(report_dir: Path, done: list[MethodResult]) -> Path:
-    fig, ax = plt.subplots(figsize=(max(6, 1.3 * len(done)), 4))
+def _accuracy(report_dir: Path, table: dict[str, dict[int, MethodResult]], title: str) -> Path:
+    names = list(table)
+    fig, ax = plt.subplots(figsize=(max(7.0, 1.4 * len(names)), 4.5))
     for offset, key in ((-0.2, "acc@t1"), (0.2, "acc@t2")):
-        estimates = [o.report.estimates[key] for o in done]
-        values = [100 * e.value for e in estimates]
-        errors = [[100 * (e.value - e.low) for e in estimates], [100 * (e.high - e.value) for e in estimates]]
-        ax.bar([i + offset for i in range(len(done))], values, 0.4, yerr=errors, label=key.replace("acc", "Acc"))
-    ax.set_xticks(range(len(done)), [o.name for o in done], rotation=30, ha="right")
+        spreads = [spread(table[n], key) for n in names]
+        values = [100 * s.mean for s in spreads]
+        errors = [100 * s.std for s in spreads] if any(len(s.values) > 1 for s in spreads) else None
+        bars = ax.bar([i + offset for i in range(len(names))], values, 0.4, yerr=errors, capsize=3, label=key)
+        ax.bar_label(bars, fmt="%.1f", fontsize=7, padding=2)
+    ax.set_xticks(range(len(names)), names, rotation=25, ha="right")
     ax.set_ylabel("accuracy (%)")
-    ax.legend()
+    ax.set_ylim(0, 105)
+    ax.legend(["Acc@t1", "Acc@t2"], loc="lower right")
+    ax.set_title(f"Accuracy per attempt (greedy; error bars: std over seeds)\n{title}", fontsize=9)
     return _save(fig, report_dir / "accuracy.png")
 
 
-def _edit_histograms(report_dir: Path, done: list[MethodResult]) -> Path:
-    fig, axes = plt.subplots(1, len(done), figsize=(2.6 * len(done), 2.6), sharey=True, squeeze=False)
-    for ax, outcome in zip(axes[0], done, strict=True):
-        ax.hist(outcome.report.edit_ratios, bins=20, range=(0, 1))
-        ax.set_title(outcome.name, fontsize=8)
-        ax.set_xlabel("edit ratio y1-y2")
+def _edit_histograms(report_dir: Path, table: dict[str, dict[int, MethodResult]], title: str) -> Path:
+    names = list(table)
+    columns = min(4, len(names))
+    rows = math.ceil(len(names) / columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(3.2 * columns, 2.6 * rows), squeeze=False, sharex=True)
+    for ax, name in zip(axes.flat, names, strict=False):
+        ratios = [r for run in table[name].values() for r in run.report.edit_ratios]
+        weights = [100 / len(ratios)] * len(ratios) if ratios else None
+        ax.hist(ratios, bins=20, range=(0, 1), weights=weights, color="tab:blue")
+        unchanged = 100 * sum(r == 0 for r in ratios) / max(1, len(ratios))
+        ax.set_title(f"{name}: {unchanged:.0f}% unchanged", fontsize=9)
+        ax.set_xlabel("edit ratio between attempts")
+        ax.set_ylabel("% of episodes")
+    for ax in list(axes.flat)[len(names) :]:
+        ax.axis("off")
+    fig.suptitle(f"How much attempt 2 rewrites attempt 1 (0 = identical)\n{title}", fontsize=9)
     return _save(fig, report_dir / "edit_distance.png")
 
 
-def _training_curves(report_dir: Path, done: list[MethodResult]) -> Path:
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for outcome in done:
-        path = report_dir / "methods" / outcome.name / "train" / "metrics.jsonl"
-        if not path.exists():
-            continue
-        records = [json.loads(line) for line in path.read_text().splitlines()]
-        for key, style in (("reward@t1", "--"), ("reward@t2", "-")):
-            points = [(r["step"], r[key]) for r in records if key in r]
-            if points:
-                ax.plot(*zip(*points, strict=True), style, label=f"{outcome.name} {key}")
-    ax.set_xlabel("update")
-    ax.set_ylabel("training reward")
-    ax.legend(fontsize=6)
+def _training_curves(report_dir: Path, table: dict[str, dict[int, MethodResult]], title: str) -> Path:
+    trained = [name for name, runs in table.items() if any(r.updates for r in runs.values())]
+    columns = min(3, max(1, len(trained)))
+    rows = max(1, math.ceil(len(trained) / columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(4.0 * columns, 2.8 * rows), squeeze=False)
+    for ax, name in zip(axes.flat, trained, strict=False):
+        for seed in sorted(table[name]):
+            records = _metrics_log(report_dir / f"seed-{seed}" / name / "train" / "metrics.jsonl")
+            keys = ("reward@t1", "reward@t2") if any("reward@t1" in r for r in records) else ("loss",)
+            for key, style in zip(keys, ("--", "-"), strict=False):
+                points = [(r["step"], r[key]) for r in records if key in r]
+                if points:
+                    steps, values = zip(*points, strict=True)
+                    ax.plot(steps, _smooth(values), style, label=f"{key} (seed {seed})", linewidth=1.2)
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel("update")
+        ax.legend(fontsize=6)
+    for ax in list(axes.flat)[len(trained) :]:
+        ax.axis("off")
+    fig.suptitle(f"Training curves (moving average over a tenth of the run)\n{title}", fontsize=9)
     return _save(fig, report_dir / "training_curves.png")
 
 
-def _scaling(report_dir: Path, done: list[MethodResult]) -> Path:
-    fig, ax = plt.subplots(figsize=(6, 4))
+def _metrics_log(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def _smooth(values: Sequence[float]) -> list[float]:
+    window = max(1, len(values) // 10)
+    return [
+        sum(values[max(0, i - window + 1) : i + 1]) / len(values[max(0, i - window + 1) : i + 1])
+        for i in range(len(values))
+    ]
+
+
+def _scaling(report_dir: Path, done: Sequence[MethodResult], title: str) -> Path:
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
     for o in done:
         if o.scaling is None:
             continue
-        ax.plot(o.scaling.k, [100 * v for v in o.scaling.parallel], "o--", label=f"{o.name}: 2K parallel")
-        ax.plot(
-            o.scaling.k, [100 * v for v in o.scaling.sequential], "o-", label=f"{o.name}: K x (attempt + correction)"
-        )
+        ax.plot(o.scaling.k, [100 * v for v in o.scaling.parallel], "o--", label=f"{o.name} s{o.seed}: 2K parallel")
+        ax.plot(o.scaling.k, [100 * v for v in o.scaling.sequential], "o-", label=f"{o.name} s{o.seed}: K x (1 + fix)")
     ax.set_xscale("log", base=2)
     ax.set_xlabel("K (budget: 2K samples per problem)")
     ax.set_ylabel("majority-vote accuracy (%)")
     ax.legend(fontsize=7)
+    ax.set_title(f"Inference-compute scaling\n{title}", fontsize=9)
     return _save(fig, report_dir / "inference_scaling.png")
 
 
-def _shift(report_dir: Path, done: list[MethodResult]) -> Path:
-    shifted = [o for o in done if o.shift is not None]
-    fig, ax = plt.subplots(figsize=(max(6, 1.3 * len(shifted)), 4))
-    own = [100 * o.shift.own_first_attempts for o in shifted if o.shift]
-    base = [100 * o.shift.base_first_attempts for o in shifted if o.shift]
-    ax.bar([i - 0.2 for i in range(len(shifted))], own, 0.4, label="own first attempts")
-    ax.bar([i + 0.2 for i in range(len(shifted))], base, 0.4, label="base model's first attempts")
-    ax.set_xticks(range(len(shifted)), [o.name for o in shifted], rotation=30, ha="right")
+def _shift(report_dir: Path, table: dict[str, dict[int, MethodResult]], title: str) -> Path:
+    names = [n for n, runs in table.items() if any(r.shift for r in runs.values())]
+    fig, ax = plt.subplots(figsize=(max(7.0, 1.4 * len(names)), 4.5))
+    for offset, attr, label in ((-0.2, "own_first_attempts", "own"), (0.2, "base_first_attempts", "base model's")):
+        values = []
+        for n in names:
+            shifts = [getattr(r.shift, attr) for r in table[n].values() if r.shift]
+            values.append(100 * sum(shifts) / len(shifts))
+        bars = ax.bar([i + offset for i in range(len(names))], values, 0.4, label=f"on {label} first attempts")
+        ax.bar_label(bars, fmt="%.1f", fontsize=7, padding=2)
+    ax.set_xticks(range(len(names)), names, rotation=25, ha="right")
     ax.set_ylabel("correction rate (%)")
     ax.legend()
+    ax.set_title(f"Distribution shift: P(right at t2 | wrong at t1)\n{title}", fontsize=9)
     return _save(fig, report_dir / "distribution_shift.png")
 
 

@@ -23,10 +23,16 @@ INDEX = "index.json"
 
 
 def save_checkpoint(
-    run_dir: Path, step: int, model: Any, tokenizer: Any, optimizer: torch.optim.Optimizer, info: dict[str, Any]
+    run_dir: Path,
+    step: int,
+    model: Any,
+    tokenizer: Any,
+    optimizer: torch.optim.Optimizer,
+    info: dict[str, Any],
+    keep: int = 3,
 ) -> Path:
-    """Save ``checkpoints/step-N`` atomically. ``info`` holds ``stage``, ``train_reward`` (what "best" ranks by) and
-    ``elapsed_s``."""
+    """Save ``checkpoints/step-N`` atomically, then keep only the latest ``keep`` and the best. ``info`` holds
+    ``stage``, ``train_reward`` (what "best" ranks by) and ``elapsed_s``."""
     root = run_dir / "checkpoints"
     final = root / f"step-{step:06d}"
     tmp = root / f".step-{step:06d}.tmp"
@@ -44,7 +50,7 @@ def save_checkpoint(
     if final.exists():
         shutil.rmtree(final)
     os.replace(tmp, final)
-    _update_index(root, final.name, step, info["train_reward"])
+    _update_index(root, final.name, step, info["train_reward"], keep)
     return final
 
 
@@ -86,11 +92,17 @@ def is_training_run(path: Path) -> bool:
     return (path / "checkpoints" / INDEX).exists()
 
 
-def _update_index(root: Path, name: str, step: int, train_reward: float) -> None:
+def _update_index(root: Path, name: str, step: int, train_reward: float, keep: int) -> None:
+    """Record the new checkpoint, then drop the ones that are neither among the latest ``keep`` nor the best (from
+    the index first, atomically, then from the disk)."""
     index = read_index(root.parent) or {"checkpoints": []}
     entries = [c for c in index["checkpoints"] if c["name"] != name]
     entries.append({"name": name, "step": step, "train_reward": train_reward})
     entries.sort(key=lambda c: c["step"])
     best = max(entries, key=lambda c: (c["train_reward"], c["step"]))
-    index = {"checkpoints": entries, "best": best["name"], "last": entries[-1]["name"]}
-    write_atomic(root / INDEX, json.dumps(index, indent=2))
+    kept = [c for c in entries if c in entries[-keep:] or c is best]
+    write_atomic(
+        root / INDEX, json.dumps({"checkpoints": kept, "best": best["name"], "last": kept[-1]["name"]}, indent=2)
+    )
+    for dropped in (c for c in entries if c not in kept):
+        shutil.rmtree(root / dropped["name"], ignore_errors=True)

@@ -9,7 +9,11 @@ checkpoint are all here, so every caller gets all of them.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -26,6 +30,8 @@ from score_env.training.checkpoint import read_index
 from score_env.training.session import TrainingSession
 
 BuildAgent = Callable[[AgentConfig, Any], Agent]
+# Keys a resumed run may change: how it runs (logging, threads, disk), not what it computes.
+MAY_CHANGE = frozenset({"tensorboard", "grading_threads", "keep_checkpoints", "checkpoint_every"})
 
 
 @dataclass(frozen=True)
@@ -55,14 +61,14 @@ def saved_config(config: TrainConfig) -> dict[str, Any]:
 
 def check_resumable(config: TrainConfig, run_dir: Path) -> None:
     """Refuse, before any model loads, a run directory that holds another config."""
-    check_run_dir(run_dir, saved_config(config))
+    check_run_dir(run_dir, saved_config(config), MAY_CHANGE)
 
 
 def train_agent(
     config: TrainConfig, build_agent: BuildAgent, env: EnvFactory, run_dir: Path, label: str = "train"
 ) -> TrainedRun:
     """Train ``config.agent`` from ``config.model`` on ``env``; resume when ``run_dir`` has checkpoints."""
-    open_run_dir(run_dir, saved_config(config))
+    open_run_dir(run_dir, saved_config(config), MAY_CHANGE)
     index = read_index(run_dir)
     last = run_dir / "checkpoints" / index["last"] if index and index["checkpoints"] else None
     policy = config.policy.load(resolve_model(config.model))
@@ -76,22 +82,51 @@ def train_agent(
         seed=config.seed,
         checkpoint_every=config.checkpoint_every,
         label=label,
+        keep_checkpoints=config.keep_checkpoints,
         tensorboard=config.tensorboard,
         resume_from=last,
     )
     plan = TrainingPlan(
         make_env=env,
-        n_problems=env.n_problems,
+        n_problems=_training_pool(env.n_problems, config.holdout),
         problems_per_step=config.problems_per_step,
         samples_per_problem=config.samples,
         sampling=config.sampling.params(),
         grading_threads=config.grading_threads,
     )
-    agent.train(session, plan)
+    with stop_on_ctrl_c(session):
+        agent.train(session, plan)
     index = read_index(run_dir)
     if not index or index["checkpoints"][-1]["step"] != session.step:
         session.checkpoint(stage=-1)  # always leave the final weights
     return TrainedRun(agent, session, run_dir)
+
+
+@contextmanager
+def stop_on_ctrl_c(session: TrainingSession) -> Iterator[None]:
+    """The first Ctrl-C asks the session to stop after the update under way (it checkpoints it and raises
+    ``TrainingInterrupted``); a second one stops at once. Outside the main thread nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def ask(signum: int, frame: Any) -> None:
+        session.stop_requested = True
+        print("\nstopping after this update (Ctrl-C again to stop at once)", file=sys.stderr, flush=True)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = signal.signal(signal.SIGINT, ask)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _training_pool(n_problems: int, holdout: int) -> int:
+    """Training draws from the first ``n_problems - holdout`` problems (the rest are held out for validation)."""
+    if holdout >= n_problems:
+        raise ConfigError(f"holdout={holdout} leaves no training problems (the split has {n_problems})")
+    return n_problems - holdout
 
 
 def add_lora(policy: ModelPolicy, lora: LoraConfig) -> ModelPolicy:

@@ -22,6 +22,14 @@ from score_env.runs import METRICS_LOG, read_jsonl, write_atomic
 from score_env.training.checkpoint import load_state, load_weights, save_checkpoint
 
 
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during training: the update under way finished and was checkpointed; ``resume`` continues from it."""
+
+    def __init__(self, run_dir: Path, step: int):
+        super().__init__(f"interrupted after update {step}")
+        self.run_dir, self.step = run_dir, step
+
+
 @dataclass
 class TrainingSession:
     policy: ModelPolicy  # generates with the current weights
@@ -33,7 +41,9 @@ class TrainingSession:
     seed: int
     checkpoint_every: int
     label: str  # shown on the progress bar (the benchmark names the method)
+    keep_checkpoints: int = 3  # the latest N are kept (and the best)
     step: int = 0  # updates done so far
+    stop_requested: bool = False  # set by Ctrl-C: stop after the update under way, checkpointed
     tensorboard: Any = None
     bar: Any = None
     elapsed_before: float = 0.0  # seconds spent before the checkpoint this run resumed from
@@ -50,6 +60,7 @@ class TrainingSession:
         seed: int,
         checkpoint_every: int,
         label: str = "train",
+        keep_checkpoints: int = 3,
         tensorboard: bool = False,
         resume_from: Path | None = None,
     ) -> TrainingSession:
@@ -64,7 +75,9 @@ class TrainingSession:
             load_weights(policy.model, resume_from / "model")
         optimizer = torch.optim.Adam([p for p in policy.model.parameters() if p.requires_grad], lr=lr)
         model, optimizer = accelerator.prepare(policy.model, optimizer)
-        session = cls(policy, model, optimizer, reference, accelerator, run_dir, seed, checkpoint_every, label)
+        session = cls(
+            policy, model, optimizer, reference, accelerator, run_dir, seed, checkpoint_every, label, keep_checkpoints
+        )
         if resume_from is not None:
             state = load_state(resume_from, optimizer)
             session.step, session.elapsed_before = state["step"], state.get("elapsed_s", 0.0)
@@ -123,8 +136,10 @@ class TrainingSession:
             if self.tensorboard:
                 for name, value in metrics.items():
                     self.tensorboard.add_scalar(name, value, self.step)
-        if self.step % self.checkpoint_every == 0:
+        if self.step % self.checkpoint_every == 0 or self.stop_requested:
             self.checkpoint(stage)
+        if self.stop_requested:
+            raise TrainingInterrupted(self.run_dir, self.step)
 
     def checkpoint(self, stage: int) -> None:
         reward = float(np.mean(self._rewards_since_checkpoint)) if self._rewards_since_checkpoint else 0.0
@@ -138,6 +153,7 @@ class TrainingSession:
                 self.tokenizer,
                 self.optimizer,
                 {"stage": stage, "train_reward": reward, "elapsed_s": self.elapsed_s},
+                keep=self.keep_checkpoints,
             )
         self.accelerator.wait_for_everyone()
 

@@ -110,3 +110,34 @@ def test_score_trains_under_accelerate_launch_with_two_cpu_processes(tiny_model_
     assert done.returncode == 0, done.stderr[-2000:]
     assert "trained 2 updates" in done.stdout
     assert [c["step"] for c in read_index(run_dir)["checkpoints"]] == [1, 2]
+
+
+def test_ctrl_c_checkpoints_the_update_under_way_and_resume_alone_continues(tiny_model_dir, tmp_path):
+    run_dir = tmp_path / "run"
+    command = train_command(tiny_model_dir, run_dir)
+    child = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while not (run_dir / "metrics.jsonl").exists():  # training is under way
+        assert child.poll() is None and time.monotonic() < deadline, "the run ended before its first update"
+        time.sleep(0.02)
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=120)
+    assert child.returncode == 130, err
+    assert f"continue with: score-env train resume={run_dir}" in err.decode()
+    stopped_at = read_index(run_dir)["last"]
+    assert stopped_at != "step-000006"  # stopped early, with the update under way checkpointed
+
+    assert main(["train", f"resume={run_dir}"]) == 0  # alone: the run's own config
+    assert read_index(run_dir)["last"] == "step-000006"
+    steps = [json.loads(line)["step"] for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert steps == [1, 2, 3, 4, 5, 6]
+
+
+def test_only_the_latest_checkpoints_and_the_best_are_kept(tiny_model_dir, tmp_path):
+    run_dir = tmp_path / "run"
+    argv = ["train", f"model={tiny_model_dir}", f"run_dir={run_dir}", *SCORE, *TINY_TRAIN]
+    assert main([*argv, "checkpoint_every=1", "keep_checkpoints=2"]) == 0
+    index = read_index(run_dir)
+    kept = {c["name"] for c in index["checkpoints"]}
+    assert kept == {"step-000005", "step-000006", index["best"]}
+    assert {p.name for p in (run_dir / "checkpoints").iterdir() if p.is_dir()} == kept

@@ -1,4 +1,4 @@
-"""Self-correction metrics against hand-computed values (PAPER.md, "Metrics")."""
+"""Self-correction metrics against hand-computed values (docs/paper.md, "Metrics")."""
 
 from __future__ import annotations
 

@@ -7,24 +7,50 @@ from safetensors.torch import load_file
 
 from score_env.assets import embedded_model_path
 from score_env.cli import main
-from score_env.envs.arithmetic_corpus import pretraining_corpus, solution_steps
+from score_env.envs.arithmetic_corpus import pretraining_corpus
 
 
-def test_solutions_show_their_steps_and_slip_only_when_told():
+def test_quick_steps_go_wrong_systematically_on_hard_steps_and_careful_steps_avoid_them():
     import numpy as np
 
-    steps, answer = solution_steps("7 + 3 * 8", np.random.default_rng(0), slip=0.0)
-    assert (steps, answer) == (["3 * 8 = 24", "7 + 24 = 31"], 31)
-    slipped = [solution_steps("7 + 3 * 8", np.random.default_rng(s), slip=1.0)[1] for s in range(5)]
-    assert all(a != 31 for a in slipped)
+    from score_env.envs.arithmetic_steps import Rates, careful_step, quick_step, step_kind
+
+    always = Rates(easy=0.0, mul=1.0, carry=1.0, borrow=1.0, sign=1.0)
+    rng = np.random.default_rng(0)
+    # (step, its kind, the one wrong result a quick step writes)
+    table = [((7, "*", 8), "mul", "7 * 8 = 48"), ((47, "+", 8), "carry", "47 + 8 = 45"),
+             ((52, "-", 8), "borrow", "52 - 8 = 54"), ((3, "-", 72), "sign", "3 - 72 = 69"),
+             ((3, "*", 4), "easy", "3 * 4 = 12"), ((40, "+", 9), "easy", "40 + 9 = 49")]  # fmt: skip
+    for step, kind, quick in table:
+        assert step_kind(*step) == kind
+        assert quick_step(*step, rng, always)[0] == quick
+        text, value = careful_step(*step, rng, always)  # careful: only easy steps, which never go wrong here
+        assert value == eval(f"{step[0]} {step[1]} {step[2]}") and text.count(".") >= (kind != "easy")
+    assert careful_step(7, "*", 8, rng, always)[0] == "7 * 8 = 8 * 5 + 8 * 2. 8 * 5 = 40. 8 * 2 = 16. 40 + 16 = 56"
 
 
-def test_the_corpus_copies_or_re_solves_at_attempt_two_never_fixes():
-    corpus = pretraining_corpus(200, slip=0.3, seed=1)
-    roles = {tuple(m.role for m in c) for c in corpus}
-    assert roles == {("user", "assistant", "user", "assistant")}
-    copies = sum(c[1].content == c[3].content for c in corpus)
-    assert 60 < copies < 160  # about half are verbatim copies (re-solves can also coincide)
+def test_attempt_two_never_looks_at_whether_attempt_one_was_right():
+    """The four second-attempt behaviours appear as often after a right first attempt as after a wrong one."""
+    from collections import Counter
+
+    from score_env.envs.arithmetic import evaluate, extract_answer
+    from score_env.envs.arithmetic_corpus import CAREFUL, REVISE
+
+    def question(c):
+        return c[0].content.removeprefix("Compute ").split(".")[0]
+
+    def behaviour(c):
+        second = c[3].content
+        return "careful" if second.startswith(CAREFUL) else "revise" if second.startswith(REVISE) else "other"
+
+    corpus = pretraining_corpus(4000, seed=1)
+    assert {tuple(m.role for m in c) for c in corpus} == {("user", "assistant", "user", "assistant")}
+    right = [int(extract_answer(c[1].content)) == evaluate(question(c)) for c in corpus]
+    after = {ok: Counter(behaviour(c) for c, r in zip(corpus, right, strict=True) if r == ok) for ok in (True, False)}
+    for kind in ("careful", "revise"):
+        shares = [after[ok][kind] / sum(after[ok].values()) for ok in (True, False)]
+        assert abs(shares[0] - shares[1]) < 0.04, (kind, shares)
+    assert 0.3 < sum(right) / len(right) < 0.8  # first attempts are often wrong
 
 
 def test_pretrain_is_reproducible_from_its_seed(tmp_path):

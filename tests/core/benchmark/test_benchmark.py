@@ -16,7 +16,7 @@ def test_quick_benchmark_writes_the_whole_report_and_a_rerun_skips_what_is_done(
     assert main(["benchmark", "config=benchmark_quick", f"report_dir={report}"]) == 0
     results = json.loads((report / "results.json").read_text())
     assert [r["name"] for r in results] == METHODS
-    outcomes = [read_outcome(report / "methods" / name / "result.json") for name in METHODS]
+    outcomes = [read_outcome(report / "seed-0" / name / "result.json") for name in METHODS]
     assert all(isinstance(o, MethodResult) and 0 <= o.report.estimates["acc@t1"].value <= 1 for o in outcomes)
     assert {o.name for o in outcomes if o.scaling} == {"prompting", "score"}
     assert {o.name for o in outcomes if o.shift} == set(METHODS[1:])
@@ -31,6 +31,8 @@ def test_quick_benchmark_writes_the_whole_report_and_a_rerun_skips_what_is_done(
     assert main(["benchmark", "config=benchmark_quick", f"report_dir={report}"]) == 0
     out = capsys.readouterr().out
     assert out.count("done in an earlier run, kept") == len(METHODS)
+    assert outcomes[0].ceiling is not None and 0 <= outcomes[0].ceiling <= 1  # the base model's correction ceiling
+    assert all(o.sampled and 0 <= o.sampled.pass_at_2 <= 1 for o in outcomes)
     assert json.loads((report / "results.json").read_text()) == results
 
 
@@ -55,10 +57,36 @@ def test_a_failing_method_is_recorded_and_the_others_are_kept(tmp_path, monkeypa
         "distribution_shift=false",
     ]
     assert main(argv) == 0
-    outcomes = {n: read_outcome(report / "methods" / n / "result.json") for n in ("prompting", "score")}
+    outcomes = {n: read_outcome(report / "seed-0" / n / "result.json") for n in ("prompting", "score")}
     assert all(isinstance(o, MethodResult) for o in outcomes.values())
-    assert not (report / "methods" / "sft" / "result.json").exists()  # a failure is not kept: a rerun tries again
+    assert not (report / "seed-0" / "sft" / "result.json").exists()  # a failure is not kept: a rerun tries again
     results = json.loads((report / "results.json").read_text())
-    assert results[1] == {"name": "sft", "error": "RuntimeError: sft is broken today", "status": "failed"}
-    assert "sft is broken today" in (report / "methods" / "sft" / "error.txt").read_text()
-    assert "failed: RuntimeError: sft is broken today" in (report / "results.md").read_text()
+    assert results[1] == {"name": "sft", "seed": 0, "error": "RuntimeError: sft is broken today", "status": "failed"}
+    assert "sft is broken today" in (report / "seed-0" / "sft" / "error.txt").read_text()
+    assert "sft (seed 0) failed: RuntimeError: sft is broken today" in (report / "results.md").read_text()
+
+
+def test_the_same_seed_gives_the_same_table_and_seeds_are_aggregated(tmp_path):
+    """Determinism at toy size: two runs of the same config on this machine agree to the last digit; with two seeds
+    the report has per-seed rows, the spread, and the differences across seeds."""
+    argv = [
+        "config=benchmark_quick",
+        "methods=[prompting,score]",
+        "scaling.problems=0",
+        "distribution_shift=false",
+        "ceiling_samples=0",
+        "sampled_eval.problems=4",
+        "eval_problems=6",
+        "updates=1",
+        "seeds=[0,1]",
+    ]
+    for name in ("a", "b"):
+        assert main(["benchmark", *argv, f"report_dir={tmp_path / name}"]) == 0
+
+    def table(name):
+        rows = json.loads((tmp_path / name / "results.json").read_text())
+        return [(r["name"], r["seed"], r["report"]["estimates"], r["sampled"]["report"]["estimates"]) for r in rows]
+
+    assert table("a") == table("b")
+    markdown = (tmp_path / "a" / "results.md").read_text()
+    assert "## Per seed" in markdown and "± " in markdown and "holds across seeds" in markdown

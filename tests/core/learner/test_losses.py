@@ -45,7 +45,7 @@ def test_the_kl_carries_gradient():
 def test_shaped_reward_table_at_alpha_10():
     r1 = torch.tensor([0.0, 1.0, 0.0, 1.0])
     r2 = torch.tensor([1.0, 1.0, 0.0, 0.0])
-    # wrong→right 11, right→right 1, wrong→wrong 0, right→wrong −10 (PAPER.md, "Stage II")
+    # wrong→right 11, right→right 1, wrong→wrong 0, right→wrong −10 (docs/paper.md, "Stage II")
     assert shaped_reward(r1, r2, 10.0).tolist() == [11.0, 1.0, 0.0, -10.0]
     assert shaped_reward(r1, r2, 0.0).tolist() == r2.tolist()
 

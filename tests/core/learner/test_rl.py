@@ -1,4 +1,4 @@
-"""score_loss on a tiny model: which attempt's tokens get gradient from what (PAPER.md, "Stage I")."""
+"""score_loss on a tiny model: which attempt's tokens get gradient from what (docs/paper.md, "Stage I")."""
 
 from __future__ import annotations
 

@@ -1,0 +1,99 @@
+"""The learning check: every trained method of a benchmark run learned what it optimises (not a timed test).
+
+    python benchmarks/learning.py                 # runs the default benchmark first (about 15 minutes on 2 cores)
+    python benchmarks/learning.py <report dir>    # checks a finished run (any preset, any seeds)
+
+For every trained method and seed it prints the training objective early (the first fifth of the updates) and late
+(the last fifth) with a 95% interval of the change (Welch, over updates): the reward of the attempt each method is
+rewarded on for RL methods (reward@t2 for the multi-turn ones, reward@t1 for single-turn RL), the loss for SFT
+methods. It fails (exit 1) when an RL method's training reward does not rise (the interval of the change does not
+lie above zero), or when single-turn RL ends below the base model's held-out Acc@t1 beyond the interval.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+Z95 = 1.96
+
+
+def main() -> int:
+    if len(sys.argv) > 1:
+        return check(Path(sys.argv[1]))
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "report"
+        subprocess.run(["score-env", "benchmark", f"report_dir={report}"], check=True, stdout=subprocess.DEVNULL)
+        return check(report)
+
+
+def check(report: Path) -> int:
+    results = json.loads((report / "results.json").read_text())
+    failures = []
+    print(f"{'method':<20} {'seed':>4} {'objective':<10} {'early':>8} {'late':>8} {'change [95% interval]':>28}")
+    for result in results:
+        if result["status"] != "done" or not result["updates"]:
+            continue
+        log = report / f"seed-{result['seed']}" / result["name"] / "train" / "metrics.jsonl"
+        records = [json.loads(line) for line in log.read_text().splitlines()]
+        key = "loss" if "loss" in records[0] and "reward@t1" not in records[0] else _reward_key(records)
+        early, late, low, high = early_late(records, key)
+        verdict = ""
+        if key.startswith("reward") and low <= 0:
+            verdict = "  <- FAIL: the training reward does not rise"
+            failures.append(result["name"])
+        print(
+            f"{result['name']:<20} {result['seed']:>4} {key:<10} {early:8.3f} {late:8.3f} "
+            f"{late - early:+8.3f} [{low:+.3f}, {high:+.3f}]{verdict}"
+        )
+    failures += _single_turn_below_base(results)
+    print("learning check:", "FAILED for " + ", ".join(failures) if failures else "passed")
+    return 1 if failures else 0
+
+
+def _reward_key(records: list[dict]) -> str:
+    return "reward@t2" if any("reward@t2" in r for r in records) else "reward@t1"
+
+
+def early_late(records: list[dict], key: str) -> tuple[float, float, float, float]:
+    """Mean of ``key`` over the first and the last fifth of the updates, and a 95% interval of the change."""
+    values = [r[key] for r in records if key in r]
+    fifth = max(2, len(values) // 5)
+    first, last = values[:fifth], values[-fifth:]
+    change = _mean(last) - _mean(first)
+    half = Z95 * math.sqrt(_var(first) / len(first) + _var(last) / len(last))
+    return _mean(first), _mean(last), change - half, change + half
+
+
+def _single_turn_below_base(results: list[dict]) -> list[str]:
+    failures = []
+    base = {r["seed"]: r for r in results if r["name"] == "prompting" and r["status"] == "done"}
+    for r in results:
+        if r["name"] != "score_single_turn" or r["status"] != "done" or r["seed"] not in base:
+            continue
+        mine, theirs = r["report"]["estimates"]["acc@t1"], base[r["seed"]]["report"]["estimates"]["acc@t1"]
+        below = mine["high"] < theirs["value"]
+        print(
+            f"single-turn RL Acc@t1 {100 * mine['value']:.1f} [{100 * mine['low']:.1f}, {100 * mine['high']:.1f}] "
+            f"vs the base model's {100 * theirs['value']:.1f} (seed {r['seed']})" + ("  <- FAIL" if below else "")
+        )
+        if below:
+            failures.append(f"score_single_turn (Acc@t1 below the base model's, seed {r['seed']})")
+    return failures
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values)
+
+
+def _var(values: list[float]) -> float:
+    m = _mean(values)
+    return sum((v - m) ** 2 for v in values) / max(1, len(values) - 1)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

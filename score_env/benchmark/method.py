@@ -1,0 +1,177 @@
+"""One method of the benchmark, for one seed: train it with the budget (``train_agent``), evaluate it greedily and by
+sampling (``evaluate_policy``), and run the analyses on it while it is in memory.
+
+Its outcome is written when it finishes (``result.json`` in its directory) and read back by a rerun; an unfinished
+method continues from its last training checkpoint and its evaluated batches.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+from rich.console import Console
+
+from score_env.assets import resolve_model
+from score_env.benchmark.analyses import (
+    correction_ceiling,
+    distribution_shift,
+    inference_scaling,
+    majority_at_2,
+    pass_at_2,
+)
+from score_env.benchmark.results import MethodFailure, MethodResult, SampledResult, read_outcome, write_outcome
+from score_env.config import AgentConfig, BenchmarkConfig, TrainConfig
+from score_env.evaluation import Evaluation, evaluate_policy
+from score_env.policies import Policy, SamplingParams
+from score_env.registry import EnvFactory
+from score_env.training.run import BuildAgent, train_agent
+
+Outcome = MethodResult | MethodFailure
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """What the commands layer supplies: the envs, the agent configs by name and the agents themselves."""
+
+    train_env: EnvFactory
+    eval_env: EnvFactory
+    agent_config: Callable[[str], AgentConfig]  # configs/agents/<name>.yaml, validated
+    build_agent: BuildAgent
+
+
+def run_method(
+    name: str,
+    config: BenchmarkConfig,
+    seed: int,
+    wiring: Wiring,
+    problems: list[int],
+    method_dir: Path,
+    console: Console,
+) -> Outcome:
+    """One method, start to finish (or its earlier result, kept). A failure is recorded, not raised."""
+    done = method_dir / "result.json"
+    if done.exists():
+        console.print(f"{name} (seed {seed}): done in an earlier run, kept")
+        return read_outcome(done)
+    method_dir.mkdir(parents=True, exist_ok=True)
+    start = time.monotonic()
+    try:
+        outcome = _train_and_evaluate(name, config, seed, wiring, problems, method_dir, start)
+    except Exception as error:  # noqa: BLE001  (one method failing must not lose the others: recorded, shown)
+        console.print(f"[red]{name} (seed {seed}) failed[/red]: {type(error).__name__}: {error}")
+        (method_dir / "error.txt").write_text(traceback.format_exc())
+        return MethodFailure(name, seed, f"{type(error).__name__}: {error}")
+    write_outcome(done, outcome)
+    acc = outcome.report.estimates
+    console.print(
+        f"{name} (seed {seed}): Acc@t1 {acc['acc@t1'].value:.3f}, Acc@t2 {acc['acc@t2'].value:.3f}, "
+        f"Δ {acc['delta'].value:+.3f} ({outcome.wall_s:.0f} s)"
+    )
+    return outcome
+
+
+def _train_and_evaluate(
+    name: str, config: BenchmarkConfig, seed: int, wiring: Wiring, problems: list[int], method_dir: Path, start: float
+) -> MethodResult:
+    agent_config = method_agent(name, wiring.agent_config(name), config)
+    updates = episodes = 0
+    lr = getattr(agent_config, "lr", None)
+    if agent_config.kind == "prompting":
+        policy = base = config.policy.load(resolve_model(config.model))
+    else:
+        run_dir = method_dir / "train"
+        run = train_agent(train_config(agent_config, config, seed), wiring.build_agent, wiring.train_env, run_dir, name)
+        policy = run.agent.policy
+        base = run.session.reference.sampler(run.session.tokenizer, config.policy.batch_size)
+        updates, episodes = run.updates, run.episodes_sampled
+    make = wiring.eval_env
+    greedy = SamplingParams(temperature=0.0, top_p=1.0, max_new_tokens=config.eval_max_new_tokens)
+    evaluation = evaluate_policy(
+        policy, partial(make, 2), problems, sampling=greedy, seed=seed, run_dir=method_dir / "eval", label=name
+    )
+    analyses = method_dir / "analyses"
+    scaling = shift = ceiling = None
+    if config.scaling.problems and name in config.scaling.methods:
+        scaling = inference_scaling(
+            policy,
+            make,
+            problems[: config.scaling.problems],
+            max_k=config.scaling.max_k,
+            sampling=SamplingParams(config.scaling.temperature, 1.0, config.eval_max_new_tokens),
+            seed=seed,
+            run_dir=analyses / "scaling",
+        )
+    if config.distribution_shift and agent_config.kind != "prompting":
+        shift = distribution_shift(
+            policy, base, evaluation.episodes, make, problems, sampling=greedy, seed=seed, run_dir=analyses / "shift"
+        )
+    if config.ceiling_samples and agent_config.kind == "prompting":
+        sampling = SamplingParams(1.0, 1.0, config.eval_max_new_tokens)
+        ceiling = correction_ceiling(
+            policy, evaluation.episodes, make, samples=config.ceiling_samples, sampling=sampling, seed=seed,
+            run_dir=analyses / "ceiling",
+        )  # fmt: skip
+    tokens = sum(len(a.token_ids) for e in evaluation.episodes for a in e.attempts)
+    return MethodResult(
+        name=name,
+        kind=agent_config.kind,
+        seed=seed,
+        lr=lr,
+        updates=updates,
+        episodes_sampled=episodes,
+        report=evaluation.report,
+        generated_tokens=tokens,
+        wall_s=time.monotonic() - start,
+        sampled=_sampled(policy, config, make, problems, seed, method_dir / "sampled"),
+        scaling=scaling,
+        shift=shift,
+        ceiling=ceiling,
+    )
+
+
+def _sampled(
+    policy: Policy, config: BenchmarkConfig, make: EnvFactory, problems: list[int], seed: int, run_dir: Path
+) -> SampledResult | None:
+    """Every metric averaged over n sampled episodes per problem, and pass@2 / majority@2 of the first attempts."""
+    c = config.sampled_eval
+    if not c.problems:
+        return None
+    sampling = SamplingParams(c.temperature, 1.0, config.eval_max_new_tokens)
+    evaluation: Evaluation = evaluate_policy(
+        policy, partial(make, 2), problems[: c.problems], sampling=sampling, seed=seed + 1, samples=c.samples,
+        run_dir=run_dir, label="sampled",
+    )  # fmt: skip
+    episodes = evaluation.episodes
+    return SampledResult(evaluation.report, c.samples, c.temperature, pass_at_2(episodes), majority_at_2(episodes))
+
+
+def method_agent(name: str, agent: AgentConfig, config: BenchmarkConfig) -> AgentConfig:
+    """The method's agent with the benchmark's budget (its own rule) and the method's learning rate."""
+    agent = agent.with_budget(config.budget)
+    if name in config.lrs and agent.kind != "prompting":
+        agent = agent.model_copy(update={"lr": config.lrs[name]})
+    return agent
+
+
+def train_config(agent: AgentConfig, config: BenchmarkConfig, seed: int) -> TrainConfig:
+    """The training run of one method: ``score-env train``'s own config, filled from the benchmark's."""
+    return TrainConfig(
+        agent=agent,
+        env=config.env,
+        env_kwargs=config.env_kwargs,
+        split=config.train_split,
+        holdout=config.validation_problems,
+        model=config.model,
+        policy=config.policy,
+        sampling=config.train_sampling,
+        problems_per_step=config.problems_per_update,
+        samples=config.samples,
+        checkpoint_every=config.checkpoint_every,
+        grading_threads=config.grading_threads,
+        seed=seed,
+    )

@@ -1,0 +1,148 @@
+"""Preflight: every choice a user makes (env, split, model, env arguments) checked in seconds, before anything loads.
+
+A mistake becomes one :class:`~score_env.config.ConfigError` that names what was wrong, the value, and what is
+allowed or what to do.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError, create_model
+
+from score_env.assets import resolve_model
+from score_env.config import ConfigError
+from score_env.config.errors import describe_validation_error
+from score_env.registry import EnvFactory, TaskSpec, UnknownNameError, resolve_env
+from score_env.training.checkpoint import is_training_run
+
+
+def check_env_choice(env: str, split: str, model: str | None = None) -> tuple[str, str]:
+    """Resolve the env name and check the split (and a local model path) before anything is loaded."""
+    try:
+        spec = resolve_env(env)
+    except UnknownNameError as exc:
+        raise ConfigError(f"env={env!r}: {exc}") from None
+    if split not in spec.splits:
+        raise ConfigError(f"split={split!r} is not a split of {spec.env_id}. Allowed: {', '.join(spec.splits)}.")
+    if model is not None:
+        check_model(model)
+    return spec.env_id, spec.short_name
+
+
+def check_model(model: str) -> None:
+    """A model directory, a training run directory, or a hub name that is cached or that the hub knows: checked
+    now, in seconds, before anything loads (offline, an unknown name fails at once instead of after retries)."""
+    path = Path(resolve_model(model)).expanduser()
+    if path.is_dir():
+        if not (path / "config.json").exists() and not is_training_run(path):
+            raise ConfigError(f"model={model!r}: {path} holds no model (no config.json) and no training run")
+        return
+    if _looks_local(model):
+        raise ConfigError(f"model={model!r}: no such directory (a local path, or a hub name such as org/name)")
+    from huggingface_hub import model_info, try_to_load_from_cache
+
+    if isinstance(try_to_load_from_cache(model, "config.json"), str):
+        return
+    if not hub_reachable():
+        raise ConfigError(
+            f"model={model!r} is not a local directory, not in the Hugging Face cache, and the hub cannot be reached "
+            "from here; give a local path, or download the model first"
+        )
+    try:
+        model_info(model, timeout=10)
+    except Exception as exc:  # noqa: BLE001  (the hub's client raises its own HTTP errors: any of them means "no")
+        raise ConfigError(
+            f"model={model!r}: the Hugging Face hub does not give this model ({type(exc).__name__})"
+        ) from None
+
+
+def hub_reachable(timeout_s: float = 3.0) -> bool:
+    """Whether huggingface.co answers on port 443 within ``timeout_s`` (name lookup included: it runs in a thread,
+    since a resolver without network can take a minute to give up)."""
+    import socket
+    import threading
+
+    if os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", ""):
+        return False
+    reached: list[bool] = []
+
+    def connect() -> None:
+        try:
+            socket.create_connection(("huggingface.co", 443), timeout=timeout_s).close()
+            reached.append(True)
+        except OSError:
+            reached.append(False)
+
+    thread = threading.Thread(target=connect, daemon=True)
+    thread.start()
+    thread.join(timeout_s)
+    return bool(reached and reached[0])
+
+
+def env_factory(env_id: str, split: str, feedback: Any, env_kwargs: dict) -> EnvFactory:
+    """An env factory whose arguments are checked now (their keys and types against the task's signature, then the
+    task is built once), before any model loads."""
+    factory = EnvFactory(env_id, split, feedback, check_env_kwargs(resolve_env(env_id), env_kwargs))
+    try:
+        factory.n_problems  # noqa: B018  (builds the task: bad values fail here)
+    except (ValueError, TypeError, FileNotFoundError) as exc:
+        message = " ".join(str(exc).split())
+        raise ConfigError(f"env_kwargs of {env_id} (split {split}): {message}") from None
+    return factory
+
+
+def check_env_kwargs(spec: TaskSpec, env_kwargs: dict) -> dict:
+    """``env_kwargs`` validated against the task's own arguments: a misspelt key names the allowed ones."""
+    wrapper = create_model("EnvArguments", env_kwargs=(spec.arguments(), ...))
+    try:
+        return wrapper.model_validate({"env_kwargs": env_kwargs}).env_kwargs.model_dump(exclude_unset=True)
+    except ValidationError as exc:
+        unknown = [e["loc"][-1] for e in exc.errors() if e["type"] == "extra_forbidden"]
+        if not unknown:
+            raise ConfigError(describe_validation_error(wrapper, exc)) from None
+        allowed = list(spec.arguments().model_fields)
+        close = difflib.get_close_matches(str(unknown[0]), allowed, n=1, cutoff=0.5)
+        raise ConfigError(
+            f"unknown env_kwargs key {unknown[0]!r} for {spec.env_id}. Its arguments: {spec.describe_arguments()}."
+            + (f" Did you mean {close[0]!r}?" if close else "")
+        ) from None
+
+
+def _looks_local(model: str) -> bool:
+    return model.startswith((".", "/", "~")) or model.count("/") > 1
+
+
+def import_tasks(modules: list[str]) -> None:
+    """Import the user's modules that register tasks (``import=my_tasks`` or ``import=path/to/tasks.py``), and every
+    installed package's ``score_env.tasks`` entry point. The working directory is searched first, as ``python -m``
+    would, so a module next to the user's command is found by the console script too."""
+    import importlib
+    import importlib.metadata
+    import importlib.util
+    import sys
+
+    for entry in importlib.metadata.entry_points(group="score_env.tasks"):
+        entry.load()
+    if modules and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    for name in modules:
+        path = Path(name).expanduser()
+        try:
+            if path.suffix == ".py":
+                if not path.is_file():
+                    raise ConfigError(f"import={name!r}: no such file")
+                spec = importlib.util.spec_from_file_location(path.stem, path)
+                module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+                sys.modules[path.stem] = module
+                spec.loader.exec_module(module)  # type: ignore[union-attr]
+            else:
+                importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            raise ConfigError(
+                f"import={name!r}: {exc} (looked in {os.getcwd()} and the installed packages; a file path ending "
+                "in .py works too)"
+            ) from None

@@ -1,0 +1,76 @@
+"""Every mistake a new user met (issue 13), walked through the command line: exit code 2, one line naming what was
+wrong, the value and what is allowed or what to do, no traceback, and no model loaded."""
+
+from __future__ import annotations
+
+import pytest
+
+from score_env.cli import main
+
+
+@pytest.fixture
+def no_model_loading(monkeypatch):
+    from score_env.policies import factory
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a model was loaded before the mistake was reported")
+
+    monkeypatch.setattr(factory, "load_model_and_tokenizer", refuse)
+
+
+@pytest.fixture
+def bad_yaml(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("limit: [1, 2\nenv: arithmetic\n")
+    return str(path)
+
+
+MISTAKES = [
+    # (command line after the command, what the one line must say)
+    (["config={bad_yaml}", "model=embedded"], "cannot read config file"),
+    (["model=embedded", "env_kwargs.digits=0"], "need 1 <= digits <= 6"),
+    (["model=embedded", "env_kwargs.digits=abc"], "'env_kwargs.digits' = 'abc': Input should be a valid integer"),
+    (["model=embedded", "env_kwargs.digitz=3"], "unknown env_kwargs key 'digitz'"),
+    (["model=embedded", "env=math", "env_kwargs.subjects=[Geometri]"], "unknown MATH subjects ['Geometri']"),
+    (["model=embedded", "env=math", "env_kwargs.levels=[9]"], "MATH levels are 1-5, got [9]"),
+    (["model=embedded", "env=math", "env_kwargs.path=/no/such.jsonl"], "MATH path '/no/such.jsonl' is not a file"),
+    (["model=embedded", "env=humaneval", "env_kwargs.sandbox=bwarp"], "bwarp"),
+    (["model=embedded", "env=humaneval", "env_kwargs.timeout_s=-1"], "positive"),
+    (["model=embedded", "policy.device=cuda"], "no usable CUDA device"),
+    (["model=embedded", "policy.device=gpu"], "not a torch device"),
+    (["model=embedded", "policy.backend=vllm"], "pip install 'score-env[vllm]'"),
+    (["model={tmp_path}"], "holds no model"),
+    (["model=no-such-org/no-such-model"], "not a local directory, not in the Hugging Face cache"),
+    (["model=embedded", "limit="], "limit= has no value"),
+    (["model=embedded", "samples=4"], "would repeat the same greedy episode 4 times"),
+    (["model=embedded", "agent=score"], "agent=score evaluates a model that agent trained"),
+]
+
+
+@pytest.mark.parametrize(("argv", "message"), MISTAKES, ids=[m[1][:40] for m in MISTAKES])
+def test_every_eval_mistake_is_one_line_and_exit_2(argv, message, bad_yaml, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # the hub check is then immediate and the same on every machine
+    monkeypatch.chdir(tmp_path)
+    argv = [a.format(bad_yaml=bad_yaml, tmp_path=tmp_path) for a in argv]
+    _check(["eval", *argv], message, capsys)
+
+
+def test_train_mistakes_fail_before_a_run_directory_is_made(tmp_path, capsys, no_model_loading):
+    run_dir = tmp_path / "run"
+    _check(["train", "model=embedded", "tensorboard=true", f"run_dir={run_dir}"], "pip install", capsys)
+    assert not run_dir.exists()  # the corrected command is not refused by a half-made run directory
+
+
+def test_resume_mismatch_names_both_values(tmp_path, capsys, no_model_loading):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "config.yaml").write_text("seed: 0\n")
+    _check(["train", "model=embedded", f"run_dir={run_dir}"], "then, ", capsys)
+
+
+def _check(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip() and not line.startswith("run directory")]
+    assert message in err, err
+    assert "Traceback" not in err and len(lines) == 1, err
