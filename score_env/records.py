@@ -59,6 +59,7 @@ class Grade:
     reason: GradeReason
     extracted: str | None  # the final answer read from the attempt, None when unparsable
     detail: str = ""  # free text for humans: the error message, the failing test, ...
+    sandbox: str = ""  # the sandbox backend that ran the attempt's code ("bwrap", "docker", "process"); "" if none
 
     def __post_init__(self) -> None:
         if self.correct != (self.reason is GradeReason.OK):
@@ -75,6 +76,7 @@ class Grade:
             "reason": self.reason.value,
             "extracted": self.extracted,
             "detail": self.detail,
+            "sandbox": self.sandbox,
         }
 
     @staticmethod
@@ -84,6 +86,7 @@ class Grade:
             reason=GradeReason(info["reason"]),
             extracted=info["extracted"],
             detail=info.get("detail", ""),
+            sandbox=info.get("sandbox", ""),
         )
 
     @staticmethod
