@@ -24,9 +24,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from score_env.envs.code.extract import extract_code, syntax_error
-from score_env.envs.code.judges import JudgePool, JudgeProcess
+from score_env.envs.code.judges import JudgePool
 from score_env.envs.code.specs import TestSpec
 from score_env.envs.code.wire import describe, driver_program
+from score_env.envs.worker_process import LineProcess
 from score_env.records import Grade, GradeReason, Problem
 from score_env.sandboxes import ExecutionResult, Limits, Sandbox, Session, Status
 
@@ -83,9 +84,9 @@ class CodeGrader:
             return outcome
 
 
-def _judge(judge: JudgeProcess, session: Session, task: dict, deadline: float) -> Outcome:
+def _judge(judge: LineProcess, session: Session, task: dict, deadline: float) -> Outcome:
     """Relay the judge's calls to the candidate and its answers back, until the verdict."""
-    if not judge.send_task(task, deadline):
+    if not judge.send(json.dumps({"task": task}).encode(), deadline):
         return Outcome("error", "the judge did not take the task (it died)")
     while (line := judge.read_line(deadline)) is not None:
         if line.startswith(b"V"):
