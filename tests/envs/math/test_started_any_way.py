@@ -84,4 +84,3 @@ def test_a_worker_that_dies_mid_check_is_an_error_and_is_replaced():
         assert grader.grade("2", "\\boxed{2}").correct  # a fresh worker took the slot
     finally:
         grader.close()
-
