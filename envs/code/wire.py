@@ -83,7 +83,8 @@ _TAGS = {
     collections.defaultdict: "defaultdict", type: "type",
 }  # fmt: skip
 _ENCODERS = {
-    "dict": _pairs, "Counter": _pairs, "OrderedDict": _pairs, "items": lambda v, d, f: _items(list(v), d, f),
+    "dict": _pairs, "Counter": _pairs, "OrderedDict": _pairs,
+    "items": lambda v, d, f: [[encode(k, d, f), encode(x, d, f)] for k, x in v],
     "bytes": lambda v, d, f: v.hex(), "bytearray": lambda v, d, f: v.hex(),
     "complex": lambda v, d, f: [encode(v.real, d), encode(v.imag, d)], "Fraction": lambda v, d, f: str(v),
     "Decimal": lambda v, d, f: str(v), "range": lambda v, d, f: [v.start, v.stop, v.step],
