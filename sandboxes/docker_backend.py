@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import socket
 import struct
 import threading
@@ -188,7 +189,7 @@ class _Container:
         out_r, self._out_w = os.pipe()
         err_r, self._err_w = os.pipe()
         self.stdin, self.stdout, self.stderr = self._raw.fileno(), out_r, err_r
-        for fd in (out_r, err_r):
+        for fd in (out_r, err_r, self._out_w, self._err_w):
             os.set_blocking(fd, False)
         self._done = threading.Event()
         self._killed = False
@@ -214,7 +215,7 @@ class _Container:
 
     def kill(self) -> None:
         if not self._killed and not self._done.is_set():
-            self._killed = True
+            self._killed = True  # first: the demux thread stops waiting on full pipes (the daemon waits on it)
             with contextlib.suppress(Exception):  # already stopped
                 self._owner.api.kill(self._container)
 
@@ -246,7 +247,7 @@ class _Container:
                 try:
                     chunk = self._raw.recv(65536)
                 except BlockingIOError:
-                    _wait_readable(self._raw)
+                    _wait(self._raw.fileno(), select.POLLIN, 0.5)
                     continue
                 if not chunk:
                     break
@@ -256,7 +257,7 @@ class _Container:
                     if len(buffer) < 8 + size:
                         break
                     sink = sinks.get(kind, self._err_w)
-                    if sink not in closed and not _write_all(sink, bytes(buffer[8 : 8 + size])):
+                    if sink not in closed and not self._copy(sink, bytes(buffer[8 : 8 + size])):
                         closed.add(sink)  # the session stopped reading: keep draining the stream, drop the bytes
                     del buffer[: 8 + size]
         except OSError:
@@ -266,20 +267,23 @@ class _Container:
             os.close(self._err_w)
             self._done.set()
 
-
-def _wait_readable(sock: socket.socket) -> None:
-    import select
-
-    select.select([sock], [], [], 0.5)
-
-
-def _write_all(fd: int, data: bytes) -> bool:
-    """Blocking write to a pipe the session reads (back-pressure: the container waits while the session does);
-    False when the session closed its end."""
-    view = memoryview(data)
-    try:
+    def _copy(self, fd: int, data: bytes) -> bool:
+        """Write to a pipe the session reads, waiting while it is full (back-pressure: the container waits while the
+        session does), until the run is killed; False when the bytes are to be dropped from now on."""
+        view = memoryview(data)
         while view:
-            view = view[os.write(fd, view) :]
-    except OSError:  # EPIPE: the read end is closed
-        return False
-    return True
+            try:
+                view = view[os.write(fd, view) :]
+            except BlockingIOError:
+                if self._killed:
+                    return False
+                _wait(fd, select.POLLOUT, 0.05)
+            except OSError:  # EPIPE: the read end is closed
+                return False
+        return True
+
+
+def _wait(fd: int, event: int, timeout_s: float) -> None:
+    poller = select.poll()  # not select.select: a busy host may hand out descriptors past 1024
+    poller.register(fd, event)
+    poller.poll(timeout_s * 1000)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import warnings
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -46,7 +47,10 @@ def humaneval_spec(row: Mapping[str, Any]) -> TestSpec:
 def mbpp_spec(row: Mapping[str, Any], entry_point: str) -> TestSpec:
     tests = f"{row['test_setup_code']}\n" + "\n".join(row["test_list"])
     used = _loaded_names(tests) - _bound_names(tests)
-    reference = ast.parse(row["code"])
+    with warnings.catch_warnings():  # some reference solutions have invalid escapes ("\d" in a plain string)
+        warnings.simplefilter("ignore", SyntaxWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        reference = ast.parse(row["code"])
     functions = {n.name for n in reference.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
     classes = {n.name for n in reference.body if isinstance(n, ast.ClassDef)}
     imports = [

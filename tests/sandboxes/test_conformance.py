@@ -33,12 +33,15 @@ def test_infinite_loop(backend):
 
 
 def test_long_sleep(backend):
-    assert run_checked(backend, "import time\ntime.sleep(600)", Limits(timeout_s=1)).status is Status.TIMEOUT
+    assert (
+        run_checked(backend, "import time\ntime.sleep(600)", Limits(timeout_s=1, wall_timeout_s=2)).status
+        is Status.TIMEOUT
+    )
 
 
 def test_fork_bomb(backend):
     program = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"
-    result = run_checked(backend, program, Limits(timeout_s=2, max_processes=16))
+    result = run_checked(backend, program, Limits(timeout_s=2, wall_timeout_s=3, max_processes=16))
     assert result.status in (Status.TIMEOUT, Status.FAILED)
 
 
