@@ -65,7 +65,7 @@ class BwrapSandbox:
         self.layout = describe(self.python)
         self.use_cgroups = cgroups_available() if use_cgroups is None else use_cgroups
         self.use_seccomp = seccomp.available() if use_seccomp is None else use_seccomp
-        self._bpf = seccomp.compile_filter().read() if self.use_seccomp else b""  # compiled once
+        self._bpf = seccomp.compiled() if self.use_seccomp else b""  # compiled once
 
     def run(self, program: str, *, limits: Limits = Limits(), stdin: str = "") -> ExecutionResult:
         return self.start(program, limits=limits).run_to_end(stdin.encode())

@@ -64,7 +64,7 @@ class ProcessSandbox:
         self.as_root = os.geteuid() == 0
         self.use_cgroups = self.as_root and cgroups_available()
         self.landlock = landlock_abi() > 0
-        self._bpf = seccomp.compile_filter(unix_sockets=False).read().hex() if seccomp.available() else ""
+        self._bpf = seccomp.compiled(unix_sockets=False).hex() if seccomp.available() else ""
 
     def caveats(self) -> list[str]:
         """What this host leaves uncovered, beyond the module doc's list: empty when fully confined."""

@@ -57,6 +57,12 @@ def compile_filter(unix_sockets: bool = True) -> BinaryIO:
     return bpf
 
 
+def compiled(unix_sockets: bool = True) -> bytes:
+    """The BPF program as bytes (see :func:`compile_filter`)."""
+    with compile_filter(unix_sockets) as bpf:
+        return bpf.read()
+
+
 def as_file(bpf: bytes) -> BinaryIO:
     """A fresh temporary file holding ``bpf``, at offset 0 (bwrap reads it to the end)."""
     file = tempfile.TemporaryFile()  # noqa: SIM115  (the caller closes it after bwrap has read it)

@@ -20,6 +20,7 @@ class Backend:
     sandbox: Sandbox
     network_isolated: bool  # claims: no socket reaches loopback or outside
     filesystem_isolated: bool  # claims: cannot write outside its work dir nor read the parent's home
+    memory_per_run: bool  # claims: memory_mb caps all the run's processes together (a cgroup), not each one
     slack_s: float  # start-up and teardown allowance on top of the time limit
 
 
@@ -54,6 +55,7 @@ def backend(request) -> Backend:
         sandbox,
         network_isolated=name != "process" or sandbox.landlock,  # process: seccomp refuses every socket
         filesystem_isolated=name != "process" or (root and sandbox.landlock),
+        memory_per_run=name == "docker" or sandbox.use_cgroups,
         slack_s=5.0 if name == "docker" else 2.0,
     )
 
