@@ -91,8 +91,8 @@ class ProcessSandbox:
             if cgroup:
                 cgroup.kill_all()
                 remove_later(cgroup)
-            if lease:
-                lease.release()  # kills whatever of the uid is left, then frees the uid for the next run
+            if lease:  # with a cgroup, everything of the run was in it and is gone: no need to sweep the uid too
+                lease.release(sweep=cgroup is None)
             shutil.rmtree(run_dir, ignore_errors=True)
             return oom
 
@@ -164,6 +164,6 @@ def landlock_abi() -> int:
 def _kill(proc: subprocess.Popen, lease: UidLease | None, cgroup: RunCgroup | None) -> None:
     kill_group(proc)
     if cgroup:
-        cgroup.kill_all()
-    if lease:
+        cgroup.kill_all()  # every process of the run joined it before the program started
+    elif lease:
         kill_uid(lease.uid)  # the uid is this run's alone: every process of it is this run's

@@ -153,10 +153,13 @@ class Session:
 
     def _step(self, timeout: float) -> None:
         """One poll: read what is ready, write what is pending."""
+        writing = bool(self._pending) and not self._stdin_closed
+        if not self._open and not writing:
+            time.sleep(min(timeout, 0.002))  # output closed, the exit not yet seen: poll() again soon
+            return
         poller = select.poll()
         for fd in self._open:
             poller.register(fd, select.POLLIN)
-        writing = bool(self._pending) and not self._stdin_closed
         if writing:
             poller.register(self._program.stdin, select.POLLOUT)
         for fd, events in poller.poll(max(0, int(timeout * 1000))):

@@ -29,8 +29,10 @@ class UidLease:
     uid: int
     fd: int  # holds the flock; closing it releases the uid
 
-    def release(self) -> None:
-        kill_uid(self.uid)
+    def release(self, *, sweep: bool = True) -> None:
+        """Free the uid; ``sweep`` first kills every process of it (not needed when a cgroup held them all)."""
+        if sweep:
+            kill_uid(self.uid)
         os.close(self.fd)
 
 
