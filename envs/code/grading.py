@@ -36,7 +36,8 @@ JUDGE_SLACK_S = 30.0
 
 @dataclass(frozen=True)
 class Outcome:
-    """What the relay saw: the judge's verdict (pass, fail, lost, error) and why."""
+    """What the relay saw: the judge's verdict (pass, fail, lost, error), or that the sandbox never ran the driver
+    (sandbox), and why."""
 
     verdict: str
     detail: str
@@ -72,6 +73,8 @@ class CodeGrader:
         return _grade(code, outcome, result, name)
 
     def _relay(self, session: Session, spec: TestSpec) -> Outcome:
+        if session.read_line() != b'{"driver": true}':  # written before any candidate code: not the candidate's
+            return Outcome("sandbox", "the sandbox did not run the driver")
         ready = session.read_line()
         if ready is None:
             return Outcome("lost", "the solution never finished loading")
@@ -113,6 +116,8 @@ def _grade(code: str, outcome: Outcome, result: ExecutionResult, sandbox: str) -
     why = f"{outcome.detail}: {result.detail or result.status.value}"
     if result.stderr.strip():
         why += f"; stderr: {result.stderr.strip()[-300:]}"
+    if outcome.verdict == "sandbox":
+        return Grade(False, GradeReason.ERROR, code, f"sandbox: {why}", sandbox)
     match result.status:
         case Status.TIMEOUT:
             return Grade(False, GradeReason.TIMEOUT, code, why, sandbox)

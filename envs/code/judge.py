@@ -14,7 +14,8 @@ Protocol (stdin/stdout, one line each; the tests' own prints go to stderr):
   candidate is gone (a limit, a crash: the host knows, the candidate cannot send an ``L``).
 - judge to host: ``C<call message>`` (forwarded verbatim to the candidate), then ``V{"verdict": ..., "detail": ...}``
   with the verdict ``pass``, ``fail`` (a test failed, the candidate raised, or its answer was not valid data),
-  ``lost`` (the candidate stopped answering) or ``error`` (the tests themselves do not load: our failure).
+  ``lost`` (the candidate stopped answering) or ``error`` (the tests do not load, or pass the candidate something
+  the format cannot carry: our failure, never counted as a wrong answer).
 """
 
 from __future__ import annotations
@@ -36,6 +37,11 @@ class CandidateError(Exception):
     """The candidate raised, or answered with something that is not a value of the wire format."""
 
 
+class JudgeFailure(BaseException):
+    """The judge cannot do its part (the tests pass something the format cannot carry): ours, not the candidate's.
+    A BaseException, so no test can turn it into an ordinary failure."""
+
+
 class Link:
     """The judge's end of the relay for one attempt."""
 
@@ -47,8 +53,11 @@ class Link:
     def call(self, name: str, args: tuple, kwargs: dict):
         if self.lost is not None:
             raise CandidateLost(self.lost)
-        request = {"call": name, "args": [encode(a, fallback=_recipe) for a in args]}
-        request["kwargs"] = [[k, encode(v, fallback=_recipe)] for k, v in kwargs.items()]
+        try:
+            request = {"call": name, "args": [encode(a, fallback=_recipe) for a in args]}
+            request["kwargs"] = [[k, encode(v, fallback=_recipe)] for k, v in kwargs.items()]
+        except (TypeError, ValueError) as error:
+            raise JudgeFailure(f"cannot send the inputs of {name}: {describe(error)}") from None
         self._out.write("C" + json.dumps(request) + "\n")
         self._out.flush()
         self.calls += 1
@@ -140,6 +149,8 @@ def judge(task: dict, link: Link) -> dict:
             exec(call, namespace)
     except CandidateLost:
         pass
+    except JudgeFailure as failure:
+        return {"verdict": "error", "detail": str(failure)}
     except Exception as error:  # noqa: BLE001  (any failure of a test is the attempt's failure)
         if link.lost is None:
             return {"verdict": "fail", "detail": _failure(error, task["tests"])}

@@ -14,7 +14,9 @@ class the candidate defines, for the MBPP tests that construct one (see ``envs/c
 fresh objects of exactly these types, refuses anything else (unknown tags, ``NaN`` literals, nesting deeper than
 ``MAX_DEPTH``) and never runs code: the judge compares its own objects, never one the candidate built.
 
-Messages. Candidate side: ``{"ready": true}`` or ``{"ready": false, "error": ...}`` once the code has loaded, then
+Messages. Candidate side: ``{"driver": true}`` before any of the candidate's code runs (so a run without it is a
+failure of the sandbox, not of the candidate), ``{"ready": true}`` or ``{"ready": false, "error": ...}`` once the
+code has loaded, then
 per request ``{"call": name, "args": [...], "kwargs": [[name, value], ...]}`` the answer ``{"value": ...}``,
 ``{"raised": "TypeName: message"}`` or ``{"error": why the result cannot be sent}``.
 """
@@ -180,6 +182,7 @@ def serve(source):
     os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
     os.dup2(2, 1)
     sys.setrecursionlimit(3000)
+    _send(channel, {"driver": True})  # before any of the candidate's code: the sandbox did run the driver
     namespace = {"__name__": "__main__", "__builtins__": __builtins__}
     try:
         exec(compile(source, "solution.py", "exec"), namespace)

@@ -103,8 +103,12 @@ class MathGrader:
                 return Grade(False, GradeReason.TIMEOUT, answer, f"math-verify took longer than {self.timeout_s} s")
             died = f"the grader worker died (exit code {worker.proc.returncode})"
             return Grade(False, GradeReason.ERROR, answer, died)
-        reason, detail = json.loads(line)
-        return Grade(reason == GradeReason.OK.value, GradeReason(reason), answer, detail)
+        try:
+            reason, detail = json.loads(line)
+            return Grade(reason == GradeReason.OK.value, GradeReason(reason), answer, detail)
+        except (ValueError, TypeError):
+            worker.kill()  # out of step with the protocol: never reused
+            return Grade(False, GradeReason.ERROR, answer, f"the grader worker answered {line[:100]!r}")
 
     def _acquire(self) -> tuple[LineProcess | None, str]:
         """A live worker (started if need be), or None and why not."""
