@@ -17,8 +17,9 @@ Covers, as root (how the project runs its tests and benchmarks):
   wall-clock limit after which the process group, the cgroup and the uid are swept.
 
 Does NOT cover (use ``bwrap`` or ``docker``):
-- no pid, network, ipc or uts namespaces: the program sees the host's process list (not their memory), and network
-  isolation rests on seccomp and Landlock alone; kernel attack surface beyond the seccomp filter;
+- no pid, network, ipc or uts namespaces: network isolation rests on seccomp and Landlock alone, and hiding the
+  host's processes on Landlock denying ``/proc`` (without Landlock the program lists them, their command lines
+  included, though not their memory: other uids); kernel attack surface beyond the seccomp filter;
 - not as root: no uid of its own (the program runs as the caller and can signal the caller's processes), no cgroup
   (memory is capped per process by RLIMIT_AS, processes are not capped), no private tmpfs (its work dir is on the
   host disk: only RLIMIT_FSIZE caps each file, not the total);

@@ -20,7 +20,8 @@ from collections.abc import Iterator
 from score_env.envs.worker_process import LineProcess
 
 BOOT = """
-import sys, types
+import resource, sys, types
+resource.setrlimit(resource.RLIMIT_AS, ({memory}, {memory}))  # a judge holds tests and answers of at most 1 MiB
 for name, path in {packages!r}:
     module = types.ModuleType(name)
     module.__path__ = path
@@ -30,13 +31,16 @@ main()
 """
 
 
+JUDGE_MEMORY_BYTES = 2 << 30
+
+
 def _boot() -> str:
     import score_env
     import score_env.envs
     import score_env.envs.code
 
     packages = [(m.__name__, list(m.__path__)) for m in (score_env, score_env.envs, score_env.envs.code)]
-    return BOOT.format(packages=packages)
+    return BOOT.format(packages=packages, memory=JUDGE_MEMORY_BYTES)
 
 
 class JudgePool:
