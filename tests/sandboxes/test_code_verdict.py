@@ -75,7 +75,7 @@ def test_a_looping_solution_times_out(grader):
 
 
 def test_a_sleeping_solution_times_out_on_the_wall_clock(grader):
-    slow = CodeGrader(grader.sandbox, Limits(timeout_s=1, wall_timeout_s=2), humaneval_specs())
+    slow = CodeGrader(grader.sandbox, Limits(timeout_s=1, wall_timeout_s=1), humaneval_specs())
     program = "import time\ndef has_close_elements(numbers, threshold):\n    time.sleep(60)\n"
     grade = slow.grade(PROBLEM, f"```python\n{program}```")
     assert grade.reason is GradeReason.TIMEOUT and "wall-clock" in grade.detail
@@ -84,7 +84,7 @@ def test_a_sleeping_solution_times_out_on_the_wall_clock(grader):
 def test_waiting_does_not_count_as_cpu_time(grader):
     # timeout_s is CPU time: a solution that waits longer than it (as one does on a loaded host) still passes.
     patient = CodeGrader(grader.sandbox, Limits(timeout_s=1, wall_timeout_s=30), humaneval_specs())
-    grade = patient.grade(PROBLEM, f"```python\nimport time\ntime.sleep(1.5)\n{SOLUTION}\n```")
+    grade = patient.grade(PROBLEM, f"```python\nimport time\ntime.sleep(1.2)\n{SOLUTION}\n```")
     assert grade.reason is GradeReason.OK, grade.detail
 
 

@@ -31,7 +31,7 @@ solution = str(humaneval_problems()[0].metadata["canonical_solution"])
 slow = solution.replace("def has_close_elements(", "def right(") + '''
 import time
 def has_close_elements(numbers, threshold):
-    time.sleep(0.4)
+    time.sleep(0.25)
     return right(numbers, threshold)
 '''
 print("VICTIM", grade(slow), grade("def has_close_elements(numbers, threshold):\\n    return False\\n"))
@@ -41,7 +41,7 @@ ATTACK = """
 import glob, os, signal, time
 def has_close_elements(numbers, threshold):
     me = os.getpid()
-    until = time.monotonic() + 2.5
+    until = time.monotonic() + 1.5
     while time.monotonic() < until:
         for pid in [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) != me]:
             for name in ("mem", "environ", "cmdline"):
