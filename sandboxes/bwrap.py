@@ -90,13 +90,7 @@ class BwrapSandbox:
             (host / "main.py").write_text(program, encoding="utf-8")
             argv = self._argv(host / "main.py", limits, bpf.fileno() if bpf else None, status_w)
             if os.geteuid() == 0:
-                # As root, bwrap itself runs as the unprivileged uid (a user namespace made by root would map the
-                # sandbox's uid to host root). The shell first joins the run's cgroup, so nothing escapes the count.
-                os.chown(host, SANDBOX_UID, SANDBOX_UID)
-                (host / "main.py").chmod(0o644)
-                drop = ["setpriv", f"--reuid={SANDBOX_UID}", f"--regid={SANDBOX_UID}", "--clear-groups"]
-                enter = f"{cgroup.enter_command()} && " if cgroup else ""
-                argv = ["/bin/sh", "-c", f'{enter}exec "$@"', "sh", *drop, *argv]
+                argv = _as_root(argv, host, cgroup)
             fds = (status_w, bpf.fileno()) if bpf else (status_w,)
             started = PopenProgram(
                 argv,
@@ -142,6 +136,16 @@ NAMESPACES = (
     "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--hostname", "sandbox", "--die-with-parent",
     "--new-session", "--cap-drop", "ALL",
 )  # fmt: skip
+
+
+def _as_root(argv: list[str], host: Path, cgroup: RunCgroup | None) -> list[str]:
+    """As root, bwrap itself runs as the unprivileged uid (a user namespace made by root would map the sandbox's uid
+    to host root). The shell first joins the run's cgroup, so nothing escapes the count."""
+    os.chown(host, SANDBOX_UID, SANDBOX_UID)
+    (host / "main.py").chmod(0o644)
+    drop = ["setpriv", f"--reuid={SANDBOX_UID}", f"--regid={SANDBOX_UID}", "--clear-groups"]
+    enter = f"{cgroup.enter_command()} && " if cgroup else ""
+    return ["/bin/sh", "-c", f'{enter}exec "$@"', "sh", *drop, *argv]
 
 
 def _kill(proc: subprocess.Popen, cgroup: RunCgroup | None) -> None:

@@ -76,7 +76,7 @@ def _answer(reply: str):
             raise ValueError("not a message")
         if "value" in message:
             return decode_value(message["value"])
-    except (ValueError, TypeError, KeyError, RecursionError, OverflowError, ArithmeticError) as error:
+    except (ValueError, TypeError, LookupError, RecursionError, ArithmeticError) as error:
         raise CandidateError(f"the answer is not valid data ({describe(error)})") from None
     if isinstance(message.get("raised"), str):
         raise CandidateError(f"the solution raised {message['raised']}")

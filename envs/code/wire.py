@@ -12,7 +12,8 @@ plain JSON; everything else is a JSON object ``{"$": tag, "v": ...}``: ``tuple``
 (any iterator or generator, drained, up to ``MAX_ITEMS``). ``new`` (judge to candidate only) builds an object of a
 class the candidate defines, for the MBPP tests that construct one (see ``envs/code/specs.py``). Decoding builds
 fresh objects of exactly these types, refuses anything else (unknown tags, ``NaN`` literals, nesting deeper than
-``MAX_DEPTH``) and never runs code: the judge compares its own objects, never one the candidate built.
+``MAX_DEPTH``, sets and dicts of more than ``MAX_HASHED`` entries) and never runs code: the judge compares its own
+objects, never one the candidate built.
 
 Messages. Candidate side: ``{"driver": true}`` before any of the candidate's code runs (so a run without it is a
 failure of the sandbox, not of the candidate), ``{"ready": true}`` or ``{"ready": false, "error": ...}`` once the
@@ -32,6 +33,9 @@ import sys
 
 MAX_DEPTH = 100
 MAX_ITEMS = 1_000_000  # elements drained from one iterator
+# Entries of one set or dict rebuilt: keys crafted to share a hash make building one quadratic in its size.
+MAX_HASHED = 10_000
+_HASHED = {"set", "frozenset", "dict", "Counter", "OrderedDict", "defaultdict", "keys", "items"}
 _FACTORIES = {f.__name__: f for f in (list, dict, set, int, float, str, tuple, frozenset, bool, bytes, complex)}
 _VIEWS = {type({}.keys()): "keys", type({}.values()): "values", type({}.items()): "items"}
 
@@ -115,8 +119,11 @@ def decode(data, depth=0, construct=None):
         return [decode(item, depth + 1, construct) for item in data]
     if kind is not dict or set(data) != {"$", "v"} or data["$"] not in _DECODERS:
         raise ValueError(f"not a value of the wire format: {str(data)[:80]}")
-    if data["$"] == "new" and construct is None:
+    tag = data["$"]
+    if tag == "new" and construct is None:
         raise ValueError("objects cannot be sent this way")
+    if tag in _HASHED and len(data["v"] if tag != "defaultdict" else data["v"][1]) > MAX_HASHED:
+        raise ValueError(f"a {tag} of more than {MAX_HASHED} entries")
     return _DECODERS[data["$"]](data["v"], lambda item: decode(item, depth + 1, construct), construct)
 
 

@@ -10,7 +10,7 @@ import math
 
 import pytest
 
-from score_env.envs.code.wire import MAX_DEPTH, decode, encode, loads
+from score_env.envs.code.wire import MAX_DEPTH, MAX_HASHED, decode, encode, loads
 
 # Values an honest solution (or a test's input) may hold, one comment per row.
 ROUND_TRIPS = [
@@ -116,6 +116,13 @@ def test_nan_literals_and_deep_nesting_are_refused():
         decode(loads(deep))
     with pytest.raises(ValueError):
         encode(_nest(MAX_DEPTH + 5))
+
+
+def test_sets_and_dicts_are_capped_in_size():
+    # keys crafted to share one hash (x and x + 2**61 - 1 do) would make rebuilding them quadratic
+    with pytest.raises(ValueError, match="more than"):
+        decode(encode({i * (2**61 - 1) for i in range(MAX_HASHED + 1)}))
+    assert len(decode(encode(set(range(MAX_HASHED))))) == MAX_HASHED
 
 
 def test_objects_are_built_only_where_a_constructor_is_given():
