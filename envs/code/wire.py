@@ -17,9 +17,8 @@ objects, never one the candidate built.
 
 Messages. Candidate side: ``{"driver": true}`` before any of the candidate's code runs (so a run without it is a
 failure of the sandbox, not of the candidate), ``{"ready": true}`` or ``{"ready": false, "error": ...}`` once the
-code has loaded, then
-per request ``{"call": name, "args": [...], "kwargs": [[name, value], ...]}`` the answer ``{"value": ...}``,
-``{"raised": "TypeName: message"}`` or ``{"error": why the result cannot be sent}``.
+code has loaded, then per request ``{"call": name, "args": [...], "kwargs": [[name, value], ...]}`` the answer
+``{"value": ...}``, ``{"raised": "TypeName: message"}`` or ``{"error": why the result cannot be sent}``.
 """
 
 import collections
