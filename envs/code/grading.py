@@ -3,17 +3,23 @@
 The candidate's process runs the model's code and the driver of :mod:`envs.code.wire`, and learns nothing but the
 inputs of each call as it comes. A judge process (:mod:`envs.code.judge`), which never runs candidate code, holds
 the tests, expected values and helpers from the dataset, calls the candidate through this relay, rebuilds each
-answer as its own objects and decides. The relay enforces from outside: each answer must come before the run's
-wall-clock deadline (and be at most ``max_reply_bytes``), the candidate's CPU time for the whole attempt is capped
-by the sandbox (``timeout_s``, per process), and the judge gets the candidate's deadline plus ``JUDGE_SLACK_S``.
+answer as its own objects and decides. Limits, enforced from outside: each call's answer must come before the
+attempt's wall-clock deadline (``Limits.wall_s``) and be at most ``max_reply_bytes``; the attempt's CPU time is
+capped by the sandbox (``timeout_s``, RLIMIT_CPU of the candidate's process, which serves every call of the
+attempt); the judge gets the candidate's deadline plus ``JUDGE_SLACK_S``. A fresh sandboxed process serves each
+attempt (never reused: it ran untrusted code); judges are reused (:mod:`envs.code.judges`).
 
 What this defends: every way for the candidate to reach the verdict, the tests or the expected values from inside
-its process (frames, ``gc``, ``/proc/self/mem``, tracebacks, ``sys.settrace``, patched builtins or modules,
-``ctypes``, objects whose ``__eq__`` always holds, exiting early, printing): none of them is there, and the only
-thing it sends back is data the judge parses. What it does not: a candidate can still answer each call as it likes,
-so tests that a wrong program can pass (weak tests, a test that never calls it) still pass; the backend's own
-limits apply (see :mod:`sandboxes`); a candidate whose answer makes the trusted tests themselves run past the
-judge's slack (a pathologically large number, say) gets ``error``, not ``wrong``: counted, never silent.
+its process (frames, ``gc``, ``/proc/self/mem``, tracebacks, ``dis`` on its caller, ``sys.settrace``, patched
+builtins or ``sys.modules``, redefined helpers, ``ctypes``, objects whose ``__eq__`` always holds, exiting early,
+printing on the channel): none of them is there, and all it sends back is data the judge parses.
+
+What it does not: a candidate still answers each call as it likes, so tests that a wrong program can pass (weak
+tests, a test that never calls it) still pass, and it sees the inputs of every call it gets (reading its stdin ahead
+only shows the call in flight); the backend's own limits apply (see :mod:`sandboxes`), including the docker warm
+pool's shared ``/tmp`` between attempts (off by default); a candidate whose answer makes the trusted tests
+themselves run past the judge's slack (no known case: answers are capped in size, depth and set/dict entries) gets
+``error``, not ``wrong``: counted, never silent.
 """
 
 from __future__ import annotations

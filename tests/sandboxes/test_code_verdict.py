@@ -113,3 +113,17 @@ def test_all_164_canonical_humaneval_solutions_pass_and_wrong_ones_fail(backend)
 def _break(problem) -> str:
     entry = problem.metadata["entry_point"]
     return f"{problem.metadata['canonical_solution']}\n\ndef {entry}(*args, **kwargs):\n    return None\n"
+
+
+@pytest.mark.slow
+def test_all_974_mbpp_reference_solutions_pass(backend):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from score_env.envs.code.tasks import MBPP_SPLITS, make_mbpp_task
+
+    tasks = [make_mbpp_task(split, sandbox=backend.sandbox.name) for split in MBPP_SPLITS]
+    jobs = [(task, problem) for task in tasks for problem in task.problems]
+    with ThreadPoolExecutor(4) as pool:
+        grades = list(pool.map(lambda job: job[0].grade(job[1], str(job[1].metadata["canonical_solution"])), jobs))
+    assert len(jobs) == 974
+    assert [(p.id, g.detail) for (_, p), g in zip(jobs, grades, strict=True) if not g.correct] == []
