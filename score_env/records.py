@@ -71,13 +71,9 @@ class Grade:
         return 1.0 if self.correct else 0.0
 
     def as_info(self) -> dict[str, Any]:
-        return {
-            "correct": self.correct,
-            "reason": self.reason.value,
-            "extracted": self.extracted,
-            "detail": self.detail,
-            "sandbox": self.sandbox,
-        }
+        info = {"correct": self.correct, "reason": self.reason.value, "extracted": self.extracted}
+        info["detail"] = self.detail
+        return {**info, "sandbox": self.sandbox} if self.sandbox else info  # only code tasks run a sandbox
 
     @staticmethod
     def from_info(info: Mapping[str, Any]) -> Grade:
