@@ -71,9 +71,15 @@ class Grade:
         return 1.0 if self.correct else 0.0
 
     def as_info(self) -> dict[str, Any]:
-        info = {"correct": self.correct, "reason": self.reason.value, "extracted": self.extracted}
-        info["detail"] = self.detail
-        return {**info, "sandbox": self.sandbox} if self.sandbox else info  # only code tasks run a sandbox
+        info = {
+            "correct": self.correct,
+            "reason": self.reason.value,
+            "extracted": self.extracted,
+            "detail": self.detail,
+        }
+        if self.sandbox:  # only code tasks run a sandbox: the info of the others is unchanged
+            info["sandbox"] = self.sandbox
+        return info
 
     @staticmethod
     def from_info(info: Mapping[str, Any]) -> Grade:
