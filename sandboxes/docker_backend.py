@@ -47,7 +47,7 @@ BOOT = (
     "    return data\n"
     "os.chdir('/work')\n"
     "open('/work/main.py', 'wb').write(read(int(read(16))))\n"
-    "os.execv(sys.executable, [sys.executable, '-I', '/work/main.py'])\n"
+    "os.execv(sys.executable, [sys.executable, '-I', '-S', '/work/main.py'])\n"
 )
 
 

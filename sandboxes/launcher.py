@@ -1,4 +1,6 @@
-"""The first code that runs inside the bwrap and docker sandboxes: set rlimits, then ``exec`` the real program.
+"""The first code that runs inside the bwrap sandbox: set rlimits, then ``exec`` the real program.
+
+The program runs as ``python -I -S`` on every backend: isolated from the environment, the standard library only.
 
 Setting limits here, in the child, avoids ``preexec_fn`` (unsafe when the parent has threads, and the rollout loop
 grades in threads). ``nproc`` of 0 leaves RLIMIT_NPROC alone (under bwrap it makes sandbox starts fail at random:
@@ -21,7 +23,7 @@ cap(resource.RLIMIT_CORE, 0)
 cap(resource.RLIMIT_NOFILE, 256)
 if nproc:
     cap(resource.RLIMIT_NPROC, nproc)
-os.execv(sys.executable, [sys.executable, "-I", sys.argv[6]])
+os.execv(sys.executable, [sys.executable, "-I", "-S", sys.argv[6]])
 """
 
 
@@ -43,6 +45,6 @@ def launcher_argv(python: str, program_path: str, limits: Limits, *, nproc: int)
             "--core=0",
             "--nofile=256",
         ] + ([f"--nproc={nproc}"] if nproc else [])
-        return [PRLIMIT, *caps, python, "-I", program_path]
+        return [PRLIMIT, *caps, python, "-I", "-S", program_path]
     numbers = (limits.memory_mb, soft, hard, limits.max_file_mb, nproc)
     return [python, "-I", "-S", "-c", LAUNCHER, *map(str, numbers), program_path]

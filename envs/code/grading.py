@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from score_env.envs.code.extract import extract_code, syntax_error
 from score_env.envs.code.judges import JudgePool
 from score_env.envs.code.specs import TestSpec
-from score_env.envs.code.wire import describe, driver_program
+from score_env.envs.code.wire import describe, driver_program, loads
 from score_env.envs.worker_process import LineProcess
 from score_env.records import Grade, GradeReason, Problem
 from score_env.sandboxes import ExecutionResult, Limits, Sandbox, Session, Status
@@ -79,12 +79,12 @@ class CodeGrader:
         return _grade(code, outcome, result, name)
 
     def _relay(self, session: Session, spec: TestSpec) -> Outcome:
-        if session.read_line() != b'{"driver": true}':  # written before any candidate code: not the candidate's
+        if session.read_line() != b"{'driver': True}":  # written before any candidate code: not the candidate's
             return Outcome("sandbox", "the sandbox did not run the driver")
         ready = session.read_line()
         if ready is None:
             return Outcome("lost", "the solution never finished loading")
-        if ready != b'{"ready": true}':
+        if ready != b"{'ready': True}":
             return Outcome("fail", f"the solution failed to load: {_load_error(ready)}")
         with self.judges.lease() as judge:
             outcome = _judge(judge, session, spec.as_json(), session.deadline + JUDGE_SLACK_S)
@@ -135,6 +135,6 @@ def _grade(code: str, outcome: Outcome, result: ExecutionResult, sandbox: str) -
 def _load_error(line: bytes) -> str:
     """The error the driver reported while loading the solution (the candidate's own words: only for the detail)."""
     try:
-        return str(json.loads(line)["error"])[:500]
-    except (ValueError, KeyError, TypeError):
+        return str(loads(line.decode("utf-8", errors="replace"))["error"])[:500]
+    except (ValueError, KeyError, TypeError, SyntaxError, MemoryError, RecursionError):
         return f"unexpected output {line[:100]!r}"

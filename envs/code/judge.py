@@ -26,7 +26,7 @@ import sys
 import traceback
 
 from score_env.envs.code.wire import decode as decode_value
-from score_env.envs.code.wire import describe, encode, loads
+from score_env.envs.code.wire import describe, dumps, encode, loads
 
 
 class CandidateLost(BaseException):
@@ -58,7 +58,7 @@ class Link:
             request["kwargs"] = [[k, encode(v, fallback=_recipe)] for k, v in kwargs.items()]
         except (TypeError, ValueError) as error:
             raise JudgeFailure(f"cannot send the inputs of {name}: {describe(error)}") from None
-        self._out.write("C" + json.dumps(request) + "\n")
+        self._out.write("C" + dumps(request) + "\n")
         self._out.flush()
         self.calls += 1
         line = self._inp.readline().decode("utf-8", errors="replace").rstrip("\n")
@@ -76,7 +76,7 @@ def _answer(reply: str):
             raise ValueError("not a message")
         if "value" in message:
             return decode_value(message["value"])
-    except (ValueError, TypeError, LookupError, RecursionError, ArithmeticError) as error:
+    except (ValueError, TypeError, SyntaxError, MemoryError, LookupError, RecursionError, ArithmeticError) as error:
         raise CandidateError(f"the answer is not valid data ({describe(error)})") from None
     if isinstance(message.get("raised"), str):
         raise CandidateError(f"the solution raised {message['raised']}")

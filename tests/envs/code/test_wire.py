@@ -5,12 +5,11 @@ from __future__ import annotations
 import collections
 import decimal
 import fractions
-import json
 import math
 
 import pytest
 
-from score_env.envs.code.wire import MAX_DEPTH, MAX_HASHED, decode, encode, loads
+from score_env.envs.code.wire import MAX_DEPTH, MAX_HASHED, decode, dumps, encode, loads
 
 # Values an honest solution (or a test's input) may hold, one comment per row.
 ROUND_TRIPS = [
@@ -43,25 +42,25 @@ ROUND_TRIPS = [
 
 @pytest.mark.parametrize("value", ROUND_TRIPS, ids=repr)
 def test_honest_values_round_trip_with_their_type(value):
-    back = decode(loads(json.dumps(encode(value))))
+    back = decode(loads(dumps(encode(value))))
     assert type(back) is type(value) and back == value
     if isinstance(value, float):
         assert math.copysign(1, back) == math.copysign(1, value)
 
 
 def test_nan_comes_back_as_nan():
-    assert math.isnan(decode(loads(json.dumps(encode(float("nan"))))))
+    assert math.isnan(decode(loads(dumps(encode(float("nan"))))))
 
 
 def test_defaultdict_keeps_a_builtin_factory():
-    back = decode(loads(json.dumps(encode(collections.defaultdict(list, {1: [2]})))))
+    back = decode(loads(dumps(encode(collections.defaultdict(list, {1: [2]})))))
     assert back == {1: [2]} and back.default_factory is list
 
 
 def test_iterators_and_generators_are_drained_into_an_iterator():
-    back = decode(loads(json.dumps(encode(x * x for x in range(4)))))
+    back = decode(loads(dumps(encode(x * x for x in range(4)))))
     assert list(back) == [0, 1, 4, 9]
-    assert list(decode(loads(json.dumps(encode(map(str, [1, 2])))))) == ["1", "2"]
+    assert list(decode(loads(dumps(encode(map(str, [1, 2])))))) == ["1", "2"]
 
 
 def test_dict_views_come_back_as_views():
@@ -97,7 +96,11 @@ def test_anything_else_cannot_be_sent(value):
     [
         ('{"$": "eval", "v": "1"}', "unknown tag"),
         ('{"$": "tuple", "v": [1], "x": 2}', "extra keys"),
-        ('{"a": 1}', "a bare object"),
+        ('{"a": 1}', "a bare dict"),
+        ("(1, 2)", "a literal tuple: tuples are tagged"),
+        ("{1, 2}", "a literal set"),
+        ("b'x'", "literal bytes"),
+        ("1j", "a literal complex"),
         ('{"$": "float", "v": "1e400"}', "only nan/inf/-inf are tagged floats"),
         ('{"$": "new", "v": ["Node", [], [], []]}', "no objects from the candidate"),
         ('{"$": "type", "v": "object"}', "only the builtin data types"),
@@ -108,9 +111,21 @@ def test_decoding_refuses_what_is_not_a_value(line, why):
         decode(loads(line))
 
 
-def test_nan_literals_and_deep_nesting_are_refused():
-    with pytest.raises(ValueError):
-        loads("NaN")
+@pytest.mark.parametrize(
+    "line",
+    [
+        "__import__('os').system('true')",  # a call
+        "[x for x in ()]",  # a comprehension
+        "1" * 5000,  # an int past the interpreter's digit limit
+        "[" * 1000 + "]" * 1000,  # nested past the parser's limit
+    ],
+)
+def test_parsing_an_answer_never_runs_code_or_builds_monsters(line):
+    with pytest.raises((ValueError, SyntaxError, MemoryError, RecursionError)):
+        loads(line)
+
+
+def test_deep_nesting_is_refused():
     deep = "[" * (MAX_DEPTH + 5) + "]" * (MAX_DEPTH + 5)
     with pytest.raises(ValueError, match="nested deeper"):
         decode(loads(deep))
