@@ -2,11 +2,14 @@
 
 Threat model. The program is adversarial: it was written by a policy under optimisation, which will use any way to
 pass tests without solving the task, and it runs thousands of times per training step. It may loop forever, sleep,
-fork-bomb, double-fork with ``setsid`` to outlive its run, allocate without bound, flood its output, open sockets
-(to loopback or outside), write or read files outside its work dir, read the parent's environment and home, signal
-the parent, and lie about its own success (exit 0 early, print a success marker). Every backend returns within its
-wall-clock limit, leaves nothing running, and decides the status (:class:`Status`) from what the parent observed.
-Whether *tests passed* is not this package's call: see ``envs/code`` for a verdict the program cannot forge.
+fork-bomb, double-fork with ``setsid`` to outlive its run, allocate without bound (in several processes), flood its
+output, fill the disk, open sockets (to loopback, Unix sockets, or outside), write or read files outside its work dir
+(the datasets with their reference solutions among them), read the parent's environment and home, signal the parent
+or another run, imitate a failure of the sandbox, and lie about its own success (exit 0 early, print a success
+marker). Every backend returns within its wall-clock limit, leaves nothing running and nothing written, keeps runs
+apart, and decides the status (:class:`Status`) from what the parent observed; a sandbox error is decided from
+evidence the program cannot produce (a launcher's pipe closed before the program starts). Whether *tests passed* is
+not this package's call: see ``envs/code``, where the tests never enter the sandbox.
 
 Backends (:func:`make_sandbox`); ``auto`` picks the first isolating one that works here, and never the process
 backend: where none works it raises :class:`IsolationUnavailable`, saying what to install.
