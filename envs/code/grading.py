@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from score_env.envs.code.extract import extract_code, syntax_error
-from score_env.envs.code.judges import JudgePool
+from score_env.envs.code.judges import JudgePool, shared_judges
 from score_env.envs.code.specs import TestSpec
 from score_env.envs.code.wire import describe, driver_program, loads
 from score_env.envs.worker_process import LineProcess
@@ -56,7 +56,7 @@ class CodeGrader:
         self, sandbox: Sandbox, limits: Limits, specs: Mapping[str, TestSpec], judges: JudgePool | None = None
     ):
         self.sandbox, self.limits, self.specs = sandbox, limits, specs
-        self.judges = judges or JudgePool()
+        self.judges = judges or shared_judges()
 
     def grade(self, problem: Problem, response: str) -> Grade:
         name = self.sandbox.name

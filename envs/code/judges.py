@@ -12,6 +12,7 @@ packages so that ``score_env.envs.code.judge`` imports without ``score_env/__ini
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import sys
 import threading
@@ -70,3 +71,16 @@ class JudgePool:
             idle, self._idle = self._idle, []
         for judge in idle:
             judge.kill()
+
+
+_shared: list[JudgePool] = []
+_shared_lock = threading.Lock()
+
+
+def shared_judges() -> JudgePool:
+    """The judges of this process (every code task and grader shares them); stopped at exit."""
+    with _shared_lock:
+        if not _shared:
+            _shared.append(JudgePool())
+            atexit.register(_shared[0].close)
+        return _shared[0]

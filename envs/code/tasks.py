@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import atexit
 import gzip
 import json
 import re
@@ -14,7 +13,7 @@ from importlib import resources
 from typing import Any
 
 from score_env.envs.code.grading import CodeGrader
-from score_env.envs.code.judges import JudgePool
+from score_env.envs.code.judges import shared_judges
 from score_env.envs.code.prompts import CODE_CORRECTION_INSTRUCTION, humaneval_prompt, mbpp_prompt
 from score_env.envs.code.specs import TestSpec, humaneval_spec, mbpp_spec
 from score_env.records import Conversation, Grade, Problem
@@ -52,8 +51,6 @@ class CodeTask:
 
 
 _sandboxes: dict[str, Sandbox] = {}
-_judges = JudgePool()
-atexit.register(_judges.close)
 _lock = threading.Lock()
 
 
@@ -66,7 +63,7 @@ def shared_sandbox(name: str) -> Sandbox:
 
 
 def _grader(sandbox: str, timeout_s: float, memory_mb: int, specs: Mapping[str, TestSpec]) -> CodeGrader:
-    return CodeGrader(shared_sandbox(sandbox), Limits(timeout_s=timeout_s, memory_mb=memory_mb), specs, _judges)
+    return CodeGrader(shared_sandbox(sandbox), Limits(timeout_s=timeout_s, memory_mb=memory_mb), specs, shared_judges())
 
 
 def make_humaneval_task(

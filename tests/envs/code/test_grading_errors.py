@@ -43,7 +43,9 @@ class DyingJudges(JudgePool):
 
     @contextlib.contextmanager
     def lease(self):
-        yield LineProcess([sys.executable, "-c", "import sys; sys.stdin.readline()"])
+        judge = LineProcess([sys.executable, "-c", "import sys; sys.stdin.readline()"])
+        yield judge
+        judge.kill()
 
 
 @pytest.mark.parametrize(
