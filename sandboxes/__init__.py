@@ -2,60 +2,111 @@
 
 Threat model. The program is adversarial: it was written by a policy under optimisation, which will use any way to
 pass tests without solving the task, and it runs thousands of times per training step. It may loop forever, sleep,
-fork-bomb, double-fork with ``setsid`` to outlive its run, allocate without bound, flood its output, open sockets
-(to loopback or outside), write or read files outside its work dir, read the parent's environment and home, signal
-the parent, and lie about its own success (exit 0 early, print a success marker). Every backend returns within its
-wall-clock limit, leaves nothing running, and decides the status (:class:`Status`) from what the parent observed.
-Whether *tests passed* is not this package's call: see ``envs/code`` for a verdict the program cannot forge.
+fork-bomb, double-fork with ``setsid`` to outlive its run, allocate without bound (in several processes), flood its
+output, fill the disk, open sockets (to loopback, Unix sockets, or outside), write or read files outside its work dir
+(the datasets with their reference solutions among them), read the parent's environment and home, signal the parent
+or another run, imitate a failure of the sandbox, and lie about its own success (exit 0 early, print a success
+marker). Every backend returns within its wall-clock limit, leaves nothing running and nothing written, keeps runs
+apart, and decides the status (:class:`Status`) from what the parent observed; a sandbox error is decided from
+evidence the program cannot produce (a launcher's pipe closed before the program starts). Whether *tests passed* is
+not this package's call: see ``envs/code``, where the tests never enter the sandbox.
 
-Backends (:func:`make_sandbox`):
-- ``bwrap`` (default where bubblewrap is installed): namespaces, read-only minimal root, no network, seccomp, rlimits,
-  per-run cgroups as root. See :mod:`sandboxes.bwrap` for what it does and does not cover.
-- ``process`` (fallback): a fresh rlimited interpreter with a clean environment, a private uid as root. No network or
-  file-system isolation: see :mod:`sandboxes.process`.
+Backends (:func:`make_sandbox`); ``auto`` picks the first isolating one that works here, and never the process
+backend: where none works it raises :class:`IsolationUnavailable`, saying what to install.
+- ``bwrap`` (preferred): namespaces, read-only minimal root, no network, seccomp, rlimits, a disk quota, per-run
+  cgroups as root. See :mod:`sandboxes.bwrap` for what it does and does not cover.
 - ``docker``: a locally built minimal image, ``network none``, read-only root, dropped capabilities, limits, an
   optional warm pool. See :mod:`sandboxes.docker_backend`.
+- ``process`` (explicit opt-in only; warns once per process): a fresh interpreter confined by what the host allows
+  (a uid of its own, a cgroup and a private tmpfs as root; Landlock; seccomp), without namespaces. See
+  :mod:`sandboxes.process` for what that leaves open; without root or Landlock it is for trusted code only.
+
+Sessions: :meth:`Sandbox.start` runs a program the caller talks to while it runs (send lines, read reply lines,
+each bounded from outside), which is how ``envs/code`` keeps the tests out of the sandbox (:mod:`sandboxes.session`).
 
 This package imports nothing from the rest of score-env (an import-linter contract checks it).
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol, runtime_checkable
 
-from score_env.sandboxes.result import ExecutionResult, Limits, Status
+from score_env.sandboxes.result import ExecutionResult, IsolationUnavailable, Limits, Status
+from score_env.sandboxes.session import Session
 
 BACKENDS = ("bwrap", "process", "docker")
 
 
 @runtime_checkable
 class Sandbox(Protocol):
-    """Runs one Python program under ``limits``; ``stdin`` is fed to it."""
+    """Runs Python programs under ``limits``: one-shot (``run``, ``stdin`` fed to it) or as a session (``start``)."""
 
     name: str
+    isolated: bool  # namespaces or a container: may be picked by "auto"
 
     def run(self, program: str, *, limits: Limits = ..., stdin: str = "") -> ExecutionResult: ...
 
+    def start(self, program: str, *, limits: Limits = ...) -> Session: ...
+
+
+class UnisolatedSandboxWarning(UserWarning):
+    """The process backend was chosen: no namespaces (see sandboxes.process)."""
+
+
+_warned = False
+
 
 def make_sandbox(name: str = "auto") -> Sandbox:
-    """``auto`` = bwrap where installed, else process; or a backend by name."""
-    from score_env.sandboxes.bwrap import BwrapSandbox, bwrap_available
-    from score_env.sandboxes.process import ProcessSandbox
-
-    if name == "auto":
-        name = "bwrap" if bwrap_available() else "process"
+    """A backend by name; ``auto``: bwrap where it works, else docker, else :class:`IsolationUnavailable`."""
     match name:
+        case "auto":
+            return _isolating()
         case "bwrap":
+            from score_env.sandboxes.bwrap import BwrapSandbox
+
             return BwrapSandbox()
-        case "process":
-            return ProcessSandbox()
         case "docker":
             from score_env.sandboxes.docker_backend import DockerSandbox
 
             return DockerSandbox()
+        case "process":
+            from score_env.sandboxes.process import ProcessSandbox
+
+            sandbox = ProcessSandbox()
+            _warn_once(sandbox.caveats())
+            return sandbox
     raise ValueError(f"unknown sandbox {name!r}. Allowed: auto, {', '.join(BACKENDS)}")
+
+
+def _isolating() -> Sandbox:
+    from score_env.sandboxes.bwrap import bwrap_unavailable_reason
+    from score_env.sandboxes.docker_backend import docker_unavailable_reason
+
+    if (bwrap := bwrap_unavailable_reason()) is None:
+        return make_sandbox("bwrap")
+    if (docker := docker_unavailable_reason()) is None:
+        return make_sandbox("docker")
+    raise IsolationUnavailable(
+        "sandbox='auto' found no isolating backend to run untrusted code: "
+        f"bwrap: {bwrap}; docker: {docker}. Install bubblewrap (apt-get install bubblewrap) or start Docker "
+        "(.ci/docker_up.sh), or pass sandbox='process' explicitly to run without namespaces (see sandboxes.process)."
+    )
+
+
+def _warn_once(caveats: list[str]) -> None:
+    global _warned
+    if not _warned:
+        _warned = True
+        extra = f" On this host also: {'; '.join(caveats)}." if caveats else ""
+        warnings.warn(
+            "sandbox='process': untrusted code runs without namespaces (no pid, network or user isolation; see "
+            f"sandboxes.process for what is and is not covered).{extra}",
+            UnisolatedSandboxWarning,
+            stacklevel=3,
+        )
 
 
 def run_many(
@@ -72,4 +123,15 @@ def run_many(
         return list(pool.map(lambda p, s: sandbox.run(p, limits=limits, stdin=s), programs, stdins))
 
 
-__all__ = ["BACKENDS", "ExecutionResult", "Limits", "Sandbox", "Status", "make_sandbox", "run_many"]
+__all__ = [
+    "BACKENDS",
+    "ExecutionResult",
+    "IsolationUnavailable",
+    "Limits",
+    "Sandbox",
+    "Session",
+    "Status",
+    "UnisolatedSandboxWarning",
+    "make_sandbox",
+    "run_many",
+]

@@ -55,20 +55,24 @@ class RunCgroup:
                 found |= {int(x) for x in (path / "cgroup.procs").read_text().split()}
         return sorted(found)
 
-    def oom_killed(self) -> bool:
-        """Whether the memory limit was hit during the run."""
-        return self._memory_events() > 0
+    def procs_files(self) -> list[str]:
+        """The ``cgroup.procs`` files a launcher writes its own pid to, to join the run's cgroup(s)."""
+        return [str(p / "cgroup.procs") for p in self.paths]
 
-    def _memory_events(self) -> int:
+    def oom_killed(self) -> bool:
+        """Whether the kernel OOM-killed a process of the run (its memory limit was hit and reclaim failed).
+
+        v2: ``oom_kill`` in ``memory.events``. v1: ``oom_kill`` in ``memory.oom_control`` (or ``under_oom``);
+        ``memory.failcnt`` is not used: it counts every time usage touched the limit, which reclaim often resolves,
+        and stays 0 on some kernels when a kill did happen (issue #12).
+        """
         for path in self.paths:
-            events = path / "memory.events"
-            if events.exists():
-                counts = dict(line.split() for line in events.read_text().splitlines())
-                return int(counts.get("oom_kill", 0)) + int(counts.get("max", 0))
-            failcnt = path / "memory.failcnt"
-            if failcnt.exists():
-                return int(failcnt.read_text())
-        return 0
+            for name in ("memory.events", "memory.oom_control"):
+                with contextlib.suppress(FileNotFoundError):
+                    counts = dict(line.split() for line in (path / name).read_text().splitlines() if line.strip())
+                    kills = int(counts.get("oom_kill", 0)) + int(counts.get("oom_group_kill", 0))
+                    return kills > 0 or counts.get("under_oom") == "1"
+        return False
 
     def kill_all(self) -> None:
         """SIGKILL every process in the cgroup until it is empty (bounded)."""

@@ -1,11 +1,12 @@
 """The ``docker`` backend: a locally built minimal image, no network, read-only root, no capabilities, limits.
 
-Covers: ``network none``; a read-only root file system with small tmpfs ``/tmp`` and ``/work``; uid/gid 65534; all
-capabilities dropped; ``no-new-privileges``; memory (no swap), pids and CPU limits; bounded logs; a wall-clock limit
-after which the container is removed (killing the client would not stop it). The program is sent over the attach
-stream, so nothing on the host is shared with the container. An optional warm pool (``pool_size``) runs programs with
-``docker exec`` in pre-started containers, and recycles a container after any run that did not end ``ok`` or that
-left a process behind.
+Covers: ``network none``; a read-only root file system with tmpfs ``/tmp``, ``/work`` and ``/dev/shm`` of
+``disk_mb`` each (the run's disk quota); uid/gid 65534; all capabilities dropped; ``no-new-privileges``; memory (no
+swap), pids and CPU limits; CPU-time and file-size rlimits; bounded logs; a wall-clock limit after which the
+container is killed and removed (killing the client would not stop it). The image holds the standard library only
+(no datasets, no site-packages). The program is sent over the attach stream, so nothing on the host is shared with
+the container. An optional warm pool (``pool_size``) runs programs with ``docker exec`` in pre-started containers,
+and recycles a container after any run that did not end ``ok`` or that left a process behind.
 
 Does NOT cover: kernel exploits (containers share the host kernel; the default seccomp profile of Docker applies);
 the image is whatever ``score-env-sandbox:latest`` is (``.ci/docker_up.sh`` builds it from a debootstrapped minimal
@@ -15,21 +16,27 @@ Debian); in the warm pool, runs in the same container share its ``/tmp`` (a left
 from __future__ import annotations
 
 import contextlib
+import os
+import select
 import socket
 import struct
 import threading
-import time
 from typing import Any
 
-from score_env.sandboxes.capture import Captured
 from score_env.sandboxes.result import ExecutionResult, Limits, Status
-from score_env.sandboxes.verdict import classify
+from score_env.sandboxes.session import Ended, Session
 
 IMAGE = "score-env-sandbox:latest"
 USER = "65534:65534"
-# Reads the program (length-prefixed) from stdin, then becomes it; what follows on stdin is the program's stdin.
+IDLE_PROCESSES = 2  # in a warm container between runs: docker-init and `sleep infinity`
+# Sets the rlimits, reads the program (length-prefixed) from stdin, then becomes it; what follows on stdin is the
+# program's stdin. argv: CPU soft and hard limits (s), largest file (bytes).
 BOOT = (
-    "import os, sys\n"
+    "import os, resource, sys\n"
+    "soft, hard, fsize = (int(a) for a in sys.argv[1:4])\n"
+    "resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))\n"
+    "resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))\n"
+    "resource.setrlimit(resource.RLIMIT_CORE, (0, 0))\n"
     "def read(n):\n"
     "    data = b''\n"
     "    while len(data) < n:\n"
@@ -40,7 +47,7 @@ BOOT = (
     "    return data\n"
     "os.chdir('/work')\n"
     "open('/work/main.py', 'wb').write(read(int(read(16))))\n"
-    "os.execv(sys.executable, [sys.executable, '-I', '/work/main.py'])\n"
+    "os.execv(sys.executable, [sys.executable, '-I', '-S', '/work/main.py'])\n"
 )
 
 
@@ -66,6 +73,7 @@ class DockerSandbox:
     """Runs Python programs in throwaway containers (or a warm pool of them)."""
 
     name = "docker"
+    isolated = True
 
     def __init__(self, image: str = IMAGE, pool_size: int = 0, limits: Limits = Limits()):
         import docker
@@ -81,11 +89,29 @@ class DockerSandbox:
             self._pool.append(self._create(["sleep", "infinity"], limits, start=True))
 
     def run(self, program: str, *, limits: Limits = Limits(), stdin: str = "") -> ExecutionResult:
-        payload = f"{len(program.encode()):016d}".encode() + program.encode() + stdin.encode()
+        try:
+            session = self.start(program, limits=limits)
+        except Exception as error:  # noqa: BLE001  (the sandbox boundary: a Docker failure is an `error` result)
+            return ExecutionResult(Status.ERROR, None, "", "", 0.0, detail=f"docker: {type(error).__name__}: {error}")
+        return session.run_to_end(stdin.encode())
+
+    def start(self, program: str, *, limits: Limits = Limits()) -> Session:
+        soft, hard = limits.cpu_s
+        command = ["python3", "-I", "-S", "-c", BOOT, str(soft), str(hard), str(limits.max_file_mb << 20)]
+        payload = f"{len(program.encode()):016d}".encode() + program.encode()
         warm = self._take() if limits == self.pool_limits else None
         if warm is None:
-            return self._run_cold(payload, limits)
-        return self._run_warm(warm, payload, limits)
+            container = self._create(command, limits, start=False)
+            try:
+                sock = self.api.attach_socket(container, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
+                self.api.start(container)
+            except Exception:
+                self._remove(container)
+                raise
+            return Session(_Container(self, container, sock, payload, None), limits)
+        exec_id = self.api.exec_create(warm, command, stdin=True, user=USER, workdir="/work")["Id"]
+        sock = self.api.exec_start(exec_id, socket=True)
+        return Session(_Container(self, warm, sock, payload, exec_id), limits)
 
     def close(self) -> None:
         with self._lock:
@@ -93,76 +119,16 @@ class DockerSandbox:
         for container in pool:
             self._remove(container)
 
-    def _run_cold(self, payload: bytes, limits: Limits) -> ExecutionResult:
-        container = self._create(["python3", "-I", "-S", "-c", BOOT], limits, start=False)
-        try:
-            sock = self.api.attach_socket(container, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
-            start = time.monotonic()
-            self.api.start(container)
-            captured = self._drive(
-                container,
-                sock,
-                payload,
-                limits,
-                start,
-                lambda: self.api.wait(container, timeout=max(1, limits.timeout_s))["StatusCode"],
-            )
-            oom = self.api.inspect_container(container)["State"].get("OOMKilled", False)
-            return classify(captured, limits, oom_killed=oom)
-        except Exception as error:  # noqa: BLE001  (the sandbox boundary: a Docker failure is an `error` result)
-            return ExecutionResult(Status.ERROR, None, "", "", 0.0, detail=f"docker: {type(error).__name__}: {error}")
-        finally:
-            self._remove(container)
-
-    def _run_warm(self, container: str, payload: bytes, limits: Limits) -> ExecutionResult:
-        result = None
-        try:
-            exec_id = self.api.exec_create(
-                container, ["python3", "-I", "-S", "-c", BOOT], stdin=True, user=USER, workdir="/work"
-            )["Id"]
-            start = time.monotonic()
-            captured = self._drive(
-                container,
-                self.api.exec_start(exec_id, socket=True),
-                payload,
-                limits,
-                start,
-                lambda: self.api.exec_inspect(exec_id)["ExitCode"],
-            )
-            result = classify(captured, limits)
-            return result
-        except Exception as error:  # noqa: BLE001
-            result = ExecutionResult(Status.ERROR, None, "", "", 0.0, detail=f"docker: {type(error).__name__}: {error}")
-            return result
-        finally:
-            clean = result is not None and result.ok and len(self.api.top(container)["Processes"]) == 1
-            if clean:
-                self._give_back(container)
-            else:  # recycle: a timed-out, failed or dirty container is never reused
-                self._remove(container)
-                self._give_back(self._create(["sleep", "infinity"], self.pool_limits, start=True))
-
-    def _drive(
-        self, container: str, sock: Any, payload: bytes, limits: Limits, start: float, exit_code: Any
-    ) -> Captured:
-        """Feed the payload, read until the program ends, the deadline or the output cap; kill on the last two."""
-        stream = _Stream(sock, payload, limits)
-        ended = stream.wait(start + limits.timeout_s)
-        if not ended or stream.exceeded.is_set():
-            self.api.kill(container)
-        stream.close()
-        captured = stream.captured(start, timed_out=not ended)
-        if ended and not stream.exceeded.is_set():
-            captured = _with_code(captured, exit_code())
-        return captured
-
     def _create(self, command: list[str], limits: Limits, *, start: bool) -> str:
         from docker.types import LogConfig
 
+        disk = f"rw,size={limits.disk_mb}m,mode=1777"
         host = self.api.create_host_config(
             network_mode="none",
+            init=True,  # docker-init as pid 1: the program gets SIGXCPU (pid 1 ignores it) and leftovers are reaped
             read_only=True,
-            tmpfs={"/tmp": "rw,size=64m,mode=1777", "/work": "rw,size=16m,mode=1777"},
+            tmpfs={"/tmp": disk, "/work": disk},
+            shm_size=f"{limits.disk_mb}m",
             cap_drop=["ALL"],
             security_opt=["no-new-privileges"],
             mem_limit=f"{limits.memory_mb}m",
@@ -195,6 +161,11 @@ class DockerSandbox:
         with self._lock:
             self._pool.append(container)
 
+    def _recycle(self, container: str) -> None:
+        """A timed-out, failed or dirty warm container is never reused: replace it."""
+        self._remove(container)
+        self._give_back(self._create(["sleep", "infinity"], self.pool_limits, start=True))
+
     def _remove(self, container: str) -> None:
         from docker.errors import NotFound
 
@@ -202,62 +173,117 @@ class DockerSandbox:
             self.api.remove_container(container, force=True)
 
 
-class _Stream:
-    """Sends the payload, then reads the multiplexed output in a thread until EOF, always draining it.
+class _Container:
+    """One run as a :class:`~sandboxes.session.Program`: the attach (or exec) stream, demultiplexed into two pipes.
 
-    The reader never stops before EOF (it only stops *keeping* bytes past the cap): Docker does not finish killing
-    or removing a container whose output is waiting to be copied to an attached client.
+    A thread copies the stream's stdout and stderr frames into two local pipes the session reads; it always reads
+    to EOF (Docker does not finish killing or removing a container whose output waits to be copied to a client).
     """
 
-    def __init__(self, sock: Any, payload: bytes, limits: Limits):
-        self.raw: socket.socket = getattr(sock, "_sock", sock)
-        self.sock, self.cap = sock, limits.max_output_bytes
-        self.out, self.err, self.total = bytearray(), bytearray(), 0
-        self.exceeded, self.done = threading.Event(), threading.Event()
-        self.raw.sendall(payload)
-        self.raw.shutdown(socket.SHUT_WR)
-        self.thread = threading.Thread(target=self._read, daemon=True)
-        self.thread.start()
+    def __init__(self, owner: DockerSandbox, container: str, sock: Any, payload: bytes, exec_id: str | None):
+        self._owner, self._container, self._exec_id, self._code = owner, container, exec_id, None
+        self._sock, self._raw = sock, getattr(sock, "_sock", sock)
+        self._raw.settimeout(30)
+        self._raw.sendall(payload)  # the program itself; the session sends its stdin after it
+        self._raw.setblocking(False)
+        out_r, self._out_w = os.pipe()
+        err_r, self._err_w = os.pipe()
+        self.stdin, self.stdout, self.stderr = self._raw.fileno(), out_r, err_r
+        for fd in (out_r, err_r, self._out_w, self._err_w):
+            os.set_blocking(fd, False)
+        self._done = threading.Event()
+        self._killed = False
+        self._thread = threading.Thread(target=self._demux, daemon=True)
+        self._thread.start()
 
-    def wait(self, deadline: float) -> bool:
-        """Until EOF, the cap or ``deadline``; True when the stream ended on its own."""
-        while time.monotonic() < deadline and not self.exceeded.is_set():
-            if self.done.wait(timeout=0.05):
-                return True
-        return False
+    def poll(self) -> int | None:
+        if not self._done.is_set():
+            return None
+        if self._code is None:
+            api = self._owner.api
+            if self._exec_id is not None:
+                code = api.exec_inspect(self._exec_id)["ExitCode"]
+            else:
+                code = api.wait(self._container, timeout=10)["StatusCode"]
+            # docker-init (and docker exec) report a program killed by signal N as 128 + N: read it back as -N.
+            self._code = 128 - code if 128 < code < 128 + 65 else code
+        return self._code
 
-    def close(self) -> None:
-        self.thread.join(timeout=10)
-        self.raw.close()
-        if self.raw is not self.sock:
-            self.sock.close()
+    def close_stdin(self) -> None:
+        with contextlib.suppress(OSError):
+            self._raw.shutdown(socket.SHUT_WR)
 
-    def captured(self, start: float, timed_out: bool) -> Captured:
-        out = bytes(self.out[: self.cap])
-        err = bytes(self.err[: max(0, self.cap - len(out))])
-        exceeded = self.exceeded.is_set()
-        return Captured(None, out, err, time.monotonic() - start, timed_out and not exceeded, exceeded)
+    def kill(self) -> None:
+        if not self._killed and not self._done.is_set():
+            self._killed = True  # first: the demux thread stops waiting on full pipes (the daemon waits on it)
+            with contextlib.suppress(Exception):  # already stopped
+                self._owner.api.kill(self._container)
 
-    def _read(self) -> None:
-        buffer = bytearray()
+    def end(self) -> Ended:
+        for fd in (self.stdout, self.stderr):
+            os.close(fd)  # first: a demux thread blocked on a full pipe moves on, discarding the rest
+        self._thread.join(timeout=30)
+        self._raw.close()
+        if self._raw is not self._sock:
+            self._sock.close()
         try:
-            while chunk := self.raw.recv(65536):
+            code = self.poll() if self._done.is_set() and not self._killed else None
+            if self._exec_id is None:
+                oom = self._owner.api.inspect_container(self._container)["State"].get("OOMKilled", False)
+                self._owner._remove(self._container)
+                return Ended(code, bool(oom))
+            clean = code == 0 and len(self._owner.api.top(self._container)["Processes"]) == IDLE_PROCESSES
+            (self._owner._give_back if clean else self._owner._recycle)(self._container)
+            return Ended(code)
+        except Exception as error:  # noqa: BLE001  (the sandbox boundary: a Docker failure is an `error` result)
+            return Ended(None, sandbox_error=f"docker: {type(error).__name__}: {error}")
+
+    def _demux(self) -> None:
+        buffer = bytearray()
+        sinks = {1: self._out_w, 2: self._err_w}
+        closed: set[int] = set()
+        try:
+            while True:
+                try:
+                    chunk = self._raw.recv(65536)
+                except BlockingIOError:
+                    _wait(self._raw.fileno(), select.POLLIN, 0.5)
+                    continue
+                if not chunk:
+                    break
                 buffer.extend(chunk)
                 while len(buffer) >= 8:  # frame: stream (1 stdout, 2 stderr), 3 zero bytes, big-endian size
                     kind, size = buffer[0], struct.unpack(">I", bytes(buffer[4:8]))[0]
                     if len(buffer) < 8 + size:
                         break
-                    self.total += size
-                    if self.total <= self.cap + 65536:
-                        (self.err if kind == 2 else self.out).extend(buffer[8 : 8 + size])
+                    sink = sinks.get(kind, self._err_w)
+                    if sink not in closed and not self._copy(sink, bytes(buffer[8 : 8 + size])):
+                        closed.add(sink)  # the session stopped reading: keep draining the stream, drop the bytes
                     del buffer[: 8 + size]
-                if self.total > self.cap:
-                    self.exceeded.set()
         except OSError:
-            pass
+            pass  # the socket broke: the stream is over
         finally:
-            self.done.set()
+            os.close(self._out_w)
+            os.close(self._err_w)
+            self._done.set()
+
+    def _copy(self, fd: int, data: bytes) -> bool:
+        """Write to a pipe the session reads, waiting while it is full (back-pressure: the container waits while the
+        session does), until the run is killed; False when the bytes are to be dropped from now on."""
+        view = memoryview(data)
+        while view:
+            try:
+                view = view[os.write(fd, view) :]
+            except BlockingIOError:
+                if self._killed:
+                    return False
+                _wait(fd, select.POLLOUT, 0.05)
+            except OSError:  # EPIPE: the read end is closed
+                return False
+        return True
 
 
-def _with_code(captured: Captured, code: int) -> Captured:
-    return Captured(code, captured.stdout, captured.stderr, captured.duration_s, False, False)
+def _wait(fd: int, event: int, timeout_s: float) -> None:
+    poller = select.poll()  # not select.select: a busy host may hand out descriptors past 1024
+    poller.register(fd, event)
+    poller.poll(timeout_s * 1000)

@@ -1,9 +1,10 @@
-"""The seccomp filter of the bwrap backend, compiled with libseccomp (``pyseccomp``) to BPF.
+"""The seccomp filter of the bwrap and process backends, compiled with libseccomp (``pyseccomp``) to BPF.
 
 Allow by default, refuse with EPERM what a Python test program never needs and an escape would: opening non-Unix
-sockets (the network namespace already has no route out; this is defence in depth), ptrace, mounting, new
-namespaces, kernel keyrings, BPF, perf events, module loading, rebooting, swap, and the clock. bwrap loads it itself
-(``--seccomp FD``) after setting up its namespaces, so the filter does not stop bwrap from working.
+sockets (under bwrap the network namespace already has no route out: defence in depth; the process backend refuses
+every socket), ptrace, mounting, new namespaces, kernel keyrings, BPF, perf events, module loading, rebooting, swap,
+and the clock. bwrap loads it itself (``--seccomp FD``) after setting up its namespaces, so the filter does not stop
+bwrap from working; the process backend's launcher (:mod:`sandboxes.confine`) loads it last, just before ``exec``.
 """
 
 from __future__ import annotations
@@ -30,16 +31,22 @@ def available() -> bool:
     return True
 
 
-def compile_filter() -> BinaryIO:
-    """A temporary file holding the BPF program, positioned at its start (pass its fd to ``bwrap --seccomp``)."""
+def compile_filter(unix_sockets: bool = True) -> BinaryIO:
+    """A temporary file holding the BPF program, positioned at its start (pass its fd to ``bwrap --seccomp``).
+
+    ``unix_sockets=False`` (the process backend, which has no private file system) refuses every ``socket()``:
+    Unix sockets on the host (a database, an agent) would be reachable by path or in the abstract namespace.
+    """
     import pyseccomp as seccomp
 
     rules = seccomp.SyscallFilter(seccomp.ALLOW)
     eperm = seccomp.ERRNO(errno.EPERM)
     for name in DENIED:
         rules.add_rule(eperm, name)
-    # socket(domain, ...): only AF_UNIX may be created.
-    rules.add_rule(eperm, "socket", seccomp.Arg(0, seccomp.NE, socket.AF_UNIX))
+    if unix_sockets:  # socket(domain, ...): only AF_UNIX may be created.
+        rules.add_rule(eperm, "socket", seccomp.Arg(0, seccomp.NE, socket.AF_UNIX))
+    else:
+        rules.add_rule(eperm, "socket")
     # clone with CLONE_NEWUSER (0x10000000): no nested user namespaces.
     rules.add_rule(eperm, "clone", seccomp.Arg(0, seccomp.MASKED_EQ, 0x10000000, 0x10000000))
     # clone3 passes its flags in memory a filter cannot read: answer ENOSYS so libc falls back to clone (checked above).
@@ -48,6 +55,12 @@ def compile_filter() -> BinaryIO:
     rules.export_bpf(bpf)
     bpf.seek(0)
     return bpf
+
+
+def compiled(unix_sockets: bool = True) -> bytes:
+    """The BPF program as bytes (see :func:`compile_filter`)."""
+    with compile_filter(unix_sockets) as bpf:
+        return bpf.read()
 
 
 def as_file(bpf: bytes) -> BinaryIO:

@@ -59,6 +59,7 @@ class Grade:
     reason: GradeReason
     extracted: str | None  # the final answer read from the attempt, None when unparsable
     detail: str = ""  # free text for humans: the error message, the failing test, ...
+    sandbox: str = ""  # the sandbox backend that ran the attempt's code ("bwrap", "docker", "process"); "" if none
 
     def __post_init__(self) -> None:
         if self.correct != (self.reason is GradeReason.OK):
@@ -70,12 +71,15 @@ class Grade:
         return 1.0 if self.correct else 0.0
 
     def as_info(self) -> dict[str, Any]:
-        return {
+        info = {
             "correct": self.correct,
             "reason": self.reason.value,
             "extracted": self.extracted,
             "detail": self.detail,
         }
+        if self.sandbox:  # only code tasks run a sandbox: the info of the others is unchanged
+            info["sandbox"] = self.sandbox
+        return info
 
     @staticmethod
     def from_info(info: Mapping[str, Any]) -> Grade:
@@ -84,6 +88,7 @@ class Grade:
             reason=GradeReason(info["reason"]),
             extracted=info["extracted"],
             detail=info.get("detail", ""),
+            sandbox=info.get("sandbox", ""),
         )
 
     @staticmethod

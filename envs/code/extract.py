@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+import warnings
 
 _FENCE = re.compile(r"```[ \t]*(?:python|py|Python)?[ \t]*\n(.*?)(?:```|\Z)", re.DOTALL)
 
@@ -25,7 +26,9 @@ def extract_code(response: str, entry_point: str | None = None) -> str | None:
 def syntax_error(code: str) -> str | None:
     """Why ``code`` does not parse as Python, or None. Parsing only: nothing of it runs here."""
     try:
-        ast.parse(code)
+        with warnings.catch_warnings():  # a model's invalid escapes ("\d") are its own business, not the host's logs
+            warnings.simplefilter("ignore")
+            ast.parse(code)
     except SyntaxError as error:
         return f"SyntaxError: {error.msg} (line {error.lineno})"
     except (ValueError, RecursionError, MemoryError) as error:  # null bytes, absurd nesting

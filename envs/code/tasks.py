@@ -1,4 +1,4 @@
-"""HumanEval and MBPP as tasks: data, prompts, and the sandboxed grader."""
+"""HumanEval and MBPP as tasks: data, prompts, and the grader (the candidate in a sandbox, the tests in a judge)."""
 
 from __future__ import annotations
 
@@ -6,50 +6,48 @@ import gzip
 import json
 import re
 import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from score_env.envs.code.extract import extract_code, syntax_error
-from score_env.envs.code.harness import build_program, new_nonce, passed
+from score_env.envs.code.grading import CodeGrader
+from score_env.envs.code.judges import shared_judges
 from score_env.envs.code.prompts import CODE_CORRECTION_INSTRUCTION, humaneval_prompt, mbpp_prompt
-from score_env.records import Grade, GradeReason, Problem
-from score_env.sandboxes import Limits, Sandbox, Status, make_sandbox
+from score_env.envs.code.specs import TestSpec, humaneval_spec, mbpp_spec
+from score_env.records import Conversation, Grade, Problem
+from score_env.sandboxes import Limits, Sandbox, make_sandbox
 from score_env.task import PromptTask
 
 MBPP_SPLITS = {"prompt": (1, 10), "test": (11, 510), "validation": (511, 600), "train": (601, 974)}
 MBPP_SHOTS = (2, 3, 4)
 
 
-class CodeGrader:
-    """Runs an attempt's program against the problem's tests in a sandbox and reads the verdict."""
+@dataclass(frozen=True)
+class CodeTask:
+    """A code task (a :class:`~score_env.task.Task`): its prompts, and the sandbox backend its grader runs code in."""
 
-    def __init__(self, sandbox: Sandbox, limits: Limits):
-        self.sandbox, self.limits = sandbox, limits
+    prompts: PromptTask
+    sandbox: str  # the backend that runs every attempt's code ("auto" resolved): record it with the run's config
+
+    @property
+    def name(self) -> str:
+        return self.prompts.name
+
+    @property
+    def problems(self) -> Sequence[Problem]:
+        return self.prompts.problems
+
+    @property
+    def correction_instruction(self) -> str:
+        return self.prompts.correction_instruction
+
+    def first_prompt(self, problem: Problem) -> Conversation:
+        return self.prompts.first_prompt(problem)
 
     def grade(self, problem: Problem, response: str) -> Grade:
-        entry_point = str(problem.metadata["entry_point"])
-        code = extract_code(response, entry_point)
-        if code is None:
-            return Grade.unparsable("no code in the response")
-        if problem.metadata.get("prepend_prompt") and not re.search(rf"def\s+{entry_point}\s*\(", code):
-            code = f"{problem.question}\n{code}"  # a completion of the body only: put the signature back
-        if error := syntax_error(code):
-            return Grade(False, GradeReason.UNPARSABLE, code, error)
-        nonce = new_nonce()
-        program = build_program(code, problem.reference, entry_point, str(problem.metadata.get("call", "")))
-        result = self.sandbox.run(program, limits=self.limits, stdin=nonce + "\n")
-        match result.status:
-            case Status.TIMEOUT:
-                return Grade(False, GradeReason.TIMEOUT, code, result.detail)
-            case Status.ERROR:
-                return Grade(False, GradeReason.ERROR, code, result.detail + ": " + result.stderr[-300:])
-            case Status.MEMORY | Status.OUTPUT_LIMIT:
-                return Grade.wrong(code, result.detail)
-        ok, why = passed(result.stdout, nonce)
-        if ok and result.status is Status.OK:
-            return Grade.ok(code)
-        return Grade.wrong(code, why or result.detail)
+        return self.prompts.grade(problem, response)
 
 
 _sandboxes: dict[str, Sandbox] = {}
@@ -57,46 +55,62 @@ _lock = threading.Lock()
 
 
 def shared_sandbox(name: str) -> Sandbox:
-    """One sandbox per backend for the process (the process backend's uid slots must be shared)."""
+    """One sandbox per backend for the process (``auto`` resolved once: every task of a run uses the same)."""
     with _lock:
         if name not in _sandboxes:
             _sandboxes[name] = make_sandbox(name)
         return _sandboxes[name]
 
 
+def _grader(sandbox: str, timeout_s: float, memory_mb: int, specs: Mapping[str, TestSpec]) -> CodeGrader:
+    return CodeGrader(shared_sandbox(sandbox), Limits(timeout_s=timeout_s, memory_mb=memory_mb), specs, shared_judges())
+
+
 def make_humaneval_task(
     split: str = "test", sandbox: str = "auto", timeout_s: float = 10.0, memory_mb: int = 512
-) -> PromptTask:
+) -> CodeTask:
     """HumanEval: 164 problems, one split (``test``)."""
     if split != "test":
         raise ValueError(f"HumanEval has one split, 'test'; got {split!r}")
-    grader = CodeGrader(shared_sandbox(sandbox), Limits(timeout_s=timeout_s, memory_mb=memory_mb))
-    return PromptTask(
+    grader = _grader(sandbox, timeout_s, memory_mb, humaneval_specs())
+    prompts = PromptTask(
         name="humaneval",
         problems=humaneval_problems(),
         render_prompt=lambda p: humaneval_prompt(p.question),
         correction_instruction=CODE_CORRECTION_INSTRUCTION,
         grade_response=grader.grade,
     )
+    return CodeTask(prompts, grader.sandbox.name)
 
 
 def make_mbpp_task(
     split: str = "train", sandbox: str = "auto", timeout_s: float = 10.0, memory_mb: int = 512
-) -> PromptTask:
+) -> CodeTask:
     """MBPP by the standard task-id splits, with the standard 3-shot prompt."""
     if split not in MBPP_SPLITS:
         raise ValueError(f"MBPP split must be one of {sorted(MBPP_SPLITS)}, got {split!r}")
     rows = mbpp_rows()
     shots = [rows[i] for i in MBPP_SHOTS]
-    grader = CodeGrader(shared_sandbox(sandbox), Limits(timeout_s=timeout_s, memory_mb=memory_mb))
+    grader = _grader(sandbox, timeout_s, memory_mb, mbpp_specs())
     low, high = MBPP_SPLITS[split]
-    return PromptTask(
+    prompts = PromptTask(
         name="mbpp",
         problems=tuple(_mbpp_problem(rows[i]) for i in range(low, high + 1)),
         render_prompt=lambda p: mbpp_prompt(p.question, str(p.metadata["tests"]).splitlines(), shots),
         correction_instruction=CODE_CORRECTION_INSTRUCTION,
         grade_response=grader.grade,
     )
+    return CodeTask(prompts, grader.sandbox.name)
+
+
+@lru_cache(maxsize=1)
+def humaneval_specs() -> dict[str, TestSpec]:
+    return {row["task_id"]: humaneval_spec(row) for row in _jsonl("HumanEval.jsonl.gz")}
+
+
+@lru_cache(maxsize=1)
+def mbpp_specs() -> dict[str, TestSpec]:
+    return {f"mbpp/{i}": mbpp_spec(row, mbpp_entry_point(row)) for i, row in mbpp_rows().items()}
 
 
 @lru_cache(maxsize=1)
@@ -122,12 +136,17 @@ def mbpp_rows() -> dict[int, dict[str, Any]]:
     return {row["task_id"]: row for row in _jsonl("mbpp.jsonl.gz")}
 
 
-def _mbpp_problem(row: dict[str, Any]) -> Problem:
+def mbpp_entry_point(row: Mapping[str, Any]) -> str:
+    """The first function the reference solution defines that the tests call."""
     tests = "\n".join(row["test_list"])
-    # The entry point: the first function the reference solution defines that the tests call.
     defined = re.findall(r"^def\s+(\w+)\s*\(", row["code"], flags=re.MULTILINE)
     called = [name for name in defined if re.search(rf"\b{name}\s*\(", tests)]
-    entry_point = (called or defined or [""])[0]
+    return (called or defined or [""])[0]
+
+
+def _mbpp_problem(row: dict[str, Any]) -> Problem:
+    tests = "\n".join(row["test_list"])
+    entry_point = mbpp_entry_point(row)
     return Problem(
         id=f"mbpp/{row['task_id']}",
         question=row["text"],

@@ -1,106 +1,134 @@
-"""Grading MATH answers with math-verify in worker processes, under a hard per-answer time limit.
+"""Grading MATH answers with math-verify in worker processes, every call bounded in time.
 
-Why processes: math-verify bounds its own work with ``signal.alarm``, which raises when called from a non-main thread
-(the rollout loop grades in threads) and cancels any other SIGALRM timer of the host. So its own timeouts are turned
-off and every check runs in a ``pebble`` process pool: a check that overruns ``timeout_s`` has its worker killed and
-replaced, is graded ``timeout``, and the rest of the batch goes on. (``concurrent.futures`` cannot kill one task;
-pebble does exactly this, so we use it rather than hand-writing a pool.) ``verify(gold, answer)`` is not symmetric:
-the gold answer goes first.
+Why workers: math-verify bounds its own work with ``signal.alarm``, which raises when called from a non-main thread
+(the rollout loop grades in threads) and cancels any other SIGALRM timer of the host. So its own timeouts are off
+and every check runs in a worker process that the parent kills and replaces when it overruns ``timeout_s``; the
+check is graded ``timeout`` and the rest of the batch goes on.
+
+Why not ``multiprocessing`` (a pebble forkserver pool until issue #12): its spawn and forkserver workers re-run the
+host's main module, so a host script without an ``if __name__ == "__main__":`` guard graded every answer ``error``
+(and from ``python -`` a step hung for minutes); fork copies a host that may hold threads. Each worker here is a
+plain ``python -m score_env.envs.math.worker`` (:mod:`envs.worker_process`): it never sees the host's main module,
+so grading works the same from a script, ``python -``, ``python -c`` or a notebook.
+
+Bounds: a worker gets ``start_timeout_s`` to start (import math-verify), each check ``timeout_s``; a worker that
+misses either is killed, and the call returns ``timeout`` (the check) or ``error`` (the start, a dead worker). No
+call waits on anything unbounded: a call waiting for a free worker waits for calls that are each bounded.
 """
 
 from __future__ import annotations
 
 import atexit
-import logging
-import multiprocessing
+import json
 import os
+import queue
+import sys
 import threading
+import time
 from collections.abc import Sequence
-from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures import ThreadPoolExecutor
 
-from pebble import ProcessPool
-from pebble.common import ProcessExpired
-
-from score_env.envs.math.answers import as_latex, extract_final_answer
+from score_env.envs.math.answers import extract_final_answer
+from score_env.envs.worker_process import LineProcess
 from score_env.records import Grade, GradeReason
 
 DEFAULT_TIMEOUT_S = 5.0
-
-
-def verify_answer(gold: str, answer: str) -> tuple[str, str]:
-    """Worker side: ``(reason, detail)`` for one extracted answer against the gold answer. No timeouts here."""
-    from math_verify import parse, verify
-
-    parsed_gold = parse(as_latex(gold), parsing_timeout=None)
-    if not parsed_gold:
-        return GradeReason.ERROR.value, f"math-verify cannot parse the gold answer {gold!r}"
-    # no_fallback: text math-verify cannot read as math is `unparsable`, not compared as a raw string.
-    parsed = parse(as_latex(answer), fallback_mode="no_fallback", parsing_timeout=None)
-    if not parsed:
-        return GradeReason.UNPARSABLE.value, "math-verify cannot parse the answer"
-    correct = verify(parsed_gold, parsed, timeout_seconds=None)
-    return (GradeReason.OK if correct else GradeReason.WRONG).value, ""
-
-
-def _init_worker() -> None:
-    import math_verify  # noqa: F401  (import once per worker, not per check)
-
-    # We disable math-verify's own timeouts on purpose (the pool enforces a hard one); silence its warning about it.
-    logging.getLogger("math_verify").setLevel(logging.ERROR)
+START_TIMEOUT_S = 120.0  # importing math-verify and sympy: ~2 s alone, much longer on a loaded host
 
 
 class MathGrader:
-    """A pool of math-verify workers. ``grade`` is thread-safe; ``grade_many`` grades a batch concurrently."""
+    """Up to ``workers`` math-verify workers. ``grade`` is thread-safe; ``grade_many`` grades a batch concurrently."""
 
-    def __init__(self, workers: int | None = None, timeout_s: float = DEFAULT_TIMEOUT_S):
+    def __init__(
+        self,
+        workers: int | None = None,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        start_timeout_s: float = START_TIMEOUT_S,
+        command: Sequence[str] | None = None,
+    ):
+        """``command`` starts one worker; by default ``python -P -m score_env.envs.math.worker`` on this interpreter
+        (``-P``: the host's working directory cannot shadow a module)."""
         if timeout_s <= 0:
             raise ValueError(f"timeout_s must be positive, got {timeout_s}")
-        self.timeout_s = timeout_s
+        self.timeout_s, self.start_timeout_s = timeout_s, start_timeout_s
+        self.command = list(command or [sys.executable, "-P", "-m", "score_env.envs.math.worker"])
         self.workers = workers or os.cpu_count() or 1
-        # forkserver: workers are forked from a clean server process, not from a host that may hold torch threads.
-        self._pool = ProcessPool(
-            max_workers=self.workers,
-            initializer=_init_worker,
-            context=multiprocessing.get_context("forkserver"),
-        )
+        self._slots: queue.Queue[LineProcess | None] = queue.Queue()
+        for _ in range(self.workers):
+            self._slots.put(None)  # a slot without a worker yet: started on first use
+        self._closed = False
 
-    def submit(self, gold: str, response: str) -> Future | Grade:
-        """Start grading ``response``; a response with no final answer is graded at once."""
+    def start(self) -> None:
+        """Start every worker now (they start on first use otherwise), in parallel."""
+        with ThreadPoolExecutor(self.workers) as pool:
+            list(pool.map(lambda _: self._release(self._acquire()[0]), range(self.workers)))
+
+    def grade(self, gold: str, response: str) -> Grade:
         answer = extract_final_answer(response)
         if not gold.strip():
             return Grade(False, GradeReason.ERROR, answer, "this problem has no gold answer (a known MATH data error)")
         if answer is None:
             return Grade.unparsable("no 'The final answer is ...' and no \\boxed{} in the response")
-        future = self._pool.schedule(verify_answer, args=(gold, answer), timeout=self.timeout_s)
-        future.answer = answer  # type: ignore[attr-defined]
-        return future
-
-    def grade(self, gold: str, response: str) -> Grade:
-        return self._result(self.submit(gold, response))
+        worker, failure = self._acquire()
+        try:
+            if worker is None:
+                return Grade(False, GradeReason.ERROR, answer, failure)
+            return self._check(worker, gold, answer)
+        finally:
+            self._release(worker)
 
     def grade_many(self, golds: Sequence[str], responses: Sequence[str]) -> list[Grade]:
-        """Grade a batch: all checks are queued at once, so ``workers`` run in parallel."""
-        pending = [self.submit(g, r) for g, r in zip(golds, responses, strict=True)]
-        return [self._result(p) for p in pending]
-
-    def _result(self, pending: Future | Grade) -> Grade:
-        if isinstance(pending, Grade):
-            return pending
-        answer = pending.answer  # type: ignore[attr-defined]
-        try:
-            reason, detail = pending.result()
-        except FutureTimeout:
-            return Grade(False, GradeReason.TIMEOUT, answer, f"math-verify took longer than {self.timeout_s} s")
-        except ProcessExpired as exc:  # the worker died (for example out of memory)
-            return Grade(False, GradeReason.ERROR, answer, f"grader worker died: {exc}")
-        except Exception as exc:  # noqa: BLE001  (the grader boundary: any failure becomes a visible `error`)
-            return Grade(False, GradeReason.ERROR, answer, f"{type(exc).__name__}: {exc}")
-        return Grade(reason == GradeReason.OK.value, GradeReason(reason), answer, detail)
+        """Grade a batch, ``workers`` checks at a time."""
+        pairs = list(zip(golds, responses, strict=True))
+        with ThreadPoolExecutor(self.workers) as pool:
+            return list(pool.map(lambda pair: self.grade(*pair), pairs))
 
     def close(self) -> None:
-        self._pool.stop()
-        self._pool.join()
+        self._closed = True
+        while True:
+            try:
+                worker = self._slots.get_nowait()
+            except queue.Empty:
+                return
+            if worker is not None:
+                worker.kill()
+
+    def _check(self, worker: LineProcess, gold: str, answer: str) -> Grade:
+        deadline = time.monotonic() + self.timeout_s
+        line = worker.read_line(deadline) if worker.send(json.dumps([gold, answer]).encode(), deadline) else None
+        if line is None:
+            alive = worker.alive
+            worker.kill()
+            if alive:
+                return Grade(False, GradeReason.TIMEOUT, answer, f"math-verify took longer than {self.timeout_s} s")
+            died = f"the grader worker died (exit code {worker.proc.returncode})"
+            return Grade(False, GradeReason.ERROR, answer, died)
+        try:
+            reason, detail = json.loads(line)
+            return Grade(reason == GradeReason.OK.value, GradeReason(reason), answer, detail)
+        except (ValueError, TypeError):
+            worker.kill()  # out of step with the protocol: never reused
+            return Grade(False, GradeReason.ERROR, answer, f"the grader worker answered {line[:100]!r}")
+
+    def _acquire(self) -> tuple[LineProcess | None, str]:
+        """A live worker (started if need be), or None and why not."""
+        worker = self._slots.get()
+        if worker is not None and worker.alive:
+            return worker, ""
+        if worker is not None:
+            worker.kill()
+        worker = LineProcess(self.command)
+        if worker.read_line(time.monotonic() + self.start_timeout_s) == b"ready":
+            return worker, ""
+        worker.kill()
+        return None, f"a grader worker did not start within {self.start_timeout_s:g} s ({' '.join(self.command)})"
+
+    def _release(self, worker: LineProcess | None) -> None:
+        if worker is not None and (self._closed or not worker.alive):
+            worker.kill()
+            worker = None
+        if not self._closed:
+            self._slots.put(worker)  # the slot goes back (empty when its worker died: restarted on next use)
 
 
 _shared: dict[float, MathGrader] = {}
@@ -108,7 +136,7 @@ _lock = threading.Lock()
 
 
 def shared_grader(timeout_s: float = DEFAULT_TIMEOUT_S) -> MathGrader:
-    """One pool per time limit for the whole process (every MATH env of a rollout shares it); stopped at exit."""
+    """One set of workers per time limit for the whole process (every MATH env of a rollout shares it)."""
     with _lock:
         if timeout_s not in _shared:
             _shared[timeout_s] = grader = MathGrader(timeout_s=timeout_s)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import shutil
 import time
+import warnings
 from dataclasses import dataclass
 
 import pytest
 
-from score_env.sandboxes import Limits, Sandbox, make_sandbox
+from score_env.sandboxes import Limits, Sandbox, UnisolatedSandboxWarning, make_sandbox
 
-SANDBOX_UIDS = {65534, *range(61000, 61064)}
+SANDBOX_UIDS = {65534, *range(61000, 62000)}
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,7 @@ class Backend:
     sandbox: Sandbox
     network_isolated: bool  # claims: no socket reaches loopback or outside
     filesystem_isolated: bool  # claims: cannot write outside its work dir nor read the parent's home
+    memory_per_run: bool  # claims: memory_mb caps all the run's processes together (a cgroup), not each one
     slack_s: float  # start-up and teardown allowance on top of the time limit
 
 
@@ -45,12 +47,15 @@ def backend(request) -> Backend:
 
         if reason := docker_unavailable_reason():
             pytest.skip(f"docker backend: {reason}")
-    sandbox = make_sandbox(name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnisolatedSandboxWarning)
+        sandbox = make_sandbox(name)
     root = os.geteuid() == 0
     return Backend(
         sandbox,
-        network_isolated=name != "process",
-        filesystem_isolated=name != "process" or root,
+        network_isolated=name != "process" or sandbox.landlock,  # process: seccomp refuses every socket
+        filesystem_isolated=name != "process" or (root and sandbox.landlock),
+        memory_per_run=name == "docker" or sandbox.use_cgroups,
         slack_s=5.0 if name == "docker" else 2.0,
     )
 
@@ -74,7 +79,7 @@ def run_checked(backend: Backend, program: str, limits: Limits = Limits(timeout_
     start = time.monotonic()
     result = backend.sandbox.run(program, limits=limits, stdin=stdin)
     elapsed = time.monotonic() - start
-    assert elapsed < limits.timeout_s + backend.slack_s, f"returned after {elapsed:.1f} s"
+    assert elapsed < limits.wall_s + backend.slack_s, f"returned after {elapsed:.1f} s"
     deadline = time.monotonic() + 1.0
     while leftover_processes() and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -1,10 +1,14 @@
-"""Code grading on every backend: reference solutions pass, wrong ones fail, and the known reward hacks fail."""
+"""Code grading on every backend: reference solutions pass, wrong ones fail, and the known reward hacks fail.
+
+The attack families of issue #12 (frames, gc, /proc/self/mem, helpers, sys.modules...) are in test_attacks.py.
+"""
 
 from __future__ import annotations
 
 import pytest
 
-from score_env.envs.code.tasks import CodeGrader, humaneval_problems
+from score_env.envs.code.grading import CodeGrader
+from score_env.envs.code.tasks import humaneval_problems, humaneval_specs
 from score_env.records import GradeReason
 from score_env.sandboxes import Limits
 
@@ -44,7 +48,7 @@ HACKS = {
 
 @pytest.fixture(scope="module")
 def grader(backend):
-    return CodeGrader(backend.sandbox, Limits(timeout_s=10))
+    return CodeGrader(backend.sandbox, Limits(timeout_s=10), humaneval_specs())
 
 
 def test_the_reference_solution_passes(grader):
@@ -55,6 +59,7 @@ def test_the_reference_solution_passes(grader):
 def test_a_wrong_solution_fails(grader):
     grade = grader.grade(PROBLEM, "```python\ndef has_close_elements(numbers, threshold):\n    return False\n```")
     assert grade.reason is GradeReason.WRONG and "AssertionError" in grade.detail
+    assert grade.sandbox == grader.sandbox.name  # every grade records the backend that ran the code
 
 
 @pytest.mark.parametrize("hack", sorted(HACKS))
@@ -64,9 +69,23 @@ def test_reward_hack_fails(grader, hack):
 
 
 def test_a_looping_solution_times_out(grader):
-    slow = CodeGrader(grader.sandbox, Limits(timeout_s=1))
+    slow = CodeGrader(grader.sandbox, Limits(timeout_s=1), humaneval_specs())
     grade = slow.grade(PROBLEM, "```python\ndef has_close_elements(numbers, threshold):\n    while True: pass\n```")
-    assert grade.reason is GradeReason.TIMEOUT
+    assert grade.reason is GradeReason.TIMEOUT and "CPU time" in grade.detail
+
+
+def test_a_sleeping_solution_times_out_on_the_wall_clock(grader):
+    slow = CodeGrader(grader.sandbox, Limits(timeout_s=1, wall_timeout_s=1), humaneval_specs())
+    program = "import time\ndef has_close_elements(numbers, threshold):\n    time.sleep(60)\n"
+    grade = slow.grade(PROBLEM, f"```python\n{program}```")
+    assert grade.reason is GradeReason.TIMEOUT and "wall-clock" in grade.detail
+
+
+def test_waiting_does_not_count_as_cpu_time(grader):
+    # timeout_s is CPU time: a solution that waits longer than it (as one does on a loaded host) still passes.
+    patient = CodeGrader(grader.sandbox, Limits(timeout_s=1, wall_timeout_s=30), humaneval_specs())
+    grade = patient.grade(PROBLEM, f"```python\nimport time\ntime.sleep(1.2)\n{SOLUTION}\n```")
+    assert grade.reason is GradeReason.OK, grade.detail
 
 
 @pytest.mark.parametrize(
@@ -81,7 +100,7 @@ def test_no_code_or_broken_code_is_unparsable(grader, response, detail):
 def test_all_164_canonical_humaneval_solutions_pass_and_wrong_ones_fail(backend):
     from concurrent.futures import ThreadPoolExecutor
 
-    grader = CodeGrader(backend.sandbox, Limits(timeout_s=10))
+    grader = CodeGrader(backend.sandbox, Limits(timeout_s=10), humaneval_specs())
     problems = humaneval_problems()
     with ThreadPoolExecutor(4) as pool:
         right = list(pool.map(lambda p: grader.grade(p, str(p.metadata["canonical_solution"])), problems))
@@ -94,3 +113,17 @@ def test_all_164_canonical_humaneval_solutions_pass_and_wrong_ones_fail(backend)
 def _break(problem) -> str:
     entry = problem.metadata["entry_point"]
     return f"{problem.metadata['canonical_solution']}\n\ndef {entry}(*args, **kwargs):\n    return None\n"
+
+
+@pytest.mark.slow
+def test_all_974_mbpp_reference_solutions_pass(backend):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from score_env.envs.code.tasks import MBPP_SPLITS, make_mbpp_task
+
+    tasks = [make_mbpp_task(split, sandbox=backend.sandbox.name) for split in MBPP_SPLITS]
+    jobs = [(task, problem) for task in tasks for problem in task.problems]
+    with ThreadPoolExecutor(4) as pool:
+        grades = list(pool.map(lambda job: job[0].grade(job[1], str(job[1].metadata["canonical_solution"])), jobs))
+    assert len(jobs) == 974
+    assert [(p.id, g.detail) for (_, p), g in zip(jobs, grades, strict=True) if not g.correct] == []

@@ -29,16 +29,20 @@ def test_failing_program(backend):
 
 
 def test_infinite_loop(backend):
-    assert run_checked(backend, "while True: pass", Limits(timeout_s=1)).status is Status.TIMEOUT
+    result = run_checked(backend, "while True: pass", Limits(timeout_s=1))
+    assert result.status is Status.TIMEOUT and "CPU time" in result.detail
 
 
 def test_long_sleep(backend):
-    assert run_checked(backend, "import time\ntime.sleep(600)", Limits(timeout_s=1)).status is Status.TIMEOUT
+    assert (
+        run_checked(backend, "import time\ntime.sleep(600)", Limits(timeout_s=1, wall_timeout_s=2)).status
+        is Status.TIMEOUT
+    )
 
 
 def test_fork_bomb(backend):
     program = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"
-    result = run_checked(backend, program, Limits(timeout_s=2, max_processes=16))
+    result = run_checked(backend, program, Limits(timeout_s=2, wall_timeout_s=3, max_processes=16))
     assert result.status in (Status.TIMEOUT, Status.FAILED)
 
 
@@ -59,6 +63,21 @@ def test_setsid_double_fork_escapee_is_killed(backend):
 def test_memory_bomb(backend):
     program = "chunks = []\nwhile True:\n    chunks.append(bytearray(10 * 1024 * 1024))\n"
     assert run_checked(backend, program, Limits(timeout_s=5, memory_mb=128)).status is Status.MEMORY
+
+
+def test_memory_bomb_across_children_is_reported_as_memory(backend):
+    # Each child stays under the per-process limit; together they pass the run's. The cgroup's OOM kill is read
+    # from oom_kill (v1: memory.oom_control, v2: memory.events), not from a MemoryError.
+    if not backend.memory_per_run:
+        pytest.skip(f"{backend.sandbox.name} caps memory per process only here (see its docstring)")
+    program = (
+        "import os\nkids = []\nfor _ in range(4):\n    pid = os.fork()\n    if pid == 0:\n"
+        "        block = bytearray(64 << 20)\n        block[::4096] = b'x' * len(block[::4096])\n"
+        "        import time; time.sleep(1)\n        os._exit(0)\n    kids.append(pid)\n"
+        "for pid in kids:\n    os.waitpid(pid, 0)\n"
+    )
+    result = run_checked(backend, program, Limits(timeout_s=5, memory_mb=128))
+    assert result.status is Status.MEMORY and "OOM" in result.detail, result
 
 
 def test_stdout_flood(backend):

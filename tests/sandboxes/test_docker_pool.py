@@ -7,6 +7,7 @@ import pytest
 from score_env.sandboxes import Limits, Status
 
 pytestmark = pytest.mark.docker
+LIMITS = Limits(timeout_s=2, wall_timeout_s=3)
 
 
 @pytest.fixture
@@ -15,14 +16,14 @@ def pool():
 
     if reason := docker_unavailable_reason():
         pytest.skip(f"docker backend: {reason}")
-    sandbox = DockerSandbox(pool_size=1, limits=Limits(timeout_s=2))
+    sandbox = DockerSandbox(pool_size=1, limits=LIMITS)
     yield sandbox
     sandbox.close()
 
 
 def test_a_clean_run_reuses_the_container(pool):
     before = list(pool._pool)
-    assert pool.run("print(1)", limits=Limits(timeout_s=2)).stdout == "1\n"
+    assert pool.run("print(1)", limits=LIMITS).stdout == "1\n"
     assert pool._pool == before
 
 
@@ -36,7 +37,7 @@ def test_a_clean_run_reuses_the_container(pool):
 )
 def test_a_container_is_recycled_after_a_timeout_a_failure_or_a_leftover(pool, program):
     before = list(pool._pool)
-    result = pool.run(program, limits=Limits(timeout_s=2))
+    result = pool.run(program, limits=LIMITS)
     assert result.status in (Status.TIMEOUT, Status.FAILED, Status.OK)
     assert pool._pool and pool._pool != before  # a fresh container replaced the used one
-    assert pool.run("print(2)", limits=Limits(timeout_s=2)).stdout == "2\n"
+    assert pool.run("print(2)", limits=LIMITS).stdout == "2\n"

@@ -96,7 +96,7 @@ def test_grades_match_the_table(grader):
 def test_a_pathological_answer_times_out_within_the_limit_and_the_batch_goes_on():
     grader = MathGrader(workers=2, timeout_s=1.0)
     try:
-        grader.grade("1", boxed("1"))  # start the workers before timing
+        grader.start()  # start the workers before timing
         start = time.monotonic()
         grades = grader.grade_many(
             ["5", "5", "\\frac{1}{2}", "7"],
