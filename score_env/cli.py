@@ -8,6 +8,7 @@ Usage::
     score-env benchmark [config=configs/benchmark_quick.yaml] [key=value ...]
     score-env pretrain out=<dir> [conversations=40000 epochs=2 seed=0 ...]
     score-env tiny-model out=<dir> [env=arithmetic vocab_size=512 hidden_size=64 layers=2 seed=0]
+    score-env serve env=<name> [split=train port=8000 host=127.0.0.1 ...]   (an OpenEnv server; needs [openenv])
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from score_env.config.models import TinyModelConfig
 from score_env.learner.checkpoint import checkpoint_path, is_training_run
 from score_env.registry import UnknownNameError, make_env, registered_tasks, resolve_env
 
-COMMANDS = ("envs", "eval", "train", "benchmark", "pretrain", "tiny-model")
+COMMANDS = ("envs", "eval", "train", "benchmark", "pretrain", "tiny-model", "serve")
 USAGE = __doc__.split("Usage::", 1)[1].rstrip()
 
 
@@ -54,6 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return run_pretrain(overrides)
             case "tiny-model":
                 return make_tiny_model(overrides)
+            case "serve":
+                return run_serve(overrides)
             case _:
                 raise UnknownNameError("command", command, list(COMMANDS))
     except (ConfigError, UnknownNameError) as exc:
@@ -213,6 +216,21 @@ def make_tiny_model(overrides: Sequence[str]) -> int:
         seed=config.seed,
     )
     print(f"tiny model written to {out}")
+    return 0
+
+
+def run_serve(overrides: Sequence[str]) -> int:
+    """Serve one env to OpenEnv clients; the server itself is ``score_env.adapters.openenv_server``."""
+    from score_env.adapters.openenv_config import ServeConfig
+
+    config = load_config(ServeConfig, "serve", overrides)
+    env_id, _ = check_env_choice(config.env, config.split)
+    _env_factory(env_id, config.split, "intrinsic", config.env_kwargs)  # bad env_kwargs fail here
+    try:
+        from score_env.adapters.openenv_server import serve
+    except ModuleNotFoundError as exc:
+        raise ConfigError(f"serve needs openenv-core ({exc}): pip install 'score-env[openenv]'") from None
+    serve(config)
     return 0
 
 

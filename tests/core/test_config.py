@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from score_env.adapters.openenv_config import ServeConfig
 from score_env.cli import main
 from score_env.config import ConfigError, EvalConfig, PromptingAgentConfig, agent_names, configs_dir, load_config
 from score_env.config.benchmark import BenchmarkConfig
@@ -18,6 +19,7 @@ PRESETS = {
     "benchmark_quick": (BenchmarkConfig, []),
     "benchmark_math": (BenchmarkConfig, ["model=some/model"]),
     "benchmark_humaneval": (BenchmarkConfig, ["model=some/model"]),
+    "serve": (ServeConfig, ["env=arithmetic"]),
 }
 
 
