@@ -1,0 +1,40 @@
+"""Adapter tests: each engine's tests run where its package imports and skip with the reason elsewhere.
+
+``bash .ci/adapters.sh`` builds one virtual environment per engine and runs this folder in each.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+from tests.adapters.harness import Driver, register_probe_tasks
+
+# engine -> (the package its adapter needs, the extra that installs it)
+ENGINES = {
+    "verifiers": ("verifiers", "verifiers"),
+    "skyrl": ("skyrl_gym", "skyrl"),
+    "gem": ("gem", "gem"),
+    "openenv": ("openenv.core", "openenv"),
+}
+
+
+def require_engine(engine: str) -> None:
+    """Skip the calling test unless the engine's package imports."""
+    package, extra = ENGINES[engine]
+    pytest.importorskip(
+        package, reason=f"{package} is not installed: pip install 'score-env[{extra}]' (CI: .ci/adapters.sh)"
+    )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def probe_tasks() -> None:
+    register_probe_tasks()
+
+
+@pytest.fixture(params=sorted(ENGINES))
+def driver(request: pytest.FixtureRequest) -> Driver:
+    """Each engine's driver (``tests/adapters/drivers``), skipped where the engine is not installed."""
+    require_engine(request.param)
+    return importlib.import_module(f"tests.adapters.drivers.{request.param}_driver").play
