@@ -39,8 +39,9 @@ class ScoreMultiTurnEnv(vf.MultiTurnEnv):
     task's correction instruction, identical whether the attempt was right or wrong. The rubric
     (:func:`self_correction_rubric`) gives the rollout the last attempt's reward and reports ``acc@t1``,
     ``acc@t2``, ``delta``, ``delta_i_to_c``, ``delta_c_to_i`` and ``grade_error`` as metrics (their means over
-    rollouts are the paper's numbers). An attempt graded ``error`` raises :class:`VerifiersGradingError`: the
-    rollout stops with ``state["error"]`` set and ``grade_error = 1``, and is never scored as a wrong answer.
+    rollouts are the paper's numbers). An attempt graded ``error`` raises :class:`VerifiersGradingError` before it
+    is recorded: the rollout stops with ``state["error"]`` set and ``grade_error = 1``, and the failed attempt has
+    no trajectory step, so nothing can score it as a wrong answer.
     """
 
     def __init__(self, choice: EnvChoice, indices: Sequence[int] | None = None, **kwargs: Any):
