@@ -1,11 +1,13 @@
 """Adapter tests: each engine's tests run where its package imports and skip with the reason elsewhere.
 
-``bash .ci/adapters.sh`` builds one virtual environment per engine and runs this folder in each.
+``bash .ci/adapters.sh`` builds one virtual environment per engine and runs this folder in each, naming the engine
+in ``SCORE_ENV_REQUIRE_ENGINES`` (comma-separated): there a missing or broken engine package is an error, not a skip.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 
 import pytest
 
@@ -20,9 +22,15 @@ ENGINES = {
 }
 
 
+REQUIRED = set(filter(None, os.environ.get("SCORE_ENV_REQUIRE_ENGINES", "").split(",")))
+
+
 def require_engine(engine: str) -> None:
-    """Skip the calling test unless the engine's package imports."""
+    """Skip the calling test unless the engine's package imports (fail instead where the engine is required)."""
     package, extra = ENGINES[engine]
+    if engine in REQUIRED:
+        importlib.import_module(package)
+        return
     pytest.importorskip(
         package, reason=f"{package} is not installed: pip install 'score-env[{extra}]' (CI: .ci/adapters.sh)"
     )
