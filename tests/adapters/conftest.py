@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Iterator
 
 import pytest
 
-from tests.adapters.harness import Driver, register_probe_tasks
+from tests.adapters.harness import Driver, register_probe_tasks, unregister_probe_tasks
 
 # engine -> (the package its adapter needs, the extra that installs it)
 ENGINES = {
@@ -36,9 +37,12 @@ def require_engine(engine: str) -> None:
     )
 
 
-@pytest.fixture(scope="session", autouse=True)
-def probe_tasks() -> None:
+@pytest.fixture(scope="package", autouse=True)
+def probe_tasks() -> Iterator[None]:
+    """The probe tasks, registered for this package's tests only."""
     register_probe_tasks()
+    yield
+    unregister_probe_tasks()
 
 
 @pytest.fixture(params=sorted(ENGINES))

@@ -15,6 +15,7 @@ from typing import Protocol
 
 import gymnasium as gym
 
+from score_env import registry as score_registry
 from score_env.envs.arithmetic import evaluate
 from score_env.metrics import self_correction_metrics
 from score_env.policies import SamplingParams
@@ -123,6 +124,9 @@ def probe_script(conversation: Conversation) -> str:
             return "..."
 
 
+PROBE_ENVS = (PROBE_ENV, PROBE_RIGHT_ENV, PROBE_WRONG_ENV)
+
+
 def register_probe_tasks() -> None:
     """Register the probe tasks (a user's own tasks, as README's "Register your own task" does). Idempotent."""
     graders: dict[str, Callable[[Problem, str], Grade]] = {
@@ -137,6 +141,15 @@ def register_probe_tasks() -> None:
 
         short = env_id.removeprefix("score/").removesuffix("-v0").lower()
         register_task(env_id, make_task, short_name=short, description="adapter tests' probe", splits=("test",))
+
+
+def unregister_probe_tasks() -> None:
+    """Take the probe tasks out of both catalogues again, so that tests of other packages, which list the registered
+    envs (error messages, `score-env envs`), see the catalogue they expect. The registry has no public way to do
+    this: test code only."""
+    for env_id in PROBE_ENVS:
+        score_registry._SPECS.pop(env_id, None)
+        gym.registry.pop(env_id, None)
 
 
 CASES = {
