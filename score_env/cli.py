@@ -10,6 +10,7 @@ Usage::
     score-env sweep [benchmark=benchmark] [grid=[1e-4,3e-4,1e-3]]
     score-env pretrain out=<dir> [conversations=40000 epochs=4 seed=0 ...]
     score-env tiny-model out=<dir> [env=arithmetic vocab_size=512 hidden_size=64 layers=2 seed=0]
+    score-env serve env=<name> [split=train port=8000 host=127.0.0.1 ...]   (an OpenEnv server; needs [openenv])
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from score_env.config import (
 )
 from score_env.registry import UnknownNameError
 
-COMMANDS = ("envs", "agents", "eval", "train", "benchmark", "sweep", "pretrain", "tiny-model")
+COMMANDS = ("envs", "agents", "eval", "train", "benchmark", "sweep", "pretrain", "tiny-model", "serve")
 USAGE = __doc__.split("Usage::", 1)[1].rstrip()
 
 
@@ -43,6 +44,7 @@ HELP = {
     "sweep": ("SweepConfig", "each method's learning rate from a grid, on validation problems"),
     "pretrain": ("PretrainConfig", "re-make the embedded base model from scratch"),
     "tiny-model": ("TinyModelConfig", "a tiny random model for demos and tests"),
+    "serve": ("ServeConfig", "one env as an OpenEnv server (needs pip install 'score-env[openenv]')"),
 }
 
 
@@ -103,6 +105,8 @@ def run(command: str, overrides: Sequence[str]) -> int:
             return run_pretrain(overrides)
         case "tiny-model":
             return run_tiny_model(overrides)
+        case "serve":
+            return run_serve(overrides)
     raise UnknownNameError("command", command, list(COMMANDS))
 
 
@@ -112,7 +116,10 @@ def command_help(command: str) -> int:
     from score_env.config.help import describe_keys
 
     name, purpose = HELP[command]
-    model = getattr(configs, name)
+    if command == "serve":
+        from score_env.adapters.openenv_config import ServeConfig as model
+    else:
+        model = getattr(configs, name)
     print(f"score-env {command}: {purpose}\n")
     print(f"usage: score-env {command} [config=<preset name or YAML path>] [key=value ...]\n\nkeys:")
     print("\n".join(describe_keys(model)))
@@ -209,6 +216,24 @@ def run_tiny_model(overrides: Sequence[str]) -> int:
     from score_env import api
 
     print(f"tiny model written to {api.tiny_model(load_config(TinyModelConfig, 'tiny_model', overrides))}")
+    return 0
+
+
+def run_serve(overrides: Sequence[str]) -> int:
+    """Serve one env to OpenEnv clients; the server itself is ``score_env.adapters.openenv_server``."""
+    from score_env import api  # noqa: F401  (registers the task envs)
+    from score_env.adapters.openenv_config import ServeConfig
+    from score_env.preflight import check_env_choice, env_factory, import_tasks
+
+    config = load_config(ServeConfig, "serve", overrides)
+    import_tasks(config.imports)
+    env_id, _ = check_env_choice(config.env, config.split)
+    env_factory(env_id, config.split, "intrinsic", config.env_kwargs)  # bad env_kwargs fail here
+    try:
+        from score_env.adapters.openenv_server import serve
+    except ModuleNotFoundError as exc:
+        raise ConfigError(f"serve needs openenv-core ({exc}): pip install 'score-env[openenv]'") from None
+    serve(config)
     return 0
 
 

@@ -163,7 +163,7 @@ def no_model_loading(monkeypatch):
         (["eval", "model=m", "policy.dtype=fp64"], "'policy.dtype' = 'fp64' is not allowed"),
         (
             ["evaluate"],
-            "unknown command 'evaluate'. Allowed: envs, eval, train, benchmark, pretrain, tiny-model. Did you",
+            "unknown command 'evaluate'. Allowed: envs, agents, eval, train, benchmark, sweep, pretrain, tiny-model",
         ),
         (["benchmark", "methods=[prompting,scor]"], "agent='scor' is not an agent"),
         (["benchmark", "updates=0"], "'updates' = 0: Input should be greater than 0"),

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The engine adapters' tests (tests/adapters), for real: each engine's package (verifiers, skyrl-gym, gem-llm,
+# openenv-core) in its own virtual environment with score-env installed from this checkout, and tests/adapters run
+# in each with that engine's tests required (a missing engine is an error there, not a skip).
+#
+# The venvs see the main environment's packages (--system-site-packages): torch 2.13.0 CPU, transformers and
+# pydantic 2 come from there, since none of the four engines pins against them (checked with pip's resolver); each
+# venv adds only its engine and what that pulls. A venv whose stamp (pyproject.toml's hash) matches and whose engine
+# imports is reused as it is; the tests import this checkout's code through PYTHONPATH whichever checkout the venv's
+# editable install came from, so a fresh clone reuses the venvs too. An install failure (the registry, a moved package) is reported
+# and that engine is skipped, as .ci/vllm_cpu.sh does for vLLM; a test failure fails CI.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+VENVS=${ADAPTER_VENVS:-/work/venvs}
+# engine : the module its tests need : the extra that installs it
+ENGINES=("verifiers:verifiers:verifiers" "skyrl:skyrl_gym:skyrl" "gem:gem:gem" "openenv:openenv.core:openenv")
+STAMP=$(sha256sum pyproject.toml | cut -d' ' -f1)
+PIP=(pip install --quiet --disable-pip-version-check)
+
+prepare() {  # prepare <engine> <module> <extra>: 0 when the venv is ready
+  local venv="$VENVS/$1"
+  if [ -x "$venv/bin/python" ] && [ "$(cat "$venv/.score-env-stamp" 2>/dev/null)" = "$STAMP" ] \
+    && "$venv/bin/python" -c "import $2" 2>/dev/null; then
+    return 0
+  fi
+  mkdir -p "$VENVS"
+  { [ -x "$venv/bin/python" ] || python -m venv --system-site-packages "$venv"; } \
+    && "$venv/bin/python" -m "${PIP[@]}" -e ".[$3]" 2>&1 | sed '/is ignored: it is neither a file nor a directory/d' \
+    && "$venv/bin/python" -c "import $2" \
+    && echo "$STAMP" > "$venv/.score-env-stamp"
+}
+
+failed=0
+for entry in "${ENGINES[@]}"; do
+  IFS=: read -r engine module extra <<< "$entry"
+  if ! prepare "$engine" "$module" "$extra"; then
+    echo "adapters: $extra could not be installed here: the $engine adapter's tests are skipped this run"
+    continue
+  fi
+  echo "adapters: $engine ($("$VENVS/$engine/bin/python" -m pip list 2>/dev/null | grep -iE "^(verifiers|skyrl-gym|gem-llm|openenv-core) "))"
+  PYTHONPATH="$(pwd)" SCORE_ENV_REQUIRE_ENGINES=$engine "$VENVS/$engine/bin/python" -m pytest -p no:cacheprovider -q -rs tests/adapters \
+    || failed=1
+done
+exit $failed

@@ -1,0 +1,131 @@
+"""A score env as an OpenEnv server (``pip install 'score-env[openenv]'``), started with one command::
+
+    score-env serve env=math [split=train port=8000 host=127.0.0.1 max_attempts=2 max_sessions=64]
+
+OpenEnv's ``create_app`` serves it over HTTP and WebSocket. An episode needs the WebSocket (``/ws``), which is what
+every OpenEnv ``EnvClient`` uses: each connection is a session with its own env. OpenEnv's plain HTTP ``/reset`` and
+``/step`` build a fresh env per request, so ``/step`` there answers with an error (no episode was reset).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import uuid4
+
+import uvicorn
+from fastapi import FastAPI
+from openenv.core.env_server.http_server import create_app
+from openenv.core.env_server.interfaces import Environment
+from openenv.core.env_server.types import EnvironmentMetadata, State
+
+import score_env
+from score_env.adapters.episode import EnvChoice, EpisodeSession
+from score_env.adapters.openenv_config import ServeConfig
+from score_env.adapters.openenv_protocol import SelfCorrectionAction, SelfCorrectionObservation
+
+RESET_OPTIONS = ("index",)  # reset's own options besides OpenEnv's seed and episode_id
+
+
+class ScoreOpenEnv(Environment[SelfCorrectionAction, SelfCorrectionObservation, State]):
+    """A score env through OpenEnv's server-side ``Environment``.
+
+    ## Action Space
+    :class:`~score_env.adapters.openenv_protocol.SelfCorrectionAction`: ``{"response": <the model's text>}``.
+
+    ## Observation Space
+    :class:`~score_env.adapters.openenv_protocol.SelfCorrectionObservation`: ``messages`` (the conversation the
+    model answers next, as the core env observes it: after an attempt that is not the last it ends with the task's
+    correction instruction, identical whether the attempt was right or wrong), ``attempt``, ``max_attempts``,
+    ``problem_id``, and for the trainer only ``grade`` and, once done, ``metrics`` (``acc@t1``, ``acc@t2``, ...).
+
+    ## Rewards
+    The attempt's binary reward, on every step.
+
+    ## Episode End
+    ``done=True`` after attempt ``max_attempts``, never earlier.
+
+    ## Errors
+    Every failure raises, so the client gets OpenEnv's error response (``EnvClient`` raises) instead of a reward:
+    an attempt graded ``error`` (:class:`~score_env.adapters.episode.GradingError`), a step before ``reset`` or
+    after the last attempt, an unknown ``reset`` option or problem index. A malformed action is rejected by OpenEnv
+    before it gets here.
+
+    ## Arguments
+    ``reset(seed=None, episode_id=None, index=None)``: ``index`` picks a problem of the split, else ``seed`` draws one.
+    """
+
+    SUPPORTS_CONCURRENT_SESSIONS = True  # each session builds its own instance and core env; nothing is shared
+
+    def __init__(self, choice: EnvChoice):
+        super().__init__()
+        self.session = EpisodeSession(choice)
+        self._state = State(episode_id=None, step_count=0)
+
+    def reset(
+        self, seed: int | None = None, episode_id: str | None = None, **options: Any
+    ) -> SelfCorrectionObservation:
+        unknown = sorted(set(options) - set(RESET_OPTIONS))
+        if unknown:
+            raise ValueError(
+                f"unknown reset option(s) {unknown}; allowed: seed, episode_id, {', '.join(RESET_OPTIONS)}"
+            )
+        self.session.reset(index=options.get("index"), seed=seed)
+        self._state = State(episode_id=episode_id or uuid4().hex, step_count=0, problem_id=self.session.problem_id)
+        return self._observation(reward=None, done=False, grade=None)
+
+    def step(
+        self, action: SelfCorrectionAction, timeout_s: float | None = None, **kwargs: Any
+    ) -> SelfCorrectionObservation:
+        if not isinstance(action, SelfCorrectionAction):
+            raise TypeError(f"expected a SelfCorrectionAction, got {type(action).__name__}")
+        result = self.session.step(action.response)
+        self._state.step_count = result.attempt
+        return self._observation(reward=result.reward, done=result.done, grade=result.info())
+
+    @property
+    def state(self) -> State:
+        return self._state
+
+    def get_metadata(self) -> EnvironmentMetadata:
+        spec = self.session.choice.spec()
+        return EnvironmentMetadata(
+            name=spec.env_id,
+            description=f"{spec.description} (score-env self-correction)",
+            version=score_env.__version__,
+        )
+
+    def close(self) -> None:
+        self.session.close()
+
+    def _observation(self, reward: float | None, done: bool, grade: dict[str, Any] | None) -> SelfCorrectionObservation:
+        return SelfCorrectionObservation(
+            messages=[dict(m) for m in self.session.messages],
+            attempt=len(self.session.grades),
+            max_attempts=self.session.choice.max_attempts,
+            problem_id=self.session.problem_id,
+            grade=grade,
+            metrics=self.session.metrics() if done else {},
+            reward=reward,
+            done=done,
+        )
+
+
+def create_score_app(choice: EnvChoice, max_sessions: int = 64) -> FastAPI:
+    """The FastAPI app of OpenEnv's server for one score env (an unknown env or split fails here)."""
+    choice.spec()
+    return create_app(
+        lambda: ScoreOpenEnv(choice),
+        SelfCorrectionAction,
+        SelfCorrectionObservation,
+        env_name=choice.spec().short_name,
+        max_concurrent_envs=max_sessions,
+    )
+
+
+def serve(config: ServeConfig) -> None:
+    """Run the server until interrupted (``score-env serve``)."""
+    choice = EnvChoice(config.env, config.split, config.max_attempts, dict(config.env_kwargs))
+    app = create_score_app(choice, config.max_sessions)
+    url = f"http://{config.host}:{config.port}"
+    print(f"serving {choice.spec().env_id} ({config.split}) for OpenEnv clients at {url}", flush=True)
+    uvicorn.run(app, host=config.host, port=config.port, log_level="warning")

@@ -1,0 +1,94 @@
+"""What every adapter shares (no engine package needed): the env choice, one episode attempt by attempt, metrics."""
+
+from __future__ import annotations
+
+import pytest
+
+from score_env.adapters.episode import EnvChoice, EpisodeSession, GradingError, episode_metrics, problem_prompts
+from score_env.records import Grade
+from score_env.registry import UnknownNameError
+from tests.adapters.harness import PROBE_ENV, PROBE_INSTRUCTION, PROBE_PROBLEMS, reference
+
+
+def test_env_choice_takes_short_names_and_rejects_unknown_names_and_splits():
+    assert EnvChoice("arithmetic", "test").spec().env_id == "score/Arithmetic-v0"
+    with pytest.raises(UnknownNameError, match="Did you mean 'arithmetic'"):
+        EnvChoice("arithmetc").spec()
+    with pytest.raises(ValueError, match="Allowed: test"):
+        EnvChoice("humaneval", "train").spec()
+    with pytest.raises(ValueError, match="max_attempts"):
+        EnvChoice("arithmetic", max_attempts=0).spec()
+
+
+def test_env_choice_passes_the_task_arguments():
+    env = EnvChoice("arithmetic", "test", env_kwargs={"digits": 3, "size": 5}).make()
+    assert len(env.unwrapped.task.problems) == 5 and env.unwrapped.feedback == "intrinsic"
+
+
+def test_a_step_returns_only_what_the_model_is_shown_next():
+    session = EpisodeSession(EnvChoice(PROBE_ENV, "test", max_attempts=2))
+    first = session.reset(index=1)
+    assert first == ({"role": "user", "content": "Say the word blue."},)
+    result = session.step("blue")
+    assert result.new_messages == ({"role": "user", "content": PROBE_INSTRUCTION},)
+    assert (result.reward, result.done, result.attempt, result.problem_id) == (1.0, False, 1, "probe/1")
+    assert result.info() == {
+        "correct": True,
+        "reason": "ok",
+        "extracted": "blue",
+        "detail": "",
+        "attempt": 1,
+        "problem_id": "probe/1",
+    }
+    last = session.step("BLUE")
+    assert (last.new_messages, last.reward, last.done, last.grade.reason) == ((), 0.0, True, "wrong")
+    assert session.messages[-1] == {"role": "assistant", "content": "BLUE"}
+    assert session.metrics() == {"acc@t1": 1.0, "acc@t2": 0.0, "delta": -1.0, "delta_i_to_c": 0.0, "delta_c_to_i": 1.0}
+
+
+def test_an_error_grade_raises_and_ends_the_episode_instead_of_scoring_zero():
+    session = EpisodeSession(EnvChoice(PROBE_ENV, "test"))
+    session.reset(index=0)
+    with pytest.raises(
+        GradingError, match=r"attempt 1 of problem 'probe/0' failed \(RuntimeError: the probe grader"
+    ) as e:
+        session.step("CRASH")
+    assert (e.value.problem_id, e.value.attempt) == ("probe/0", 1)
+    assert session.grades == []  # nothing was scored
+    with pytest.raises(RuntimeError, match="call reset"):
+        session.step("red")
+    session.reset(index=0)  # a new episode works again
+    assert session.step("red").reward == 1.0
+
+
+def test_problem_prompts_are_the_first_prompts_of_the_split():
+    prompts = problem_prompts(EnvChoice(PROBE_ENV, "test"), [2, 0])
+    assert [(p.index, p.problem_id) for p in prompts] == [(2, "probe/2"), (0, "probe/0")]
+    assert prompts[0].prompt == ({"role": "user", "content": f"Say the word {PROBE_PROBLEMS[2].reference}."},)
+    assert len(problem_prompts(EnvChoice(PROBE_ENV, "test"))) == len(PROBE_PROBLEMS)
+
+
+@pytest.mark.parametrize(
+    ("correct", "expected"),
+    [
+        ((True, True), {"acc@t1": 1, "acc@t2": 1, "delta": 0, "delta_i_to_c": 0, "delta_c_to_i": 0}),  # kept
+        ((False, True), {"acc@t1": 0, "acc@t2": 1, "delta": 1, "delta_i_to_c": 1, "delta_c_to_i": 0}),  # fixed
+        ((True, False), {"acc@t1": 1, "acc@t2": 0, "delta": -1, "delta_i_to_c": 0, "delta_c_to_i": 1}),  # broken
+        (
+            (False, True, False),
+            {"acc@t1": 0, "acc@t2": 1, "acc@t3": 0, "delta": 0, "delta_i_to_c": 0, "delta_c_to_i": 0},
+        ),
+        ((), {}),  # no attempt yet
+    ],
+)
+def test_episode_metrics(correct, expected):
+    grades = [Grade.ok("x") if c else Grade.wrong("y") for c in correct]
+    assert episode_metrics(grades) == expected
+
+
+def test_episode_metrics_average_to_the_core_metrics():
+    from tests.adapters.harness import CASES, SCRIPTS
+
+    episodes, metrics = reference(CASES["user-task-3-attempts"], SCRIPTS["user-task-3-attempts"])
+    per_episode = [episode_metrics([a.grade for a in e.attempts]) for e in episodes]
+    assert {k: sum(m[k] for m in per_episode) / len(per_episode) for k in metrics} == pytest.approx(metrics)
