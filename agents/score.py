@@ -53,9 +53,9 @@ class ScoreAgent:
                         first_attempt_policy=first,
                     )
             result = score_loss(session.model, session.reference, session.tokenizer, groups, stage)
-            session.update(result.loss)
+            grad_norm = session.update(result.loss)
             episodes = float(sum(len(g.episodes) for g in groups))
-            metrics = {**result.metrics, "loss": result.loss.item(), "episodes": episodes}
+            metrics = {**result.metrics, "loss": result.loss.item(), "grad_norm": grad_norm, "episodes": episodes}
             session.end_step(index, stage.name, metrics, reward=result.metrics[f"reward@t{stage.attempts}"])
 
     def _base_sampler(self, session: TrainingSession) -> Policy | None:

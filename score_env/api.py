@@ -66,6 +66,7 @@ def evaluate(config: EvalConfig | None = None, /, **values: Any) -> EvalResult:
     import_tasks(config.imports)
     env_id, short = check_env_choice(config.env, config.split, config.model)
     env = env_factory(env_id, config.split, config.feedback, config.env_kwargs)
+    config = config.model_copy(update={"env_kwargs": dict(env.kwargs)})  # with the resolved sandbox, if any
     run_dir = Path(config.run_dir) if config.run_dir else default_run_dir("eval", short, config.agent.kind)
     model = resolve_model(config.model)
     if config.agent.kind != "prompting" and not is_training_run(Path(model)):
@@ -101,6 +102,7 @@ def train(config: TrainConfig | None = None, /, **values: Any) -> TrainedRun:
     import_tasks(config.imports)
     env_id, short = check_env_choice(config.env, config.split, config.model)
     env = env_factory(env_id, config.split, "intrinsic", config.env_kwargs)
+    config = config.model_copy(update={"env_kwargs": dict(env.kwargs)})  # with the resolved sandbox, if any
     run_dir = Path(config.resume or config.run_dir or default_run_dir("train", short, config.agent.kind))
     check_resumable(config, run_dir)
     return train_agent(config, agents.build_agent, env, run_dir)
@@ -115,6 +117,7 @@ def benchmark(
 
     config = config or load_config(BenchmarkConfig, "benchmark", values=values)
     wiring, short = _benchmark_wiring(config)
+    config = config.model_copy(update={"env_kwargs": dict(wiring.train_env.kwargs)})  # the resolved sandbox, if any
     report_dir = Path(config.report_dir) if config.report_dir else default_run_dir("benchmark", short)
     print(f"report directory: {report_dir}", file=sys.stderr)
     outcomes = run_benchmark(config, wiring, report_dir, console or Console())

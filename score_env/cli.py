@@ -32,6 +32,7 @@ from score_env.config import (
     load_config,
 )
 from score_env.registry import UnknownNameError
+from score_env.rollout import GradingFailed
 
 COMMANDS = ("envs", "agents", "eval", "train", "benchmark", "sweep", "pretrain", "tiny-model", "serve")
 USAGE = __doc__.split("Usage::", 1)[1].rstrip()
@@ -66,6 +67,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, UnknownNameError) as exc:
         print(f"score-env {command}: error: {exc}", file=sys.stderr)
         return 2
+    except GradingFailed as exc:
+        print(f"score-env {command}: stopped: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt as exc:
         print(f"\nscore-env {command}: interrupted. {continuation(command, overrides, exc)}", file=sys.stderr)
         return 130

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -85,13 +86,20 @@ def hub_reachable(timeout_s: float = 3.0) -> bool:
 
 def env_factory(env_id: str, split: str, feedback: Any, env_kwargs: dict) -> EnvFactory:
     """An env factory whose arguments are checked now (their keys and types against the task's signature, then the
-    task is built once), before any model loads."""
+    task is built once), before any model loads. A task that resolves a choice (a code task's ``sandbox="auto"``)
+    has the resolved value in the factory's arguments, so the run's config records what really judged it."""
     factory = EnvFactory(env_id, split, feedback, check_env_kwargs(resolve_env(env_id), env_kwargs))
     try:
-        factory.n_problems  # noqa: B018  (builds the task: bad values fail here)
+        env = factory(2)
     except (ValueError, TypeError, FileNotFoundError) as exc:
         message = " ".join(str(exc).split())
         raise ConfigError(f"env_kwargs of {env_id} (split {split}): {message}") from None
+    try:
+        backend = getattr(env.unwrapped.task, "sandbox", None)
+    finally:
+        env.close()
+    if isinstance(backend, str) and factory.kwargs.get("sandbox") != backend:
+        factory = replace(factory, kwargs={**factory.kwargs, "sandbox": backend})
     return factory
 
 

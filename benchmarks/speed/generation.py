@@ -1,6 +1,6 @@
 """Tokens/s of the fast KV-cache backend against ``model.generate`` (the transformers backend), same model, same run.
 
-    python benchmarks/generation.py [--new-tokens 64] [--repeats 3]
+    python benchmarks/speed/generation.py [--new-tokens 64] [--repeats 3]
 
 The model has the embedded default's size (``score_env.tiny_model.EMBEDDED_SIZE``, a few million parameters) with
 random weights and sampling at temperature 1, so every row generates the full ``--new-tokens`` (no early EOS helps

@@ -1,6 +1,6 @@
 """Grade all 500 MATH-500 reference solutions: the worker pool against plain sequential math-verify.
 
-    python benchmarks/grading.py [--workers N]
+    python benchmarks/speed/grading.py [--workers N]
 
 Prints the accuracy of each (expect 100%: every reference solution is right by definition) with every miss and why,
 and answers/s of both in the same run, with their ratio.
