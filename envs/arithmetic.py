@@ -19,6 +19,8 @@ from score_env.task import PromptTask
 # Short on purpose: every training row repeats them, and on a CPU their tokens are most of the compute.
 FIRST_PROMPT = "Compute {expression}. End with 'Answer: <integer>'."
 CORRECTION_INSTRUCTION = "There might be an error in the solution above. Please correct it, if any, and rewrite it."
+# Asked only with stop="model_decides" (verify-then-revise): the model judges its own answer.
+VERIFY_INSTRUCTION = "Check the solution above. End with 'Verdict: correct' if it is right, or 'Verdict: wrong'."
 OPERATORS = "+-*"
 SPLIT_SEEDS = {"test": 1, "train": 0}
 SPLIT_SIZES = {"test": 500, "train": 10_000}

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from score_env.envs.arithmetic import CORRECTION_INSTRUCTION, FIRST_PROMPT, make_task
+from score_env.envs.arithmetic import CORRECTION_INSTRUCTION, FIRST_PROMPT, VERIFY_INSTRUCTION, make_task
 from score_env.envs.arithmetic_steps import Rates, careful_step, quick_step
 from score_env.records import Message, Problem
 
@@ -45,6 +45,11 @@ CAREFUL_FIRST = 0.10  # share of first attempts that are careful
 # others share the rest; revisions are the likely one on more problems (digits 3-5) than careful passes (8-9).
 DOMINANT = {0: "copy", 1: "copy", 2: "copy", 3: "revise", 4: "revise", 5: "revise", 6: "resolve", 7: "resolve"}
 DOMINANT_SHARE = 0.55
+VERIFY_SHARE = 0.2  # conversations with a self-verdict after attempt 1 (verify-then-revise)
+THREE_SHARE = 0.1  # conversations with a third attempt
+QUICK_CORRECT = 0.75  # a quick verdict says "correct" this often, whatever the truth
+# Odds of a careful check before the verdict, by the last operand's last digit (a surface feature again).
+CHECK_BEFORE_VERDICT = {7: 0.6, 8: 0.6, 9: 0.6}
 
 
 def solve(expression: str, rng: np.random.Generator, rates: Rates, careful: bool) -> tuple[list[str], int]:
@@ -68,20 +73,33 @@ def render(steps: list[str], answer: int, opening: str = "") -> str:
     return f"{opening} {body}" if opening else body
 
 
-def second_attempt(
-    problem: Problem, first: tuple[list[str], int], first_text: str, rng: np.random.Generator, rates: Rates
-) -> str:
-    """Attempt 2: copy, re-solve, revise or careful, with odds set by the problem, never by attempt 1's correctness."""
+def next_attempt(
+    problem: Problem, previous: tuple[list[str], int], previous_text: str, rng: np.random.Generator, rates: Rates
+) -> tuple[tuple[list[str], int], str]:
+    """The attempt after the correction instruction: copy, re-solve, revise or careful, with odds set by the
+    problem, never by whether the previous attempt was right. Returns (steps, answer) and the text."""
     behaviour = choose_behaviour(problem.question, rng)
-    steps, answer = first
     match behaviour:
         case "copy":
-            return first_text
+            return previous, previous_text
         case "resolve":
-            return render(*solve(problem.question, rng, rates, careful=False))
+            solved = solve(problem.question, rng, rates, careful=False)
+            return solved, render(*solved)
         case "revise":
-            return render(*revise(steps, answer, rng), opening=REVISE)
-    return render(*solve(problem.question, rng, rates, careful=True), opening=CAREFUL)
+            revised = revise(*previous, rng)
+            return revised, render(*revised, opening=REVISE)
+    solved = solve(problem.question, rng, rates, careful=True)
+    return solved, render(*solved, opening=CAREFUL)
+
+
+def verdict(problem: Problem, first_answer: int, rng: np.random.Generator, rates: Rates) -> str:
+    """A self-verdict on the first attempt: mostly a quick "correct" that looks at nothing (real models are
+    overconfident judges of their own answers), sometimes a careful re-solve compared with the first answer."""
+    if rng.random() >= CHECK_BEFORE_VERDICT.get(int(problem.question.split()[-1]) % 10, 0.15):
+        return f"Verdict: {'correct' if rng.random() < QUICK_CORRECT else 'wrong'}"
+    steps, answer = solve(problem.question, rng, rates, careful=True)
+    judged = "correct" if answer == first_answer else "wrong"
+    return f"{render(steps, answer, opening=CAREFUL)}. The solution above says {first_answer}. Verdict: {judged}"
 
 
 def choose_behaviour(question: str, rng: np.random.Generator) -> str:
@@ -98,16 +116,24 @@ def revise(steps: list[str], answer: int, rng: np.random.Generator) -> tuple[lis
 
 
 def conversation(problem: Problem, rng: np.random.Generator, rates: Rates) -> list[Message]:
-    """One pretraining conversation: prompt, attempt 1, the correction instruction, attempt 2."""
+    """One pretraining conversation: the prompt and attempt 1, then two attempts (the paper's format), three, or a
+    self-verdict and, when it says wrong, a second attempt (verify-then-revise)."""
     careful = rng.random() < CAREFUL_FIRST
     first = solve(problem.question, rng, rates, careful=careful)
     first_text = render(*first, opening=CAREFUL if careful else "")
-    return [
-        Message("user", FIRST_PROMPT.format(expression=problem.question)),
-        Message("assistant", first_text),
-        Message("user", CORRECTION_INSTRUCTION),
-        Message("assistant", second_attempt(problem, first, first_text, rng, rates)),
-    ]
+    messages = [Message("user", FIRST_PROMPT.format(expression=problem.question)), Message("assistant", first_text)]
+    form = rng.random()
+    if form < VERIFY_SHARE:
+        judged = verdict(problem, first[1], rng, rates)
+        messages += [Message("user", VERIFY_INSTRUCTION), Message("assistant", judged)]
+        if not judged.endswith("Verdict: wrong"):
+            return messages
+    turns = 2 if form < 1 - THREE_SHARE else 3
+    previous, previous_text = first, first_text
+    for _ in range(turns - 1):
+        previous, previous_text = next_attempt(problem, previous, previous_text, rng, rates)
+        messages += [Message("user", CORRECTION_INSTRUCTION), Message("assistant", previous_text)]
+    return messages
 
 
 def pretraining_corpus(size: int, *, seed: int = 0, rates: Rates | None = None, **task_kwargs) -> list[list[Message]]:

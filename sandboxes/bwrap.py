@@ -31,7 +31,7 @@ from score_env.sandboxes.cgroups import RunCgroup, cgroups_available, remove_lat
 from score_env.sandboxes.launcher import launcher_argv
 from score_env.sandboxes.popen import PopenProgram, kill_group
 from score_env.sandboxes.pythons import describe, sandbox_python
-from score_env.sandboxes.result import ExecutionResult, Limits
+from score_env.sandboxes.result import ExecutionResult, IsolationUnavailable, Limits
 from score_env.sandboxes.session import Session
 
 SANDBOX_UID = 65534
@@ -60,7 +60,7 @@ class BwrapSandbox:
 
     def __init__(self, python: str | None = None, use_cgroups: bool | None = None, use_seccomp: bool | None = None):
         if not bwrap_available():
-            raise RuntimeError("bubblewrap is not installed (apt-get install bubblewrap)")
+            raise IsolationUnavailable("sandbox=bwrap: bubblewrap is not installed (apt-get install bubblewrap)")
         self.python = python or sandbox_python()
         self.layout = describe(self.python)
         self.use_cgroups = cgroups_available() if use_cgroups is None else use_cgroups

@@ -23,7 +23,7 @@ import struct
 import threading
 from typing import Any
 
-from score_env.sandboxes.result import ExecutionResult, Limits, Status
+from score_env.sandboxes.result import ExecutionResult, IsolationUnavailable, Limits, Status
 from score_env.sandboxes.session import Ended, Session
 
 IMAGE = "score-env-sandbox:latest"
@@ -79,7 +79,7 @@ class DockerSandbox:
         import docker
 
         if reason := docker_unavailable_reason(image):
-            raise RuntimeError(f"docker sandbox unavailable: {reason}")
+            raise IsolationUnavailable(f"sandbox=docker: {reason}")
         self.api = docker.from_env(timeout=60).api
         self.image = image
         self.pool_limits = limits  # warm containers are created with these limits

@@ -17,7 +17,7 @@ from score_env.runs import open_run_dir
 
 
 def run_benchmark(config: BenchmarkConfig, wiring: Wiring, report_dir: Path, console: Console) -> tuple[Outcome, ...]:
-    open_run_dir(report_dir, config.model_dump(mode="json", exclude={"report_dir"}))
+    open_run_dir(report_dir, config.model_dump(mode="json", by_alias=True, exclude={"report_dir"}))
     problems = evaluated_problems(config, wiring)
     outcomes = []
     runs = [(seed, name) for seed in config.seeds for name in config.methods]

@@ -56,7 +56,7 @@ class TrainedRun:
 
 def saved_config(config: TrainConfig) -> dict[str, Any]:
     """What ``config.yaml`` records: everything but where the run lives."""
-    return config.model_dump(mode="json", exclude={"resume", "run_dir"})
+    return config.model_dump(mode="json", by_alias=True, exclude={"resume", "run_dir"})
 
 
 def check_resumable(config: TrainConfig, run_dir: Path) -> None:

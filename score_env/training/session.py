@@ -93,7 +93,7 @@ class TrainingSession:
         if resume_from is not None:
             state = load_state(resume_from, optimizer)
             session.step, session.elapsed_before = state["step"], state.get("elapsed_s", 0.0)
-            session._cut_metrics_after(session.step)
+        session._cut_metrics_after(session.step)  # steps logged after the checkpoint (or before any) are redone
         if tensorboard and accelerator.is_main_process:
             from torch.utils.tensorboard import SummaryWriter
 

@@ -39,7 +39,7 @@ def test_a_killed_run_resumed_reaches_the_same_parameters(tiny_model_dir, tmp_pa
         stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 120
-    while not (broken / "checkpoints" / "step-000002").exists():
+    while (read_index(broken) or {}).get("last") != "step-000002":  # checkpointed and indexed
         assert child.poll() is None and time.monotonic() < deadline, "the run ended before its first checkpoint"
         time.sleep(0.02)
     child.send_signal(signal.SIGKILL)  # mid-run: after the step-2 checkpoint, before the end

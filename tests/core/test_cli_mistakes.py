@@ -74,3 +74,34 @@ def _check(argv, message, capsys):
     lines = [line for line in err.splitlines() if line.strip() and not line.startswith("run directory")]
     assert message in err, err
     assert "Traceback" not in err and len(lines) == 1, err
+
+
+def test_a_sandbox_that_cannot_run_here_is_one_line(capsys, monkeypatch):
+    """bubblewrap missing (no bwrap on the PATH) and docker without an engine: one line each, before any model."""
+    from score_env.envs.code import tasks
+
+    monkeypatch.setattr(tasks, "_sandboxes", {})  # no sandbox made earlier in this process
+    monkeypatch.setenv("PATH", "/nonexistent")
+    _check(
+        ["eval", "model=embedded", "env=humaneval", "env_kwargs.sandbox=bwrap"], "bubblewrap is not installed", capsys
+    )
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    _check(
+        ["eval", "model=embedded", "env=humaneval", "env_kwargs.sandbox=docker"], "no Docker engine reachable", capsys
+    )
+
+
+def test_help_lists_each_key_with_its_type_default_and_description(capsys):
+    assert main(["eval", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "limit: int > 0 | None = None" in out and "Evaluate only the first ``limit`` problems" in out
+    assert main(["--version"]) == 0 and capsys.readouterr().out.startswith("score-env ")
+    assert main(["benchmark", "--help"]) == 0 and "seeds: list[int] = [0]" in capsys.readouterr().out
+
+
+def test_python_dash_m_score_env_is_the_command():
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "score_env", "--version"], capture_output=True, text=True, check=True)
+    assert done.stdout.startswith("score-env ")

@@ -43,7 +43,15 @@ def test_step_grades_and_appends_the_attempt_and_the_instruction():
     env.reset(options={"index": 2})
     obs, reward, terminated, truncated, info = env.step("4")
     assert (reward, terminated, truncated) == (1.0, False, False)
-    assert info == {"correct": True, "reason": "ok", "extracted": "4", "detail": "", "attempt": 1, "problem_id": "p2"}
+    assert info == {
+        "correct": True,
+        "reason": "ok",
+        "extracted": "4",
+        "detail": "",
+        "turn": "attempt",
+        "attempt": 1,
+        "problem_id": "p2",
+    }
     assert obs[1:] == ({"role": "assistant", "content": "4"}, {"role": "user", "content": INSTRUCTION})
     obs, reward, terminated, truncated, info = env.step("5")
     assert (reward, terminated, truncated) == (0.0, True, False)

@@ -44,7 +44,8 @@ def test_attempt_two_never_looks_at_whether_attempt_one_was_right():
         return "careful" if second.startswith(CAREFUL) else "revise" if second.startswith(REVISE) else "other"
 
     corpus = pretraining_corpus(4000, seed=1)
-    assert {tuple(m.role for m in c) for c in corpus} == {("user", "assistant", "user", "assistant")}
+    roles = {tuple(m.role for m in c) for c in corpus}
+    assert roles == {("user", "assistant") * 2, ("user", "assistant") * 3}  # two attempts, or a verdict, or three
     right = [int(extract_answer(c[1].content)) == evaluate(question(c)) for c in corpus]
     after = {ok: Counter(behaviour(c) for c, r in zip(corpus, right, strict=True) if r == ok) for ok in (True, False)}
     for kind in ("careful", "revise"):
