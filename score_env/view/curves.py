@@ -11,7 +11,7 @@ from typing import Any
 
 PANELS = (("rewards", "reward@"), ("KL to the reference", "kl@"), ("loss", "loss"), ("gradient norm", "grad_norm"))
 COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728")
-W, H, PAD = 380, 200, 40  # one panel, in SVG units; PAD is the room for the axis labels
+W, H, PAD = 380, 210, 50  # one panel, in SVG units; PAD is the room for the axis labels
 
 
 def training_curves(records: Sequence[dict[str, Any]]) -> str:
@@ -41,7 +41,7 @@ def _panel(
     xs, ys = [p[0] for p in points], [p[1] for p in points]
     x_low, x_high = min(xs), max(xs) if max(xs) > min(xs) else min(xs) + 1
     y_low, y_high = min(ys), max(ys) if max(ys) > min(ys) else min(ys) + 1
-    left, top, right, bottom = x0 + PAD, y0 + 22, x0 + W - 10, y0 + H - 24
+    left, top, right, bottom = x0 + PAD, y0 + 22, x0 + W - 10, y0 + H - 36
 
     def at(x: float, y: float) -> str:
         px = left + (x - x_low) / (x_high - x_low) * (right - left)
@@ -65,8 +65,11 @@ def _panel(
         smoothed = _smooth([v for _, v in values])
         path = " ".join(at(s, v) for (s, _), v in zip(values, smoothed, strict=True))
         out.append(f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="1.5"/>')
-        legend_y = top + 12 + 12 * list(series).index(name)
-        out.append(f'<text x="{right - 4}" y="{legend_y}" text-anchor="end" fill="{color}">{escape(name)}</text>')
+        legend_x = left + (right - left) * (list(series).index(name) + 0.5) / len(series)
+        legend = (
+            f'<text x="{legend_x:.0f}" y="{bottom + 28}" text-anchor="middle" fill="{color}">— {escape(name)}</text>'
+        )
+        out.append(legend)
     return "".join(out)
 
 
