@@ -96,7 +96,7 @@ def _example(name: str, number: int, row: dict[str, Any], decode: Any, problems:
     target = decode(row["target"]) if decode else f"({len(row['target'])} target tokens)"
     removed, added = changed_ranges(shown, target)
     return ViewEpisode(
-        key=f"{name}#{number}",
+        key=f"{name}/{number}#0",
         problem=problems.index(question),
         problem_index=number,
         sample=0,

@@ -1,9 +1,13 @@
 """Run directories made by hand with the project's own writers (no model, no training): a benchmark report of two
-methods whose episodes hold every transition, a diff in one step, a code grade and hostile model output."""
+methods whose episodes hold every transition, a diff in one step, a code grade and hostile model output; and the
+browser (Debian's chromium, driven by Playwright) that the page tests load it in."""
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -12,6 +16,42 @@ from score_env.benchmark.results import MethodResult, outcomes_json, write_outco
 from score_env.metrics import self_correction_metrics
 from score_env.records import Attempt, Episode, Grade, GradeReason, Message
 from score_env.runs import write_atomic, write_episodes, write_metrics
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="no chromium on PATH (apt-get install chromium; .ci/run installs it)"
+)
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield browser
+        browser.close()
+
+
+def open_page(browser: Any, path: Path) -> tuple[Any, list[str]]:
+    """The page, loaded and rendered, with a list that collects console errors, page errors and requests."""
+    page = browser.new_page()
+    problems: list[str] = []
+    page.on(
+        "console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type in ("error", "warning") else None
+    )
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("request", lambda r: None if r.url.startswith(("file:", "data:")) else problems.append(f"request {r.url}"))
+    page.goto(path.resolve().as_uri())
+    page.wait_for_selector("body[data-ready]", state="attached", timeout=10_000)
+    return page, problems
+
+
+def count(page: Any, transition: str) -> int:
+    return int(page.inner_text(f"#filters button[data-filter='{transition}'] .count"))
+
 
 INSTRUCTION = "There might be an error in the solution above. Please correct it, if any, and rewrite it."
 HOSTILE = '</script><script>window.pwned = 1</script><img src=x onerror="window.pwned = 2"> Answer: 7'

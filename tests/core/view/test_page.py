@@ -4,50 +4,10 @@ step, search and the comparison across methods work, and hostile model output st
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
-
-import pytest
-
 from score_env.view import write_view
-from tests.core.view.conftest import HOSTILE, PLAYS
+from tests.core.view.conftest import HOSTILE, PLAYS, count, needs_chromium, open_page
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="no chromium on PATH (apt-get install chromium; .ci/run installs it)"
-)
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield browser
-        browser.close()
-
-
-def open_page(browser: Any, path: Path) -> tuple[Any, list[str]]:
-    """The page, loaded and rendered, with a list that collects console errors, page errors and requests."""
-    page = browser.new_page()
-    problems: list[str] = []
-    page.on(
-        "console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type in ("error", "warning") else None
-    )
-    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    page.on("request", lambda r: None if r.url.startswith(("file:", "data:")) else problems.append(f"request {r.url}"))
-    page.goto(path.resolve().as_uri())
-    page.wait_for_selector("body[data-ready]", state="attached", timeout=10_000)
-    return page, problems
-
-
-def count(page: Any, transition: str) -> int:
-    return int(page.inner_text(f"#filters button[data-filter='{transition}'] .count"))
+pytestmark = needs_chromium
 
 
 def test_filter_counts_are_the_metrics_counts_and_filters_change_the_rows(browser, hand_report):
