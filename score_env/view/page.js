@@ -61,7 +61,9 @@
 
   function attemptBox(a, t) {
     const meta = el("div", { class: "meta" }, el("b", {}, `attempt ${t + 1}`), gradeLine(a));
-    if (a.extracted !== undefined && a.extracted !== null) meta.append(el("span", {}, "answer ", el("code", {}, a.extracted)));
+    if (a.extracted !== undefined && a.extracted !== null) {
+      meta.append(el("span", {}, "answer ", el("code", {}, a.extracted)));
+    }
     if (a.sandbox) meta.append(el("span", {}, "sandbox " + a.sandbox));
     if (a.finish === "length") meta.append(el("span", {}, "cut at max_new_tokens"));
     const pre = el("pre", { class: "text" }, marked(a.text, a.marks || [], t === 0 ? "del" : "ins"));
@@ -101,7 +103,8 @@
     const close = el("button", { type: "button" }, "close");
     close.addEventListener("click", () => { panel.hidden = true; panel.replaceChildren(); });
     const problem = DATA.problems[e.problem];
-    panel.replaceChildren(el("div", { class: "head" }, el("b", {}, "Problem " + problemLabel(e) + " in every run"), close),
+    const title = el("b", {}, "Problem " + problemLabel(e) + " in every run");
+    panel.replaceChildren(el("div", { class: "head" }, title, close),
       collapsible(el("pre", { class: "problem" }, problem), problem));
     for (const [r, other] of byGroup[group][e.key]) {
       const label = el("div", { class: "label" }, DATA.runs[r].label, el("br"),
@@ -114,13 +117,15 @@
 
   function matches(e, query) {
     if (!query) return true;
-    const hay = e._hay || (e._hay = [e.key, DATA.problems[e.problem], ...e.attempts.map((a) => a.text)].join("\n").toLowerCase());
-    return hay.includes(query);
+    if (e._hay === undefined) {
+      e._hay = [e.key, DATA.problems[e.problem], ...e.attempts.map((a) => a.text)].join("\n").toLowerCase();
+    }
+    return e._hay.includes(query);
   }
 
   function renderRuns() {
     const runs = DATA.runs.map((run, r) => {
-      const button = el("button", { type: "button", role: "tab", "data-run": String(r) }, run.label);
+      const button = el("button", { type: "button", "data-run": String(r) }, run.label);
       button.addEventListener("click", () => { state.run = r; state.filter = "all"; state.shown = PAGE; render(); });
       return button;
     });
@@ -134,7 +139,9 @@
     const shown = Object.keys(LABELS).filter((t) => counts[t] || (twoAttempts && TWO_ATTEMPTS.includes(t)));
     const buttons = [["all", "all", run.episodes.length], ...shown.map((t) => [t, LABELS[t], counts[t] || 0])];
     $("filters").replaceChildren(...buttons.map(([t, label, n]) => {
-      const button = el("button", { type: "button", "data-filter": t, class: t === state.filter ? "active" : "" },
+      const active = t === state.filter;
+      const attrs = { type: "button", "data-filter": t, class: active ? "active" : "", "aria-pressed": String(active) };
+      const button = el("button", attrs,
         label, el("span", { class: "count" }, String(n)));
       button.addEventListener("click", () => { state.filter = t; state.shown = PAGE; render(); });
       return button;
@@ -143,10 +150,15 @@
 
   function render() {
     const run = DATA.runs[state.run];
-    for (const b of $("runs").children) b.classList.toggle("active", Number(b.dataset.run) === state.run);
+    for (const b of $("runs").children) {
+      const active = Number(b.dataset.run) === state.run;
+      b.classList.toggle("active", active);
+      b.setAttribute("aria-pressed", String(active));
+    }
     renderFilters(run);
     const query = state.query.trim().toLowerCase();
-    const rows = run.episodes.filter((e) => (state.filter === "all" || e.transition === state.filter) && matches(e, query));
+    const wanted = (e) => state.filter === "all" || e.transition === state.filter;
+    const rows = run.episodes.filter((e) => wanted(e) && matches(e, query));
     $("episodes").replaceChildren(...rows.slice(0, state.shown).map((e) => card(e, run)));
     const what = state.filter === "all" ? "" : ` (${LABELS[state.filter]})`;
     const searched = query ? ` matching “${state.query.trim()}”` : "";

@@ -55,11 +55,12 @@ def count(page: Any, transition: str) -> int:
 
 INSTRUCTION = "There might be an error in the solution above. Please correct it, if any, and rewrite it."
 HOSTILE = '</script><script>window.pwned = 1</script><img src=x onerror="window.pwned = 2"> Answer: 7'
+LONG = "".join(f"{k} + 0 = {k}.\n" for k in range(30)) + "Answer: 32"  # shown collapsed
 # (attempt 1, attempt 2, correct 1, correct 2) per problem; the reference answer of problem i is 31 + i.
 PLAYS = {
     "prompting": [
         ("3 * 8 = 24. 7 + 24 = 30. Answer: 30", "3 * 8 = 24. 7 + 24 = 31. Answer: 31", False, True),  # i2c
-        ("Answer: 32", "Answer: 32", True, True),  # c2c
+        (LONG, LONG, True, True),  # c2c
         ("Answer: 1", "Answer: 1", False, False),  # i2i unchanged
         ("Answer: 34", "Answer: 35", True, False),  # c2i
         ("Answer: 2", "Answer: 3", False, False),  # i2i changed

@@ -36,6 +36,18 @@ def test_the_diff_marks_the_changed_step(browser, hand_report):
     assert problems == []
 
 
+def test_long_attempts_start_collapsed(browser, hand_report):
+    page, problems = open_page(browser, write_view(hand_report[0]))
+    long = page.locator("#episodes > li[data-key='hand/1#0'] .attempt")
+    assert long.locator("pre.text.collapsed").count() == 2
+    long.nth(0).locator("button.expand").click()
+    assert (
+        long.locator("pre.text.collapsed").count() == 1
+        and long.nth(0).locator("button.expand").inner_text() == "collapse"
+    )
+    assert problems == []
+
+
 def test_search_and_the_same_problem_across_methods(browser, hand_report):
     page, problems = open_page(browser, write_view(hand_report[0]))
     page.fill("#search", "hand/3")
