@@ -29,6 +29,7 @@ class ViewAttempt:
     detail: str = ""  # the tail of the grade's detail (the sandbox's output for code)
     sandbox: str = ""
     finish: str = "stop"  # "length": cut at max_new_tokens
+    from_base: bool = False  # sampled from the base model (SCoRe's optional first-attempt mixing in training)
     marks: tuple[int, ...] = ()  # flat UTF-16 [start, end, ...] ranges that differ from the other attempt
 
 
@@ -172,6 +173,7 @@ def _view_attempt(attempt: Attempt, marks: tuple[int, ...]) -> ViewAttempt:
         detail=grade.detail[-DETAIL_TAIL:],
         sandbox=grade.sandbox,
         finish=attempt.finish_reason,
+        from_base=attempt.from_base,
         marks=marks,
     )
 
@@ -183,7 +185,15 @@ def _episode_json(episode: ViewEpisode) -> dict[str, Any]:
 
 
 def _attempt_json(attempt: ViewAttempt) -> dict[str, Any]:
-    defaults = {"reason": "", "extracted": None, "detail": "", "sandbox": "", "finish": "stop", "marks": ()}
+    defaults = {
+        "reason": "",
+        "extracted": None,
+        "detail": "",
+        "sandbox": "",
+        "finish": "stop",
+        "from_base": False,
+        "marks": (),
+    }
     data = {k: v for k, v in vars(attempt).items() if k not in defaults or v != defaults[k]}
     if "marks" in data:
         data["marks"] = list(data["marks"])

@@ -66,6 +66,7 @@
     }
     if (a.sandbox) meta.append(el("span", {}, "sandbox " + a.sandbox));
     if (a.finish === "length") meta.append(el("span", {}, "cut at max_new_tokens"));
+    if (a.from_base) meta.append(el("span", {}, "from the base model"));
     const pre = el("pre", { class: "text" }, marked(a.text, a.marks || [], t === 0 ? "del" : "ins"));
     const box = el("div", { class: "attempt" }, meta, collapsible(pre, a.text));
     if (a.detail) box.append(el("details", {}, el("summary", {}, "grader output (tail)"), el("pre", {}, a.detail)));

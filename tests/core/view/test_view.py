@@ -8,6 +8,7 @@ from collections import Counter
 
 import pytest
 
+from score_env.benchmark.results import MethodFailure, outcomes_json
 from score_env.cli import main
 from score_env.config import ConfigError
 from score_env.view import write_view
@@ -15,7 +16,7 @@ from score_env.view.diff import TOKEN, changed_ranges
 from score_env.view.html import embed_json
 from score_env.view.model import transition
 from score_env.view.sources import read_run
-from tests.core.view.conftest import HOSTILE, write_eval_run
+from tests.core.view.conftest import HOSTILE, write_eval_run, write_report
 
 
 def cut(text: str, ranges: list[int]) -> list[str]:
@@ -125,3 +126,17 @@ def test_a_path_that_is_no_run_is_refused_in_one_line(tmp_path, capsys, make, me
 def test_view_takes_one_directory(capsys):
     assert main(["view"]) == 2 and main(["view", "a", "b"]) == 2 and main(["view", "a", "--wide"]) == 2
     assert main(["view", "--help"]) == 0 and "score-env view <run dir>" in capsys.readouterr().out
+
+
+def test_a_failed_or_unfinished_method_is_said_so(tmp_path):
+    outcomes = write_report(tmp_path / "report")
+    failed = (outcomes["prompting"], MethodFailure("score", 0, "RuntimeError: broken"))
+    (tmp_path / "report" / "results.json").write_bytes(outcomes_json(failed))
+    page = read_run(tmp_path / "report")
+    assert [r.label for r in page.runs] == ["prompting"] and page.results[1].error == "RuntimeError: broken"
+    assert "failed: RuntimeError: broken" in write_view(tmp_path / "report").read_text()
+
+    (tmp_path / "report" / "results.json").unlink()  # the benchmark still runs: its finished methods are shown
+    (tmp_path / "report" / "seed-0" / "score" / "result.json").unlink()
+    page = read_run(tmp_path / "report")
+    assert [r.label for r in page.runs] == ["prompting"] and page.notes == ("Not finished, not shown: score (seed 0).",)
