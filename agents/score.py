@@ -56,6 +56,7 @@ class ScoreAgent:
             grad_norm = session.update(result.loss)
             episodes = float(sum(len(g.episodes) for g in groups))
             metrics = {**result.metrics, "loss": result.loss.item(), "grad_norm": grad_norm, "episodes": episodes}
+            session.record_samples(step + 1, stage.name, [g.episodes[0] for g in groups])  # as end_step numbers it
             session.end_step(index, stage.name, metrics, reward=result.metrics[f"reward@t{stage.attempts}"])
 
     def _base_sampler(self, session: TrainingSession) -> Policy | None:

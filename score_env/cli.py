@@ -11,6 +11,7 @@ Usage::
     score-env pretrain out=<dir> [conversations=40000 epochs=4 seed=0 ...]
     score-env tiny-model out=<dir> [env=arithmetic vocab_size=512 hidden_size=64 layers=2 seed=0]
     score-env serve env=<name> [split=train port=8000 host=127.0.0.1 ...]   (an OpenEnv server; needs [openenv])
+    score-env view <run dir> [--open]                # view.html: every episode of a benchmark, eval or train run
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from score_env.config import (
 from score_env.registry import UnknownNameError
 from score_env.rollout import GradingFailed
 
-COMMANDS = ("envs", "agents", "eval", "train", "benchmark", "sweep", "pretrain", "tiny-model", "serve")
+COMMANDS = ("envs", "agents", "eval", "train", "benchmark", "sweep", "pretrain", "tiny-model", "serve", "view")
 USAGE = __doc__.split("Usage::", 1)[1].rstrip()
 
 
@@ -91,7 +92,7 @@ def continuation(command: str, overrides: Sequence[str], interruption: KeyboardI
     return f"What finished is kept; the same command continues it: score-env {command} {hint}"
 
 
-def run(command: str, overrides: Sequence[str]) -> int:
+def run(command: str, overrides: Sequence[str]) -> int:  # noqa: C901  (one case per command: a flat dispatch)
     match command:
         case "envs":
             return list_envs(overrides)
@@ -111,6 +112,8 @@ def run(command: str, overrides: Sequence[str]) -> int:
             return run_tiny_model(overrides)
         case "serve":
             return run_serve(overrides)
+        case "view":
+            return run_view(overrides)
     raise UnknownNameError("command", command, list(COMMANDS))
 
 
@@ -238,6 +241,31 @@ def run_serve(overrides: Sequence[str]) -> int:
     except ModuleNotFoundError as exc:
         raise ConfigError(f"serve needs openenv-core ({exc}): pip install 'score-env[openenv]'") from None
     serve(config)
+    return 0
+
+
+def run_view(args: Sequence[str]) -> int:
+    """Write the run directory's ``view.html``, print its path; ``--open`` opens it in a browser where there is one."""
+    from pathlib import Path
+
+    from score_env.view import write_view
+
+    if {"-h", "--help"} & set(args):
+        print(
+            "usage: score-env view <run dir> [--open]\n\nwrites <run dir>/view.html: the results, the plots and "
+            "every episode, attempt 1 and 2 side by side (a benchmark report, an eval or a training run)"
+        )
+        return 0
+    paths = [a for a in args if a != "--open"]
+    if len(paths) != 1 or any(p.startswith("-") for p in paths):
+        raise ConfigError(f"view takes one run directory and optionally --open, got {' '.join(args) or 'nothing'}")
+    path = write_view(Path(paths[0]))
+    print(path)
+    if "--open" in args:
+        import webbrowser
+
+        if not webbrowser.open(path.resolve().as_uri()):
+            print("no browser found here: open the file above in one", file=sys.stderr)
     return 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,12 @@ import torch
 
 from score_env.learner.reference import Reference, make_reference
 from score_env.policies import ModelPolicy
+from score_env.records import Episode
 from score_env.runs import METRICS_LOG, read_jsonl, write_atomic
 from score_env.training.checkpoint import load_state, load_weights, save_checkpoint
+
+SAMPLES_LOG = "samples.jsonl"  # a few episodes per update, for `score-env view`
+SAMPLES_PER_STEP = 2
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -156,6 +161,22 @@ class TrainingSession:
         if self.stop_requested:
             raise TrainingInterrupted(self.run_dir, self.step)
 
+    def record_samples(self, step: int, stage_name: str, episodes: Sequence[Episode]) -> None:
+        """Append the first ``SAMPLES_PER_STEP`` of an update's episodes to ``samples.jsonl`` (main process only), so
+        ``score-env view`` can show what training played early, midway and late. Bounded: no token ids, log-probs or
+        prompts after the first attempt's (the conversation repeats it), two episodes per update."""
+        if not self.accelerator.is_main_process:
+            return
+        lines = []
+        for episode in episodes[:SAMPLES_PER_STEP]:
+            data = episode.to_json()
+            for number, attempt in enumerate(data["attempts"]):
+                attempt["token_ids"], attempt["logprobs"] = [], []
+                attempt["prompt"] = attempt["prompt"] if number == 0 else []
+            lines.append(json.dumps({"step": step, "stage": stage_name, "episode": data}) + "\n")
+        with (self.run_dir / SAMPLES_LOG).open("a", encoding="utf-8") as f:
+            f.writelines(lines)
+
     def checkpoint(self, stage: int) -> None:
         reward = float(np.mean(self._rewards_since_checkpoint)) if self._rewards_since_checkpoint else 0.0
         self._rewards_since_checkpoint.clear()
@@ -185,9 +206,10 @@ class TrainingSession:
         return json.loads(path.read_text())["rows"] if path.exists() else None
 
     def _cut_metrics_after(self, step: int) -> None:
-        if self.accelerator.is_main_process and (self.run_dir / METRICS_LOG).exists():
-            kept = [r for r in read_jsonl(self.run_dir / METRICS_LOG) if r["step"] <= step]
-            write_atomic(self.run_dir / METRICS_LOG, "".join(json.dumps(r) + "\n" for r in kept))
+        for log in (METRICS_LOG, SAMPLES_LOG):  # the steps after the checkpoint are done again, and logged again
+            if self.accelerator.is_main_process and (self.run_dir / log).exists():
+                kept = [r for r in read_jsonl(self.run_dir / log) if r["step"] <= step]
+                write_atomic(self.run_dir / log, "".join(json.dumps(r) + "\n" for r in kept))
 
     def _mean_over_processes(self, metrics: dict[str, float]) -> dict[str, float]:
         if self.accelerator.num_processes == 1:

@@ -1,0 +1,32 @@
+"""``score-env view <run dir>``: one self-contained ``view.html`` to read what a run did, episode by episode.
+
+For a benchmark report and an eval run: the results table, the plots, and an episode browser per method (and seed):
+the problem, the attempts side by side with what attempt 2 changed marked word by word, each attempt's grade,
+filters by transition (wrong→right, right→wrong, ...) with their counts, search, and the same problem across
+methods. For a training run: its curves and episodes it played early, midway and late (``samples.jsonl``).
+
+Layout: ``sources`` and ``training`` read run directories into the records of ``model`` (``diff`` marks the
+changes), ``curves`` draws a training run's SVG, ``html`` renders the page from ``page.html``, ``page.css`` and
+``page.js``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from score_env.runs import write_atomic
+from score_env.view.html import render_page
+from score_env.view.sources import read_run
+
+PAGE = "view.html"
+
+
+def write_view(run_dir: Path) -> Path:
+    """Write ``<run_dir>/view.html`` and return its path; ``ConfigError`` if ``run_dir`` is no run directory."""
+    page = render_page(read_run(run_dir))
+    path = run_dir / PAGE
+    write_atomic(path, page)
+    return path
+
+
+__all__ = ["PAGE", "write_view"]

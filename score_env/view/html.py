@@ -1,0 +1,126 @@
+"""The page: one HTML file with its style, its script and its data inline, so it opens from ``file://`` with no
+server and no network (its Content-Security-Policy forbids every fetch).
+
+Everything a model wrote is untrusted: the results table and the captions are escaped here, the episodes travel as
+JSON inside ``<script type="application/json">`` with ``<``, ``>`` and ``&`` written as ``\\u003c``... (so no text
+can close the element), and the script puts them in the page as text nodes only, never as markup.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from html import escape
+from importlib import resources
+
+from score_env.metrics import SelfCorrectionReport
+from score_env.view.model import ResultRow, ViewPage, page_json
+
+COLUMNS = (
+    ("acc@t1", "Acc@t1"),
+    ("acc@t2", "Acc@t2"),
+    ("delta", "Δ(t1,t2)"),
+    ("delta_i_to_c", "Δi→c"),
+    ("delta_c_to_i", "Δc→i"),
+)
+COUNTS = {"delta_i_to_c": "n_i_to_c", "delta_c_to_i": "n_c_to_i"}  # the episodes behind a rate, shown beside it
+PLACEHOLDER = re.compile(r"<!--@(\w+)-->|/\*@(\w+)\*/")
+
+
+def render_page(page: ViewPage) -> str:
+    """The whole page, ready to write."""
+    parts = {
+        "title": escape(page.title),
+        "facts": "".join(f"<li>{escape(f)}</li>" for f in page.facts),
+        "notes": "".join(f'<p class="note">{escape(n)}</p>' for n in page.notes),
+        "results": results_table(page.results),
+        "figures": figures(page),
+        "instruction": _instruction(page.instruction),
+        "data": embed_json(page_json(page)),
+        "css": _asset("page.css"),
+        "js": _asset("page.js"),
+    }
+    template = _asset("page.html")
+    return PLACEHOLDER.sub(lambda m: parts[m.group(1) or m.group(2)], template)  # one pass: data is never re-read
+
+
+def embed_json(data: object) -> str:
+    """JSON that is safe inside a ``<script>`` element: nothing in it can end the element or open a comment."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    for char, code in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
+        text = text.replace(char, code)
+    return text
+
+
+def results_table(rows: tuple[ResultRow, ...]) -> str:
+    if not rows:
+        return ""
+    extra = list(dict.fromkeys(name for row in rows for name, _ in row.extra))
+    head = ["run", *(label for _, label in COLUMNS), "edit ratio", "answer changed", "eval episodes", *extra]
+    lines = ['<div class="scroll"><table class="results"><thead><tr>', *(f"<th>{escape(h)}</th>" for h in head)]
+    lines.append("</tr></thead><tbody>")
+    for row in rows:
+        cells = [escape(row.label)]
+        if row.report is None:
+            cells.append(f'<span class="failed">failed: {escape(row.error)}</span>')
+            lines.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + f'<td colspan="{len(head) - 2}"></td></tr>')
+            continue
+        cells += [_rate(row.report, key) for key, _ in COLUMNS]
+        cells += [_plain(row.report, "edit_distance_ratio", 1, 3), _plain(row.report, "answer_changed", 100, 1)]
+        cells.append(str(row.report.episodes))
+        values = dict(row.extra)
+        cells += [escape(values.get(name, "")) for name in extra]
+        lines.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    lines.append("</tbody></table></div>")
+    note = (
+        '<p class="legend">Rates in % over all episodes, with the bootstrap 95% interval over problems; Δi→c and Δc→i '
+        "also as episode counts (n), the counts of the filters below.</p>"
+    )
+    return "".join(lines) + note
+
+
+def figures(page: ViewPage) -> str:
+    out = []
+    for figure in page.figures:
+        if figure.png:
+            data = base64.b64encode(figure.png).decode()
+            body = f'<img src="data:image/png;base64,{data}" alt="{escape(figure.caption)}" loading="lazy">'
+        else:
+            body = figure.svg  # built by view.curves from numbers, every label escaped
+        out.append(f"<figure>{body}<figcaption>{escape(figure.caption)}</figcaption></figure>")
+    return "".join(out)
+
+
+def _rate(report: SelfCorrectionReport, key: str) -> str:
+    estimate = report.estimates.get(key)
+    if estimate is None:
+        return "–"
+    text = f"{100 * estimate.value:.1f} <small>[{100 * estimate.low:.1f}, {100 * estimate.high:.1f}]</small>"
+    if key in COUNTS and COUNTS[key] in report.counts:
+        text += f' <span class="n">n={report.counts[COUNTS[key]]}</span>'
+    return text
+
+
+def _plain(report: SelfCorrectionReport, key: str, scale: float, digits: int) -> str:
+    estimate = report.estimates.get(key)
+    return "–" if estimate is None else f"{scale * estimate.value:.{digits}f}"
+
+
+def _instruction(text: str) -> str:
+    if not text:
+        return ""
+    return f'<p class="instruction">Before attempt 2 the model is shown its attempt and: <q>{escape(text)}</q></p>'
+
+
+def _asset(name: str) -> str:
+    text = resources.files("score_env.view").joinpath(name).read_text(encoding="utf-8")
+    if name != "page.html" and "</" + "script" in text.lower():  # it would end the inline element early
+        raise ValueError(f"score_env/view/{name} must not contain a script end tag")
+    return text

@@ -1,0 +1,177 @@
+"""Read a run directory into a :class:`ViewPage`: a benchmark report, an eval run or a training run (``training``).
+
+Which kind a directory is follows from what it holds: ``results.json`` or ``seed-*/<method>/result.json`` (a
+benchmark report), ``episodes.jsonl`` (an eval run), ``metrics.jsonl`` or ``checkpoints/`` (a training run).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import TypeAdapter
+
+from score_env.benchmark.results import MethodFailure, MethodOutcome, MethodResult
+from score_env.config import ConfigError
+from score_env.metrics import SelfCorrectionReport, self_correction_metrics
+from score_env.runs import CONFIG, EPISODES, METRICS, METRICS_LOG, read_episodes
+from score_env.view.model import (
+    EpisodeRun,
+    Figure,
+    ProblemTexts,
+    ResultRow,
+    ViewPage,
+    correction_instruction,
+    view_episode,
+)
+from score_env.view.training import read_training_run
+
+# The benchmark's plots (score_env/report/plots.py), in the order the page shows them; other PNGs follow.
+PLOTS = {
+    "accuracy.png": "Accuracy per attempt",
+    "edit_distance.png": "How much attempt 2 rewrites attempt 1",
+    "training_curves.png": "Training curves",
+    "inference_scaling.png": "Inference-compute scaling",
+    "distribution_shift.png": "Distribution shift",
+}
+_OUTCOMES: TypeAdapter[tuple[MethodResult | MethodFailure, ...]] = TypeAdapter(tuple[MethodOutcome, ...])
+_REPORT: TypeAdapter[SelfCorrectionReport] = TypeAdapter(SelfCorrectionReport)
+
+
+def read_run(path: Path) -> ViewPage:
+    """The page of the run in ``path``; a path that is no run directory raises ``ConfigError`` saying what was
+    expected."""
+    if not path.exists():
+        raise ConfigError(f"{str(path)!r} does not exist: give a run directory (a benchmark report, eval or train run)")
+    if not path.is_dir():
+        raise ConfigError(f"{str(path)!r} is a file: give the run directory that holds it ({str(path.parent)!r}?)")
+    if (path / "results.json").exists() or any(path.glob("seed-*/*/result.json")):
+        return read_benchmark(path)
+    if (path / EPISODES).exists():
+        return read_eval(path)
+    if (path / METRICS_LOG).exists() or (path / "checkpoints").is_dir():
+        return read_training_run(path, read_config(path))
+    raise ConfigError(
+        f"{str(path)!r} holds no score-env run: expected results.json (a benchmark report), episodes.jsonl (an eval "
+        "run) or metrics.jsonl (a training run)"
+    )
+
+
+def read_config(run_dir: Path) -> dict[str, Any]:
+    path = run_dir / CONFIG
+    return (yaml.safe_load(path.read_text()) or {}) if path.exists() else {}
+
+
+def read_benchmark(report_dir: Path) -> ViewPage:
+    config = read_config(report_dir)
+    outcomes = _outcomes(report_dir)
+    seeds = sorted({o.seed for o in outcomes})
+    problems = ProblemTexts()
+    rows, runs, instruction = [], [], ""
+    for o in outcomes:
+        label = o.name if len(seeds) == 1 else f"{o.name} (seed {o.seed})"
+        if isinstance(o, MethodFailure):
+            rows.append(ResultRow(label, None, error=o.error))
+            continue
+        rows.append(ResultRow(label, o.report, extra=_method_columns(o)))
+        episodes = read_episodes(report_dir / f"seed-{o.seed}" / o.name / "eval" / EPISODES)
+        instruction = instruction or next((correction_instruction(e) for e in episodes), "")
+        viewed = tuple(view_episode(e, problems) for e in episodes)
+        runs.append(EpisodeRun(label, f"seed {o.seed}", viewed, note=_episodes_note(o, len(episodes))))
+    return ViewPage(
+        title=f"benchmark {report_dir.name}",
+        kind="benchmark",
+        facts=_benchmark_facts(config, seeds),
+        results=tuple(rows),
+        figures=_plots(report_dir),
+        runs=tuple(runs),
+        problems=tuple(problems.texts),
+        notes=_unfinished(report_dir, config, outcomes),
+        instruction=instruction,
+    )
+
+
+def read_eval(run_dir: Path) -> ViewPage:
+    config = read_config(run_dir)
+    episodes = read_episodes(run_dir / EPISODES)
+    if not episodes:
+        raise ConfigError(f"{str(run_dir)!r} is an eval run with no episodes yet: nothing to show")
+    notes: tuple[str, ...] = ()
+    if (run_dir / METRICS).exists():
+        report = _REPORT.validate_json((run_dir / METRICS).read_text())
+    else:  # interrupted before the end: the metrics of what was played
+        report = self_correction_metrics(episodes, n_bootstrap=200)
+        notes = ("The run has no metrics.json (interrupted?): the table is computed from the episodes played.",)
+    label = f"{config.get('agent', {}).get('kind', 'eval')} on {config.get('env', '?')}"
+    problems = ProblemTexts()
+    viewed = tuple(view_episode(e, problems) for e in episodes)
+    return ViewPage(
+        title=f"eval {run_dir.name}",
+        kind="eval",
+        facts=_eval_facts(run_dir, config),
+        results=(ResultRow(label, report),),
+        runs=(EpisodeRun(label, "eval", viewed),),
+        problems=tuple(problems.texts),
+        notes=notes,
+        instruction=next((correction_instruction(e) for e in episodes), ""),
+    )
+
+
+def _outcomes(report_dir: Path) -> tuple[MethodResult | MethodFailure, ...]:
+    """``results.json``, or while the benchmark runs (or was stopped) the methods finished so far."""
+    if (report_dir / "results.json").exists():
+        return _OUTCOMES.validate_json((report_dir / "results.json").read_text())
+    found = sorted(report_dir.glob("seed-*/*/result.json"))
+    return _OUTCOMES.validate_python([json.loads(p.read_text()) for p in found])
+
+
+def _method_columns(o: MethodResult) -> tuple[tuple[str, str], ...]:
+    return (
+        ("lr", "–" if o.lr is None else f"{o.lr:g}"),
+        ("updates", str(o.updates)),
+        ("train episodes", str(o.episodes_sampled)),
+    )
+
+
+def _episodes_note(o: MethodResult, n: int) -> str:
+    if n != o.report.episodes:
+        return f"{n} episodes in eval/episodes.jsonl, {o.report.episodes} in the metrics: the file changed since."
+    return ""
+
+
+def _plots(report_dir: Path) -> tuple[Figure, ...]:
+    found = {p.name: p for p in sorted(report_dir.glob("*.png"))}
+    order = [n for n in PLOTS if n in found] + [n for n in found if n not in PLOTS]
+    return tuple(Figure(PLOTS.get(n, n), png=found[n].read_bytes()) for n in order)
+
+
+def _unfinished(report_dir: Path, config: dict[str, Any], outcomes: tuple[Any, ...]) -> tuple[str, ...]:
+    done = {(o.seed, o.name) for o in outcomes}
+    wanted = [(s, m) for s in config.get("seeds", []) for m in config.get("methods", [])]
+    missing = [f"{m} (seed {s})" for s, m in wanted if (s, m) not in done]
+    return (f"Not finished, not shown: {', '.join(missing)}.",) if missing else ()
+
+
+def _benchmark_facts(config: dict[str, Any], seeds: list[int]) -> tuple[str, ...]:
+    env = config.get("env", "?") + (f" → {config['eval_env']}" if config.get("eval_env") else "")
+    return (
+        f"{env}, model {config.get('model', '?')}, {config.get('eval_problems') or 'all'} "
+        f"{config.get('eval_split', '?')} problems, greedy; seeds {', '.join(map(str, seeds))}",
+        f"budget per trained method: {config.get('updates', '?')} updates x {config.get('problems_per_update', '?')} "
+        f"problems x {config.get('samples', '?')} samples",
+    )
+
+
+def _eval_facts(run_dir: Path, config: dict[str, Any]) -> tuple[str, ...]:
+    sampling = config.get("sampling", {})
+    facts = [
+        f"{config.get('env', '?')} ({config.get('split', '?')}), model {config.get('model', '?')}, agent "
+        f"{config.get('agent', {}).get('kind', '?')}, temperature {sampling.get('temperature', '?')}, "
+        f"{config.get('samples', 1)} sample(s) per problem"
+    ]
+    if (run_dir / "model.json").exists():
+        model = json.loads((run_dir / "model.json").read_text())
+        facts.append(f"evaluated training run {model.get('run')} at checkpoint {model.get('checkpoint')}")
+    return tuple(facts)
