@@ -74,7 +74,9 @@ def evaluate(config: EvalConfig | None = None, /, **values: Any) -> EvalResult:
             f"agent={config.agent.kind} evaluates a model that agent trained: model= a training run directory "
             f"(score-env train ...); {config.model!r} is not one. To evaluate it as it is, use agent=prompting"
         )
-    open_run_dir(run_dir, config.model_dump(mode="json", by_alias=True))  # a mismatch fails here, before the model loads
+    open_run_dir(
+        run_dir, config.model_dump(mode="json", by_alias=True)
+    )  # a mismatch fails here, before the model loads
     print(f"run directory: {run_dir}", file=sys.stderr)
     if is_training_run(Path(model)):  # a trained run directory: its best (or last) checkpoint, recorded
         checkpoint = checkpoint_path(Path(model), config.checkpoint)

@@ -33,7 +33,9 @@ class SweepResult:
 def run_sweep(
     config: BenchmarkConfig, grid: list[float], wiring: Wiring, sweep_dir: Path, console: Console
 ) -> SweepResult:
-    open_run_dir(sweep_dir, {"benchmark": config.model_dump(mode="json", by_alias=True, exclude={"report_dir"}), "grid": grid})
+    open_run_dir(
+        sweep_dir, {"benchmark": config.model_dump(mode="json", by_alias=True, exclude={"report_dir"}), "grid": grid}
+    )
     n_train = wiring.train_env.n_problems
     validation = list(range(n_train - config.validation_problems, n_train))
     quiet = config.model_copy(
