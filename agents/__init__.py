@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from score_env.agents.multi_attempt import MultiAttemptAgent
+from score_env.agents.pag import PagAgent
 from score_env.agents.prompting import PromptingAgent
 from score_env.agents.score import ScoreAgent
 from score_env.agents.sft import SFTAgent
 from score_env.agents.star import StarAgent
 from score_env.config import (
     AgentConfig,
+    MultiAttemptAgentConfig,
+    PagAgentConfig,
     PromptingAgentConfig,
     ScoreAgentConfig,
     SFTAgentConfig,
@@ -31,7 +35,11 @@ def build_agent(config: AgentConfig, base_policy: Policy) -> Agent:
             return StarAgent(config, base_policy)
         case ScoreAgentConfig():
             return ScoreAgent(config, base_policy)
+        case PagAgentConfig():
+            return PagAgent(config, base_policy)
+        case MultiAttemptAgentConfig():
+            return MultiAttemptAgent(config, base_policy)
     raise TypeError(f"no agent for config of type {type(config).__name__}")
 
 
-__all__ = ["PromptingAgent", "SFTAgent", "ScoreAgent", "StarAgent", "build_agent"]
+__all__ = ["MultiAttemptAgent", "PagAgent", "PromptingAgent", "SFTAgent", "ScoreAgent", "StarAgent", "build_agent"]

@@ -43,7 +43,7 @@ class ScoreAgent:
             for chunk, first in ((problems[:n_base], base), (problems[n_base:], None)):
                 if chunk:
                     groups += collect_episodes(
-                        partial(plan.make_env, stage.attempts),
+                        partial(plan.env, stage.attempts),
                         self.base_policy,
                         chunk,
                         replace(plan.sampling, seed=None),
@@ -78,4 +78,5 @@ def stages_for(config: ScoreAgentConfig) -> list[Stage]:
         multi_turn=config.multi_turn,
         baseline=config.baseline,
         kl_estimator=config.kl_estimator,
+        attempts=config.attempts,
     )

@@ -36,7 +36,7 @@ class SFTAgent:
         pairs = session.load_data("pairs")
         if pairs is None:  # collected once; a resumed run trains on the very same pairs
             groups = collect_episodes(
-                partial(plan.make_env, 2),
+                partial(plan.env, 2),
                 self.base_policy,
                 session.problem_batch(0, plan.n_problems, c.problems),
                 plan.sampling,
@@ -45,7 +45,7 @@ class SFTAgent:
                 grading_threads=plan.grading_threads,
             )
             episodes = flatten(groups)
-            instruction = plan.make_env(2).unwrapped.task.correction_instruction
+            instruction = plan.env(2).unwrapped.task.correction_instruction
             pairs = make_pairs(episodes, instruction, c.max_pairs_per_problem, session.step_seed(0, 9))
             session.save_data("pairs", pairs, episodes=len(episodes))
         examples = [(tuple(Message.from_dict(m) for m in p["prompt"]), p["target"]) for p in pairs]

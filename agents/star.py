@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from score_env.config import StarAgentConfig
+from score_env.learner.stages import even_split
 from score_env.policies import ModelPolicy, Policy
 from score_env.records import Episode, Message, flatten
 from score_env.rollout import collect_episodes
@@ -37,7 +38,7 @@ class StarAgent:
             traces = session.load_data(f"iteration-{iteration}")
             if traces is None:
                 groups = collect_episodes(
-                    partial(plan.make_env, 2),
+                    partial(plan.env, 2),
                     self.base_policy,
                     session.problem_batch(10_000 + iteration, plan.n_problems, problems[iteration]),
                     plan.sampling,
@@ -64,11 +65,6 @@ class StarAgent:
                 stage=iteration,
                 stage_name=f"star-{iteration + 1}",
             )
-
-
-def even_split(total: int, parts: int) -> list[int]:
-    """``total`` as ``parts`` whole numbers that differ by at most one (the first ones take the remainder)."""
-    return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
 
 
 def keep_traces(episodes: list[Episode], keep_correct_pairs: bool) -> list[dict]:

@@ -56,7 +56,12 @@ def check(report: Path) -> int:
 
 
 def _reward_key(records: list[dict]) -> str:
-    return "reward@t2" if any("reward@t2" in r for r in records) else "reward@t1"
+    """The reward of the attempt a method is rewarded on: the final one (verify-then-revise, oracle track), the
+    second (multi-turn SCoRe and its ablations), else the first (single-turn RL)."""
+    for key in ("reward@final", "reward@t2", "reward@t1"):
+        if any(key in r for r in records):
+            return key
+    raise ValueError("no reward in the training log")
 
 
 def early_late(records: list[dict], key: str) -> tuple[float, float, float, float]:

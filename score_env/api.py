@@ -65,7 +65,8 @@ def evaluate(config: EvalConfig | None = None, /, **values: Any) -> EvalResult:
     config = config or load_config(EvalConfig, "eval", values=values)
     import_tasks(config.imports)
     env_id, short = check_env_choice(config.env, config.split, config.model)
-    env = env_factory(env_id, config.split, config.feedback, config.env_kwargs)
+    episode = config.episode()
+    env = env_factory(env_id, config.split, episode.feedback, config.env_kwargs, episode.stop)
     config = config.model_copy(update={"env_kwargs": dict(env.kwargs)})  # with the resolved sandbox, if any
     run_dir = Path(config.run_dir) if config.run_dir else default_run_dir("eval", short, config.agent.kind)
     model = resolve_model(config.model)
@@ -85,7 +86,7 @@ def evaluate(config: EvalConfig | None = None, /, **values: Any) -> EvalResult:
     agent = agents.build_agent(config.agent, config.policy.load(model))
     evaluation = evaluate_policy(
         agent.policy,
-        partial(env, config.max_attempts),
+        partial(env, episode.max_attempts),
         list(range(min(config.limit or env.n_problems, env.n_problems))),
         sampling=config.sampling.params(),
         seed=config.seed,

@@ -48,37 +48,54 @@ def edit_distance_ratio(y1: str, y2: str) -> float:
 def self_correction_metrics(
     episodes: Sequence[Episode], *, n_bootstrap: int = 1000, seed: int = 0
 ) -> SelfCorrectionReport:
-    """Acc@t per attempt, Δ, Δi→c, Δc→i, edit-distance ratio, answer-changed rate and mean lengths."""
+    """Acc@t per attempt, Δ, Δi→c, Δc→i, edit-distance ratio, answer-changed rate and mean lengths; for episodes of
+    different lengths (a model-decided or oracle stop) also Acc@final and the mean number of attempts, and for
+    episodes with self-verdicts the verdict accuracy and its recall on right and on wrong attempts.
+
+    Acc@t of an episode that ended before attempt t is its final answer's (an episode that stopped is judged by the
+    answer it stopped on), so Acc@t_max = Acc@final and every fraction stays over all problems.
+    """
     if not episodes:
         raise ValueError("no episodes to compute metrics over")
-    n_attempts = {len(e.attempts) for e in episodes}
-    if len(n_attempts) != 1 or min(n_attempts) < 1:
-        raise ValueError(f"every episode must have the same number (>= 1) of attempts, got {sorted(n_attempts)}")
-    per_episode = _per_episode_statistics(episodes)
+    if min(len(e.attempts) for e in episodes) < 1:
+        raise ValueError("every episode must have at least one attempt")
+    ratios = _per_episode_ratios(episodes)
     groups = [e.problem_id for e in episodes]
-    estimates = _bootstrap(per_episode, groups, n_bootstrap, seed)
-    correct = per_episode_correct(episodes)  # [E, A]
+    estimates = _bootstrap(ratios, groups, n_bootstrap, seed)
+    correct = per_episode_correct(episodes)  # [E, T_max], carried forward
     first, last = correct[:, 0], correct[:, -1]
     counts = {f"correct_t{t + 1}": int(correct[:, t].sum()) for t in range(correct.shape[1])}
     counts |= {"n_i_to_c": int((~first & last).sum()), "n_c_to_i": int((first & ~last).sum())}
+    longest = correct.shape[1]
     reasons = {
-        f"t{t + 1}": dict(Counter(e.attempts[t].grade.reason.value for e in episodes)) for t in range(correct.shape[1])
+        f"t{t + 1}": dict(Counter(e.attempts[t].grade.reason.value for e in episodes if len(e.attempts) > t))
+        for t in range(longest)
     }
-    edit_ratios = tuple(round(float(r), 4) for r in per_episode["edit_distance_ratio"])
-    return SelfCorrectionReport(
-        len(episodes), len(set(groups)), correct.shape[1], estimates, counts, reasons, edit_ratios
-    )
+    if any(e.verdicts for e in episodes):
+        reasons["verdicts"] = dict(Counter(v.grade.reason.value for e in episodes for v in e.verdicts))
+    edit_ratios = tuple(round(edit_distance_ratio(e.attempts[0].text, e.attempts[-1].text), 4) for e in episodes)
+    return SelfCorrectionReport(len(episodes), len(set(groups)), longest, estimates, counts, reasons, edit_ratios)
 
 
 def per_episode_correct(episodes: Sequence[Episode]) -> np.ndarray:
-    """[E, A] bool: whether attempt t of episode e was correct."""
-    return np.array([[a.grade.correct for a in e.attempts] for e in episodes], dtype=bool)
+    """[E, T_max] bool: whether the answer standing at attempt t was correct (an episode that ended earlier keeps
+    its final answer)."""
+    longest = max(len(e.attempts) for e in episodes)
+    return np.array(
+        [[e.attempts[min(t, len(e.attempts) - 1)].grade.correct for t in range(longest)] for e in episodes], dtype=bool
+    )
 
 
-def _per_episode_statistics(episodes: Sequence[Episode]) -> dict[str, np.ndarray]:
-    correct = per_episode_correct(episodes)  # [E, A]
+Ratio = tuple[np.ndarray, np.ndarray]  # per episode: numerator and denominator (1 for a plain mean)
+
+
+def _per_episode_ratios(episodes: Sequence[Episode]) -> dict[str, Ratio]:
+    correct = per_episode_correct(episodes)  # [E, T]
     first, last = correct[:, 0], correct[:, -1]
+    ones = np.ones(len(episodes))
     stats: dict[str, np.ndarray] = {f"acc@t{t + 1}": correct[:, t] for t in range(correct.shape[1])}
+    stats["acc@final"] = last
+    stats["attempts"] = np.array([len(e.attempts) for e in episodes])
     stats["delta"] = last.astype(float) - first.astype(float)
     stats["delta_i_to_c"] = ~first & last
     stats["delta_c_to_i"] = first & ~last
@@ -88,23 +105,52 @@ def _per_episode_statistics(episodes: Sequence[Episode]) -> dict[str, np.ndarray
     stats["answer_changed"] = np.array(
         [e.attempts[0].grade.extracted != e.attempts[-1].grade.extracted for e in episodes]
     )
-    for t in range(correct.shape[1]):
-        stats[f"tokens@t{t + 1}"] = np.array([len(e.attempts[t].token_ids) for e in episodes], dtype=float)
-    return {name: np.asarray(values, dtype=float) for name, values in stats.items()}
+    ratios = {name: (np.asarray(values, dtype=float), ones) for name, values in stats.items()}
+    for t in range(correct.shape[1]):  # mean length of attempt t over the episodes that made it
+        made = np.array([len(e.attempts) > t for e in episodes], dtype=float)
+        tokens = np.array([len(e.attempts[t].token_ids) if len(e.attempts) > t else 0 for e in episodes], dtype=float)
+        ratios[f"tokens@t{t + 1}"] = (tokens, made)
+    if any(e.verdicts for e in episodes):
+        ratios |= _verdict_ratios(episodes)
+    return ratios
 
 
-def _bootstrap(stats: dict[str, np.ndarray], groups: list[str], n_bootstrap: int, seed: int) -> dict[str, Estimate]:
-    names = list(stats)
-    matrix = np.stack([stats[n] for n in names], axis=1)  # [E, M]
-    # Average within each problem, then resample problems. Every problem has the same number of episodes, so
-    # the mean of problem means is the mean over all episodes.
+def _verdict_ratios(episodes: Sequence[Episode]) -> dict[str, Ratio]:
+    """Self-verdicts (PAG's verifier metrics): accuracy, and recall on right attempts (said "correct") and on wrong
+    ones (said "wrong", or unparsable, which the env treats as wrong)."""
+    right_said = [(sum(v.grade.correct for v in e.verdicts), len(e.verdicts)) for e in episodes]
+    on_right = [_recall(e, judged_right=True) for e in episodes]
+    on_wrong = [_recall(e, judged_right=False) for e in episodes]
+    return {
+        name: (np.array([n for n, _ in pairs], dtype=float), np.array([d for _, d in pairs], dtype=float))
+        for name, pairs in (("verdict_accuracy", right_said), ("verdict_recall_right", on_right),
+                            ("verdict_recall_wrong", on_wrong))
+    }  # fmt: skip
+
+
+def _recall(episode: Episode, judged_right: bool) -> tuple[int, int]:
+    """(verdicts that were right, verdicts) among the verdicts on attempts that were right (or wrong)."""
+    pairs = [(v, episode.attempts[i]) for i, v in enumerate(episode.verdicts) if i < len(episode.attempts)]
+    judged = [v for v, a in pairs if a.grade.correct == judged_right]
+    return sum(v.grade.correct for v in judged), len(judged)
+
+
+def _bootstrap(ratios: dict[str, Ratio], groups: list[str], n_bootstrap: int, seed: int) -> dict[str, Estimate]:
+    """Each metric as a ratio of sums (a plain mean when the denominators are 1), with a percentile interval that
+    resamples problems (the k samples of a problem are not independent)."""
+    names = list(ratios)
+    numerators = np.stack([ratios[n][0] for n in names], axis=1)  # [E, M]
+    denominators = np.stack([ratios[n][1] for n in names], axis=1)  # [E, M]
     _, group_of = np.unique(groups, return_inverse=True)
     n_groups = int(group_of.max()) + 1
-    per_problem = np.zeros((n_groups, matrix.shape[1]))
-    np.add.at(per_problem, group_of, matrix)
-    per_problem /= np.bincount(group_of, minlength=n_groups)[:, None]  # [P, M]
+    num = np.zeros((n_groups, len(names)))
+    den = np.zeros((n_groups, len(names)))
+    np.add.at(num, group_of, numerators)
+    np.add.at(den, group_of, denominators)
     rng = np.random.default_rng(seed)
-    resampled = per_problem[rng.integers(0, n_groups, size=(n_bootstrap, n_groups))].mean(axis=1)  # [B, M]
-    low, high = np.percentile(resampled, [2.5, 97.5], axis=0)
-    point = matrix.mean(axis=0)
+    picks = rng.integers(0, n_groups, size=(n_bootstrap, n_groups))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        resampled = num[picks].sum(axis=1) / den[picks].sum(axis=1)  # [B, M]
+        point = num.sum(axis=0) / den.sum(axis=0)
+    low, high = np.nanpercentile(resampled, [2.5, 97.5], axis=0) if n_bootstrap else (point, point)
     return {n: Estimate(float(point[i]), float(low[i]), float(high[i])) for i, n in enumerate(names)}

@@ -84,11 +84,11 @@ def hub_reachable(timeout_s: float = 3.0) -> bool:
     return bool(reached and reached[0])
 
 
-def env_factory(env_id: str, split: str, feedback: Any, env_kwargs: dict) -> EnvFactory:
+def env_factory(env_id: str, split: str, feedback: Any, env_kwargs: dict, stop: Any = "fixed") -> EnvFactory:
     """An env factory whose arguments are checked now (their keys and types against the task's signature, then the
     task is built once), before any model loads. A task that resolves a choice (a code task's ``sandbox="auto"``)
     has the resolved value in the factory's arguments, so the run's config records what really judged it."""
-    factory = EnvFactory(env_id, split, feedback, check_env_kwargs(resolve_env(env_id), env_kwargs))
+    factory = EnvFactory(env_id, split, feedback, check_env_kwargs(resolve_env(env_id), env_kwargs), stop)
     try:
         env = factory(2)
     except (ValueError, TypeError, FileNotFoundError) as exc:

@@ -142,36 +142,48 @@ class Attempt:
 
 @dataclass(frozen=True)
 class Episode:
-    """All attempts at one problem by one sample stream."""
+    """All attempts at one problem by one sample stream (and, in verify-then-revise, the model's self-verdicts:
+    ``verdicts[i]`` judges ``attempts[i]``)."""
 
     problem_id: str
     problem_index: int
     sample: int  # which of the k samples of this problem
     attempts: tuple[Attempt, ...]
+    verdicts: tuple[Attempt, ...] = ()  # self-verdict turns; their grade says whether the verdict was right
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (one line of ``episodes.jsonl``). Prompt token ids are for the learner, not kept."""
         data = asdict(self)
-        for attempt in data["attempts"]:
-            del attempt["prompt_ids"]
+        for turn in [*data["attempts"], *data["verdicts"]]:
+            del turn["prompt_ids"]
+        if not data["verdicts"]:
+            del data["verdicts"]
         return data
+
+    @property
+    def turns(self) -> tuple[Attempt, ...]:
+        """Every response of the episode in the order it was given: attempt 1, its verdict, attempt 2, ..."""
+        order = [(i, 0, a) for i, a in enumerate(self.attempts)] + [(i, 1, v) for i, v in enumerate(self.verdicts)]
+        return tuple(turn for *_, turn in sorted(order, key=lambda x: x[:2]))
 
     @staticmethod
     def from_json(data: Mapping[str, Any]) -> Episode:
-        attempts = tuple(
-            Attempt(
-                prompt=tuple(Message.from_dict(m) for m in a["prompt"]),
-                text=a["text"],
-                token_ids=tuple(a["token_ids"]),
-                logprobs=tuple(a["logprobs"]),
-                finish_reason=a["finish_reason"],
-                reward=a["reward"],
-                grade=Grade.from_info(a["grade"]),
-                from_base=a.get("from_base", False),
-            )
-            for a in data["attempts"]
-        )
-        return Episode(data["problem_id"], data["problem_index"], data["sample"], attempts)
+        attempts = tuple(_attempt_from_json(a) for a in data["attempts"])
+        verdicts = tuple(_attempt_from_json(v) for v in data.get("verdicts", ()))
+        return Episode(data["problem_id"], data["problem_index"], data["sample"], attempts, verdicts)
+
+
+def _attempt_from_json(a: Mapping[str, Any]) -> Attempt:
+    return Attempt(
+        prompt=tuple(Message.from_dict(m) for m in a["prompt"]),
+        text=a["text"],
+        token_ids=tuple(a["token_ids"]),
+        logprobs=tuple(a["logprobs"]),
+        finish_reason=a["finish_reason"],
+        reward=a["reward"],
+        grade=Grade.from_info(a["grade"]),
+        from_base=a.get("from_base", False),
+    )
 
 
 @dataclass(frozen=True)

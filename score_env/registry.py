@@ -24,7 +24,7 @@ from typing import Any
 import gymnasium as gym
 from pydantic import BaseModel, ConfigDict, create_model
 
-from score_env.env import Feedback, SelfCorrectionEnv
+from score_env.env import Feedback, SelfCorrectionEnv, Stop, check_episode_settings
 from score_env.task import Task
 
 TaskFactory = Callable[..., Task]
@@ -106,13 +106,15 @@ def make_env(
     split: str,
     max_attempts: int = 2,
     feedback: Feedback = "intrinsic",
+    stop: Stop = "fixed",
     render_mode: str | None = None,
     **task_kwargs: Any,
 ) -> SelfCorrectionEnv:
     """Gymnasium entry point: build the task for ``split``, then the env around it."""
+    check_episode_settings(max_attempts, feedback, stop)  # before building a task for nothing
     factory = _load(make_task) if isinstance(make_task, str) else make_task
     task = factory(split=split, **task_kwargs)
-    return SelfCorrectionEnv(task, max_attempts=max_attempts, feedback=feedback, render_mode=render_mode)
+    return SelfCorrectionEnv(task, max_attempts=max_attempts, feedback=feedback, stop=stop, render_mode=render_mode)
 
 
 @dataclass(frozen=True)
@@ -123,9 +125,17 @@ class EnvFactory:
     split: str
     feedback: Feedback = "intrinsic"
     kwargs: Mapping[str, Any] = field(default_factory=dict)
+    stop: Stop = "fixed"
 
     def __call__(self, max_attempts: int = 2) -> gym.Env:
-        return gym.make(self.env_id, split=self.split, max_attempts=max_attempts, feedback=self.feedback, **self.kwargs)
+        return gym.make(
+            self.env_id,
+            split=self.split,
+            max_attempts=max_attempts,
+            feedback=self.feedback,
+            stop=self.stop,
+            **self.kwargs,
+        )
 
     @cached_property
     def n_problems(self) -> int:

@@ -34,6 +34,9 @@ def collect_episodes(
 ) -> list[EpisodeGroup]:
     """Play ``samples_per_problem`` episodes of every problem and return them, one group per problem.
 
+    A turn is an attempt or, in verify-then-revise (``stop="model_decides"``), a self-verdict (``info["turn"]``);
+    episodes may end at different turns when the env's ``stop`` lets them.
+
     Each turn is one ``policy.generate`` call over every episode still running; the
     env grades each attempt (in ``grading_threads`` threads: graders that run code or worker processes wait on
     I/O, not on the GIL).
@@ -57,6 +60,7 @@ def collect_episodes(
     ]
     problem_ids = [env.unwrapped.problem.id for env in envs]
     attempts: list[list[Attempt]] = [[] for _ in keys]
+    verdicts: list[list[Attempt]] = [[] for _ in keys]
     running = list(range(len(keys)))
     turn = 0
     with ThreadPoolExecutor(max_workers=grading_threads) as pool:
@@ -72,7 +76,8 @@ def collect_episodes(
             for i, prompt, (completion,), step in zip(running, prompts, completions, steps, strict=True):
                 observation, reward, terminated, truncated, info = step
                 from_base = sampler is not policy
-                attempts[i].append(_attempt(prompt, completion, float(reward), Grade.from_info(info), from_base))
+                record = _attempt(prompt, completion, float(reward), Grade.from_info(info), from_base)
+                (verdicts if info.get("turn") == "verdict" else attempts)[i].append(record)
                 observations[i] = observation
                 if not (terminated or truncated):
                     still_running.append(i)
@@ -80,8 +85,8 @@ def collect_episodes(
     for env in envs:
         env.close()
     episodes = [
-        Episode(problem_id, index, sample, tuple(turns))
-        for problem_id, (index, sample), turns in zip(problem_ids, keys, attempts, strict=True)
+        Episode(problem_id, index, sample, tuple(answers), tuple(judged))
+        for problem_id, (index, sample), answers, judged in zip(problem_ids, keys, attempts, verdicts, strict=True)
     ]
     check_grading(episodes)
     k = samples_per_problem

@@ -10,9 +10,10 @@ from __future__ import annotations
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
@@ -25,7 +26,7 @@ from score_env.benchmark.analyses import (
     pass_at_2,
 )
 from score_env.benchmark.results import MethodFailure, MethodResult, SampledResult, read_outcome, write_outcome
-from score_env.config import AgentConfig, BenchmarkConfig, TrainConfig
+from score_env.config import AgentConfig, BenchmarkConfig, EpisodeSettings, TrainConfig
 from score_env.evaluation import Evaluation, evaluate_policy
 from score_env.policies import Policy, SamplingParams
 from score_env.registry import EnvFactory
@@ -92,14 +93,17 @@ def _train_and_evaluate(
         policy = run.agent.policy
         base = run.session.reference.sampler(run.session.tokenizer, config.policy.batch_size)
         updates, episodes = run.updates, run.episodes_sampled
-    make = wiring.eval_env
+    episode = agent_config.episode()
+    make = replace(wiring.eval_env, feedback=episode.feedback, stop=episode.stop)
     greedy = SamplingParams(temperature=0.0, top_p=1.0, max_new_tokens=config.eval_max_new_tokens)
     evaluation = evaluate_policy(
-        policy, partial(make, 2), problems, sampling=greedy, seed=seed, run_dir=method_dir / "eval", label=name
-    )
+        policy, partial(make, episode.max_attempts), problems, sampling=greedy, seed=seed,
+        run_dir=method_dir / "eval", label=name,
+    )  # fmt: skip
     analyses = method_dir / "analyses"
     scaling = shift = ceiling = None
-    if config.scaling.problems and name in config.scaling.methods:
+    two_fixed = episode == EpisodeSettings()  # the paper's analyses are about two intrinsic attempts
+    if config.scaling.problems and name in config.scaling.methods and two_fixed:
         scaling = inference_scaling(
             policy,
             make,
@@ -109,11 +113,11 @@ def _train_and_evaluate(
             seed=seed,
             run_dir=analyses / "scaling",
         )
-    if config.distribution_shift and agent_config.kind != "prompting":
+    if config.distribution_shift and agent_config.kind != "prompting" and two_fixed:
         shift = distribution_shift(
             policy, base, evaluation.episodes, make, problems, sampling=greedy, seed=seed, run_dir=analyses / "shift"
         )
-    if config.ceiling_samples and agent_config.kind == "prompting":
+    if config.ceiling_samples and agent_config.kind == "prompting" and two_fixed:
         sampling = SamplingParams(1.0, 1.0, config.eval_max_new_tokens)
         ceiling = correction_ceiling(
             policy, evaluation.episodes, make, samples=config.ceiling_samples, sampling=sampling, seed=seed,
@@ -130,15 +134,16 @@ def _train_and_evaluate(
         report=evaluation.report,
         generated_tokens=tokens,
         wall_s=time.monotonic() - start,
-        sampled=_sampled(policy, config, make, problems, seed, method_dir / "sampled"),
+        sampled=_sampled(policy, config, partial(make, episode.max_attempts), problems, seed, method_dir / "sampled"),
         scaling=scaling,
         shift=shift,
         ceiling=ceiling,
+        setting="oracle" if episode.oracle else "intrinsic",
     )
 
 
 def _sampled(
-    policy: Policy, config: BenchmarkConfig, make: EnvFactory, problems: list[int], seed: int, run_dir: Path
+    policy: Policy, config: BenchmarkConfig, make: Callable[[], Any], problems: list[int], seed: int, run_dir: Path
 ) -> SampledResult | None:
     """Every metric averaged over n sampled episodes per problem, and pass@2 / majority@2 of the first attempts."""
     c = config.sampled_eval
@@ -146,7 +151,7 @@ def _sampled(
         return None
     sampling = SamplingParams(c.temperature, 1.0, config.eval_max_new_tokens)
     evaluation: Evaluation = evaluate_policy(
-        policy, partial(make, 2), problems[: c.problems], sampling=sampling, seed=seed + 1, samples=c.samples,
+        policy, make, problems[: c.problems], sampling=sampling, seed=seed + 1, samples=c.samples,
         run_dir=run_dir, label="sampled",
     )  # fmt: skip
     episodes = evaluation.episodes

@@ -57,6 +57,7 @@ class MethodResult:
     scaling: ScalingCurve | None = None
     shift: ShiftRates | None = None
     ceiling: float | None = None  # the base model's: wrong first attempts right in one of N sampled second ones
+    setting: Literal["intrinsic", "oracle"] = "intrinsic"  # oracle: told whether it was right (reported apart)
     status: Literal["done"] = "done"
 
 

@@ -13,6 +13,23 @@ from pydantic import Field, PositiveFloat, PositiveInt
 
 from score_env.config.base import Strict
 
+Feedback = Literal["intrinsic", "oracle"]
+Stop = Literal["fixed", "model_decides", "on_correct"]
+
+
+@dataclass(frozen=True)
+class EpisodeSettings:
+    """How a method's episodes run: attempts, what the instruction says (intrinsic or oracle), who ends them."""
+
+    max_attempts: int = 2
+    feedback: Feedback = "intrinsic"
+    stop: Stop = "fixed"
+
+    @property
+    def oracle(self) -> bool:
+        """Oracle feedback tells the model whether it was right: reported apart from the intrinsic methods."""
+        return self.feedback == "oracle"
+
 
 @dataclass(frozen=True)
 class Budget:
@@ -33,10 +50,18 @@ class PromptingAgentConfig(Strict):
 
     kind: Literal["prompting"] = "prompting"
     """Agent type (the discriminator)."""
+    max_attempts: int = Field(2, ge=1)
+    """Attempts per episode."""
+    stop: Literal["fixed", "model_decides"] = "fixed"
+    """``fixed``: always ``max_attempts``; ``model_decides``: the base model judges its own answer and revises only
+    when its verdict says wrong (the prompted row of verify-then-revise)."""
 
     def with_budget(self, budget: Budget) -> Self:
         """Nothing to spend: prompting trains nothing."""
         return self
+
+    def episode(self) -> EpisodeSettings:
+        return EpisodeSettings(self.max_attempts, "intrinsic", self.stop)
 
 
 class SFTAgentConfig(Strict):
@@ -61,6 +86,10 @@ class SFTAgentConfig(Strict):
     def with_budget(self, budget: Budget) -> Self:
         """All the episodes up front (``updates x P`` problems, k each), then exactly ``updates`` updates."""
         return self.model_copy(update={"problems": budget.updates * budget.problems, "updates": budget.updates})
+
+    def episode(self) -> EpisodeSettings:
+        """Two attempts, the paper's setting."""
+        return EpisodeSettings()
 
 
 class StarAgentConfig(Strict):
@@ -88,6 +117,10 @@ class StarAgentConfig(Strict):
         """``updates x P`` problems and ``updates`` updates in all, each split evenly over the iterations."""
         return self.model_copy(update={"problems": budget.updates * budget.problems, "updates": budget.updates})
 
+    def episode(self) -> EpisodeSettings:
+        """Two attempts, the paper's setting."""
+        return EpisodeSettings()
+
 
 class ScoreAgentConfig(Strict):
     """SCoRe: REINFORCE with a leave-one-out baseline and per-attempt KL to the base model, in two stages."""
@@ -114,6 +147,8 @@ class ScoreAgentConfig(Strict):
     """Per-attempt KL: the log-ratio summed over the attempt's tokens, or the k3 estimator."""
     base_first_attempt_fraction: float = Field(0.0, ge=0, le=1)
     """Fraction of problems whose attempt 1 is sampled from the base model (SCoRe's optional mixing)."""
+    attempts: int = Field(2, ge=2)
+    """Attempts per episode (the paper: 2; its appendix extends SCoRe to 3 with a Stage I per extra attempt)."""
 
     def with_budget(self, budget: Budget) -> Self:
         """``updates`` RL updates of P x k episodes: half in Stage I, half in Stage II (all in Stage II for the
@@ -121,8 +156,75 @@ class ScoreAgentConfig(Strict):
         first = 0 if self.multi_turn and self.stage1_steps == 0 else budget.updates // 2
         return self.model_copy(update={"stage1_steps": first, "stage2_steps": budget.updates - first})
 
+    def episode(self) -> EpisodeSettings:
+        """Evaluated on its attempts (single-turn RL as well: it is evaluated like every method, on two)."""
+        return EpisodeSettings(max(self.attempts, 2))
+
+
+class PagAgentConfig(Strict):
+    """Verify-then-revise RL after PAG (Jiang et al., 2025, arXiv 2506.10406): after each attempt the policy judges
+    its own answer; it revises only when its verdict says wrong. REINFORCE rewards every turn (an attempt: being
+    right; a verdict: being right about the attempt), with turn-independent, per-role leave-one-out advantages."""
+
+    kind: Literal["pag"] = "pag"
+    """Agent type (the discriminator)."""
+    lr: PositiveFloat = 1e-6
+    """Adam learning rate (PAG trains Qwen2.5 models at 1e-6)."""
+    steps: PositiveInt = 100
+    """RL updates."""
+    max_attempts: int = Field(2, ge=2)
+    """Attempts per episode at most (each but the last followed by a self-verdict)."""
+    verdict_weight: float = Field(1.0, ge=0)
+    """Weight of a verdict turn's reward (0: verdicts are not trained)."""
+    beta: float = Field(0.01, ge=0)
+    """KL weight on every turn."""
+    kl_estimator: Literal["sum", "k3"] = "sum"
+    """Per-turn KL estimator."""
+
+    def with_budget(self, budget: Budget) -> Self:
+        """``updates`` RL updates of P x k episodes."""
+        return self.model_copy(update={"steps": budget.updates})
+
+    def episode(self) -> EpisodeSettings:
+        return EpisodeSettings(self.max_attempts, "intrinsic", "model_decides")
+
+
+class MultiAttemptAgentConfig(Strict):
+    """The oracle track (multi-attempt RL, arXiv 2503.04808): the env tells the model its answer was wrong and the
+    episode ends at the first right one. Every attempt is rewarded for being right, with per-problem leave-one-out
+    advantages. Oracle feedback is a different setting: reported apart from the intrinsic methods."""
+
+    kind: Literal["multi_attempt"] = "multi_attempt"
+    """Agent type (the discriminator)."""
+    lr: PositiveFloat = 1e-6
+    """Adam learning rate."""
+    steps: PositiveInt = 100
+    """RL updates."""
+    max_attempts: int = Field(3, ge=2)
+    """Attempts at most (the episode ends at the first right one)."""
+    beta: float = Field(0.01, ge=0)
+    """KL weight on every attempt."""
+    kl_estimator: Literal["sum", "k3"] = "sum"
+    """Per-attempt KL estimator."""
+
+    def with_budget(self, budget: Budget) -> Self:
+        """``updates`` RL updates of P x k episodes."""
+        return self.model_copy(update={"steps": budget.updates})
+
+    def episode(self) -> EpisodeSettings:
+        return EpisodeSettings(self.max_attempts, "oracle", "on_correct")
+
 
 AgentConfig = Annotated[
-    PromptingAgentConfig | SFTAgentConfig | StarAgentConfig | ScoreAgentConfig, Field(discriminator="kind")
+    PromptingAgentConfig
+    | SFTAgentConfig
+    | StarAgentConfig
+    | ScoreAgentConfig
+    | PagAgentConfig
+    | MultiAttemptAgentConfig,
+    Field(discriminator="kind"),
 ]
-TrainedAgentConfig = Annotated[SFTAgentConfig | StarAgentConfig | ScoreAgentConfig, Field(discriminator="kind")]
+TrainedAgentConfig = Annotated[
+    SFTAgentConfig | StarAgentConfig | ScoreAgentConfig | PagAgentConfig | MultiAttemptAgentConfig,
+    Field(discriminator="kind"),
+]

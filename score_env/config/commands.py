@@ -6,13 +6,21 @@ default here (presets in ``configs/`` only record what differs); ``extra="forbid
 
 from __future__ import annotations
 
+from dataclasses import astuple
 from typing import Literal
 
 from pydantic import Field, PositiveInt, field_validator, model_validator
 
-from score_env.config.agents import AgentConfig, PromptingAgentConfig, ScoreAgentConfig, TrainedAgentConfig
+from score_env.config.agents import (
+    AgentConfig,
+    EpisodeSettings,
+    PromptingAgentConfig,
+    ScoreAgentConfig,
+    TrainedAgentConfig,
+)
 from score_env.config.base import Imports, Strict
 from score_env.config.policy import LoraConfig, PolicyConfig, SamplingConfig, require
+from score_env.env import check_episode_settings
 
 EnvArg = int | float | str | bool | list[int | float | str | bool] | None
 
@@ -34,10 +42,22 @@ class EvalConfig(Strict):
     """Evaluate only the first ``limit`` problems (null = all)."""
     samples: PositiveInt = 1
     """Episodes per problem (k)."""
-    max_attempts: PositiveInt = 2
-    """Attempts per episode (2 in the paper)."""
-    feedback: Literal["intrinsic", "oracle"] = "intrinsic"
-    """``intrinsic`` (the paper's setting) or ``oracle`` (tells the model whether it was right; comparison only)."""
+    max_attempts: PositiveInt | None = None
+    """Attempts per episode (null = the agent's: 2 in the paper)."""
+    feedback: Literal["intrinsic", "oracle"] | None = None
+    """``intrinsic`` (the paper's setting) or ``oracle`` (tells the model whether it was right: a different setting,
+    never mixed into the intrinsic results); null = the agent's."""
+    stop: Literal["fixed", "model_decides", "on_correct"] | None = None
+    """Who ends an episode: ``fixed`` (after max_attempts), ``model_decides`` (its own verdict), ``on_correct``
+    (oracle only: the first right answer); null = the agent's."""
+
+    def episode(self) -> EpisodeSettings:
+        """The agent's episode settings, with what this config sets explicitly."""
+        own = self.agent.episode()
+        return EpisodeSettings(
+            self.max_attempts or own.max_attempts, self.feedback or own.feedback, self.stop or own.stop
+        )
+
     model: str
     """Local path or hub name of the model."""
     policy: PolicyConfig = PolicyConfig()
@@ -56,6 +76,11 @@ class EvalConfig(Strict):
     """Where to write the run (null = ``runs/eval-<env>-<agent>-<time>``)."""
     checkpoint: Literal["best", "last"] = "best"
     """When ``model`` is a training run directory: its best (highest training reward) or last checkpoint."""
+
+    @model_validator(mode="after")
+    def _episode_makes_sense(self) -> EvalConfig:
+        check_episode_settings(*astuple(self.episode()))
+        return self
 
     @model_validator(mode="after")
     def _samples_differ(self) -> EvalConfig:

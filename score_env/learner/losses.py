@@ -44,13 +44,14 @@ def turn_returns(
 ) -> torch.Tensor:
     """Per-attempt returns [B, A] with γ = 0: each attempt's tokens see only that attempt's own return.
 
-    G_t = w_t·r̃_t − β_t·KL_t, where r̃ is r, except the last attempt of a multi-attempt episode whose reward is
-    shaped (:func:`shaped_reward`) against the previous attempt. ``rewards``, ``kls`` [B, A]; ``reward_weights``,
-    ``betas`` [A] come from the stage (Stage I: w = (0, 1), β = (β2, β1); Stage II: w = (1, 1), β = (β1, β1)).
+    G_t = w_t·r̃_t − β_t·KL_t, where r̃_1 = r_1 and every later attempt's reward is shaped against the one before it
+    (:func:`shaped_reward`; with two attempts only attempt 2 is shaped, as in the paper, and with three SCoRe's
+    appendix shapes each correction). ``rewards``, ``kls`` [B, A]; ``reward_weights``, ``betas`` [A] come from the
+    stage (Stage I: w = (0, 1), β = (β2, β1); Stage II: w = (1, 1), β = (β1, β1)).
     """
     shaped = rewards.clone()
     if rewards.shape[1] > 1 and alpha:
-        shaped[:, -1] = shaped_reward(rewards[:, -2], rewards[:, -1], alpha)
+        shaped[:, 1:] = shaped_reward(rewards[:, :-1], rewards[:, 1:], alpha)
     return reward_weights * shaped - betas * kls
 
 
@@ -68,6 +69,29 @@ def rloo_advantages(returns: torch.Tensor, group: torch.Tensor, valid: torch.Ten
     counts = returns.new_zeros(n_groups).index_add_(0, group, weight.squeeze(-1))  # [G]
     others = (counts[group].unsqueeze(-1) - weight).clamp(min=0)  # [B, 1] valid peers of each sample
     baseline = (sums[group] - returns * weight) / others.clamp(min=1)
+    return (returns - torch.where(others > 0, baseline, torch.zeros_like(baseline))) * weight
+
+
+def role_rloo_advantages(
+    returns: torch.Tensor, group: torch.Tensor, role: torch.Tensor, episode: torch.Tensor, valid: torch.Tensor
+) -> torch.Tensor:
+    """Leave-one-out baselines for episodes of any length (verify-then-revise, the oracle track): every turn is a
+    sample of its role (answer or verdict), and its baseline is the mean return of the same role's turns in the
+    *other* episodes of its problem, whatever their turn index (PAG's turn-independent optimisation with advantages
+    per role). Grouping by problem, never by turn index, keeps the baseline independent of the sample's own
+    choices, among them where the episode stopped.
+
+    ``returns``, ``group`` (problem), ``role`` (0 answer, 1 verdict), ``episode``, ``valid`` are [N] over turns.
+    """
+    key = group * 2 + role  # [N] (problem, role)
+    own = episode * 2 + role  # [N] (episode, role)
+    weight = valid.to(returns.dtype)
+    total = returns.new_zeros(int(key.max()) + 1).index_add_(0, key, returns * weight)
+    count = returns.new_zeros(int(key.max()) + 1).index_add_(0, key, weight)
+    own_total = returns.new_zeros(int(own.max()) + 1).index_add_(0, own, returns * weight)
+    own_count = returns.new_zeros(int(own.max()) + 1).index_add_(0, own, weight)
+    others = count[key] - own_count[own]
+    baseline = (total[key] - own_total[own]) / others.clamp(min=1)
     return (returns - torch.where(others > 0, baseline, torch.zeros_like(baseline))) * weight
 
 

@@ -8,21 +8,11 @@ from typing import Any
 
 import torch
 
-from score_env.learner.batch import encode_attempt, length_buckets, pad_batch, token_logprobs
-from score_env.learner.losses import (
-    KLEstimator,
-    advantages,
-    attempt_kl,
-    reinforce_loss,
-    sequence_logprob,
-    turn_returns,
-)
+from score_env.learner.losses import advantages, reinforce_loss, turn_returns
 from score_env.learner.reference import Reference
 from score_env.learner.stages import Stage
+from score_env.learner.terms import turn_terms
 from score_env.records import Episode, EpisodeGroup, GradeReason, flatten
-
-MAX_BUCKET_TOKENS = 16_384  # tokens (rows x padded length) per forward pass
-FUSE_ATTEMPTS = True  # read earlier attempts off the last attempt's row when the tokens match (tests switch it off)
 
 
 @dataclass(frozen=True)
@@ -30,16 +20,6 @@ class StepResult:
     loss: torch.Tensor  # scalar, with gradient: the sum of attempt_losses
     attempt_losses: tuple[torch.Tensor, ...]  # one scalar per attempt, with gradient
     metrics: dict[str, float]
-
-
-@dataclass(frozen=True)
-class _Span:
-    """Where attempt ``attempt`` of episode ``episode`` sits in a training row: its tokens are ids[start:end]."""
-
-    episode: int
-    attempt: int
-    start: int
-    end: int
 
 
 def score_loss(
@@ -61,7 +41,10 @@ def score_loss(
     rewards = torch.tensor(
         [[float(a.reward) for a in e.attempts[:n_attempts]] for e in episodes], device=device
     )  # [B, A]
-    logp, kl = _attempt_terms(model, reference, tokenizer, episodes, n_attempts, stage.kl_estimator)  # [B, A] each
+    logps, kls = turn_terms(
+        model, reference, tokenizer, [e.attempts[:n_attempts] for e in episodes], stage.kl_estimator
+    )
+    logp, kl = torch.stack([torch.stack(r) for r in logps]), torch.stack([torch.stack(r) for r in kls])  # [B, A] each
     weights = torch.tensor(stage.reward_weights, device=device)
     betas = torch.tensor(stage.betas, device=device)
     returns = turn_returns(rewards, kl.detach(), weights, betas, stage.alpha)  # [B, A]
@@ -75,66 +58,6 @@ def score_loss(
 
 def _errored(episode: Episode, n_attempts: int) -> bool:
     return any(a.grade.reason is GradeReason.ERROR for a in episode.attempts[:n_attempts])
-
-
-def _attempt_terms(
-    model: Any,
-    reference: Reference,
-    tokenizer: Any,
-    episodes: Sequence[Episode],
-    n_attempts: int,
-    estimator: KLEstimator,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """[B, A] log π(attempt) and [B, A] KL, with gradient.
-
-    No duplicate forward passes: the last attempt's row (its prompt holds every earlier attempt) also yields the
-    earlier attempts' log-probs whenever their tokens appear verbatim at the head of that row (re-tokenising the
-    conversation reproduced the generated ids); only the other attempts get a row of their own. Rows are packed into
-    length buckets, and the reference runs once per bucket, without gradient.
-    """
-    device = next(model.parameters()).device
-    rows, spans = _rows_and_spans(tokenizer, episodes, n_attempts)
-    own = {(i, t): not e.attempts[t].from_base for i, e in enumerate(episodes) for t in range(n_attempts)}
-    logp: dict[tuple[int, int], torch.Tensor] = {}
-    kl: dict[tuple[int, int], torch.Tensor] = {}
-    for bucket in length_buckets([len(ids) for ids, _ in rows], MAX_BUCKET_TOKENS):
-        batch = pad_batch(tokenizer, [rows[r] for r in bucket], device)
-        policy_logp = token_logprobs(model, batch)  # [b, T-1]
-        reference_logp = reference.logprobs(batch)
-        for position, row in enumerate(bucket):
-            for span in spans[row]:
-                mask = torch.zeros_like(policy_logp[position])
-                if own[span.episode, span.attempt]:
-                    mask[span.start - 1 : span.end - 1] = 1.0  # predictions of ids[start:end]
-                key = (span.episode, span.attempt)
-                logp[key] = sequence_logprob(policy_logp[position], mask)
-                kl[key] = attempt_kl(policy_logp[position], reference_logp[position], mask, estimator)
-    keys = [[(i, t) for t in range(n_attempts)] for i in range(len(episodes))]
-    return (
-        torch.stack([torch.stack([logp[k] for k in row]) for row in keys]),
-        torch.stack([torch.stack([kl[k] for k in row]) for row in keys]),
-    )
-
-
-def _rows_and_spans(
-    tokenizer: Any, episodes: Sequence[Episode], n_attempts: int
-) -> tuple[list[tuple[list[int], int]], list[list[_Span]]]:
-    rows: list[tuple[list[int], int]] = []
-    spans: list[list[_Span]] = []
-    for i, episode in enumerate(episodes):
-        attempts = episode.attempts[:n_attempts]
-        encoded = [encode_attempt(tokenizer, a) for a in attempts]
-        last_ids, last_start = encoded[-1]
-        row_spans = [_Span(i, len(attempts) - 1, last_start, len(last_ids))]
-        for t, (ids, start) in enumerate(encoded[:-1]):
-            if FUSE_ATTEMPTS and last_ids[: len(ids)] == ids:  # attempt t sits verbatim at the head of the last row
-                row_spans.append(_Span(i, t, start, len(ids)))
-            else:
-                rows.append((ids, start))
-                spans.append([_Span(i, t, start, len(ids))])
-        rows.append((last_ids, last_start))
-        spans.append(row_spans)
-    return rows, spans
 
 
 def _metrics(

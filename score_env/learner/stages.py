@@ -40,21 +40,36 @@ def score_stages(
     multi_turn: bool,
     baseline: Baseline,
     kl_estimator: KLEstimator,
+    attempts: int = 2,
 ) -> list[Stage]:
     """SCoRe's stages (the paper's α = 10, β1 = 0.01, β2 = 0.1 are the agent config's defaults).
 
     Stage I: attempt 1 earns no reward and is held near the base model by a strong β2; attempt 2 earns r2 − β1·KL2.
     Stage II: attempt 1 earns r1 − β1·KL1; attempt 2 earns r2 + α(r2 − r1) − β1·KL2.
     ``multi_turn=False`` is the "single-turn RL" ablation: one attempt, r1 − β1·KL1, for all the steps.
+    With ``attempts`` = n > 2 (the paper's appendix), Stage I is repeated per extra attempt t = 2..n, splitting its
+    steps: attempt t earns rt − β1·KLt and every earlier attempt is held by β2; Stage II rewards all n attempts, each
+    correction shaped against the attempt before it.
     """
     if not multi_turn:
         return [Stage("single-turn", stage1_steps + stage2_steps, (1.0,), (beta1,), 0.0, baseline, kl_estimator)]
     stages = []
-    if stage1_steps:
-        stages.append(Stage("stage1", stage1_steps, (0.0, 1.0), (beta2, beta1), 0.0, baseline, kl_estimator))
+    extra = list(range(2, attempts + 1))
+    for t, steps in zip(extra, even_split(stage1_steps, len(extra)), strict=True):
+        if steps:
+            name = "stage1" if attempts == 2 else f"stage1-t{t}"
+            weights, betas = (0.0,) * (t - 1) + (1.0,), (beta2,) * (t - 1) + (beta1,)
+            stages.append(Stage(name, steps, weights, betas, 0.0, baseline, kl_estimator))
     if stage2_steps:
-        stages.append(Stage("stage2", stage2_steps, (1.0, 1.0), (beta1, beta1), alpha, baseline, kl_estimator))
+        stages.append(
+            Stage("stage2", stage2_steps, (1.0,) * attempts, (beta1,) * attempts, alpha, baseline, kl_estimator)
+        )
     return stages
+
+
+def even_split(total: int, parts: int) -> list[int]:
+    """``total`` as ``parts`` whole numbers that differ by at most one (the first ones take the remainder)."""
+    return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
 
 
 def stage_at(stages: list[Stage], step: int) -> tuple[int, Stage]:

@@ -11,13 +11,24 @@ from score_env.metrics import Estimate
 from score_env.report.paper import paper_section
 
 Outcome = MethodResult | MethodFailure
-MAIN = ("acc@t1", "acc@t2", "delta", "delta_i_to_c", "delta_c_to_i")
-LABELS = {"acc@t1": "Acc@t1", "acc@t2": "Acc@t2", "delta": "Δ(t1,t2)", "delta_i_to_c": "Δi→c", "delta_c_to_i": "Δc→i"}
+MAIN = ("acc@t1", "acc@final", "delta", "delta_i_to_c", "delta_c_to_i")
+LABELS = {
+    "acc@t1": "Acc@t1",
+    "acc@final": "Acc@t2 (final)",
+    "delta": "Δ(t1,final)",
+    "delta_i_to_c": "Δi→c",
+    "delta_c_to_i": "Δc→i",
+    "attempts": "attempts",
+    "verdict_accuracy": "verdict acc.",
+}
 COLUMNS = """Columns: Acc@t1 / Acc@t2 = share of problems right at attempt 1 / 2; Δ(t1,t2) = Acc@t2 − Acc@t1 =
 Δi→c − Δc→i; Δi→c = share wrong at attempt 1 and right at attempt 2; Δc→i = right then wrong (all in %);
 edit ratio = insert/delete edit distance between the two attempts over their total length (0 = unchanged);
 answer changed = share of episodes whose extracted answer changed; lr = the learning rate the method trained with;
-updates / episodes = gradient updates made and training episodes sampled; errors = attempts graded `error` (the
+attempts = mean attempts per episode (below the maximum when the model's own verdict or the oracle ends episodes
+early); verdict acc. = share of self-verdicts right about the attempt they judge (verify-then-revise); Acc@t2 (final)
+= the answer an episode ends on (Acc@t2 for two attempts); updates / episodes = gradient updates made and training
+episodes sampled; errors = attempts graded `error` (the
 grader or sandbox failed: no reward signal, left out of training); pass@2 / maj@2 = two independent first
 attempts, at least one right / a majority vote between them (a tie counts half): what a second attempt's compute
 buys without correcting. One seed: value [bootstrap 95% interval over problems]; several: mean ± standard
@@ -29,7 +40,17 @@ def results_markdown(outcomes: Sequence[Outcome], provenance: Sequence[str]) -> 
     methods = list(dict.fromkeys(o.name for o in outcomes))
     seeds = sorted({o.seed for o in outcomes})
     lines = ["# score-env benchmark", "", *provenance, ""]
-    lines += ["## Greedy evaluation (the paper's protocol)", "", *_main_table(table, methods, seeds), ""]
+    intrinsic = [m for m in methods if all(r.setting == "intrinsic" for r in table.get(m, {}).values())]
+    oracle = [m for m in methods if m not in intrinsic]
+    lines += ["## Greedy evaluation (the paper's protocol)", "", *_main_table(table, intrinsic, seeds), ""]
+    if oracle:
+        lines += [
+            "## Oracle feedback (a different setting: the model is told whether it was right; not comparable with the",
+            "intrinsic methods above)",
+            "",
+            *_main_table(table, oracle, seeds),
+            "",
+        ]
     lines += _failures(outcomes)
     lines += _sampled_table(table, methods)
     lines += _holds_section(table, methods, seeds)
@@ -50,18 +71,19 @@ def _cell(runs: dict[int, MethodResult], metric: str, estimate: Estimate | None 
 
 
 def _main_table(table: dict[str, dict[int, MethodResult]], methods: list[str], seeds: list[int]) -> list[str]:
-    head = (
-        "| method | lr | "
-        + " | ".join(LABELS[m] for m in MAIN)
-        + " | edit ratio | answer changed | updates | episodes |"
-    )
-    lines = [head, "|---" * (len(MAIN) + 7) + "|"]
+    runs_of = [table[n] for n in methods if table.get(n)]
+    extra = [m for m in ("attempts", "verdict_accuracy") if _varies(runs_of, m)]
+    labels = " | ".join(LABELS[m] for m in (*MAIN, *extra))
+    lines = [
+        f"| method | lr | {labels} | edit ratio | answer changed | updates | episodes | errors |",
+        "|---" * (len(MAIN) + len(extra) + 8) + "|",
+    ]
     for name in methods:
         runs = table.get(name)
         if not runs:
             continue
         first = next(iter(runs.values()))
-        cells = [_cell(runs, m) for m in MAIN]
+        cells = [_cell(runs, m) for m in MAIN] + [_plain(runs, m) for m in extra]
         edit = sum(r.report.estimates["edit_distance_ratio"].value for r in runs.values()) / len(runs)
         changed = sum(r.report.estimates["answer_changed"].value for r in runs.values()) / len(runs)
         lr = f"{first.lr:g}" if first.lr is not None else "–"
@@ -73,6 +95,21 @@ def _main_table(table: dict[str, dict[int, MethodResult]], methods: list[str], s
     lines.append("")
     lines.append(f"{len(seeds)} seed(s): {', '.join(map(str, seeds))}.")
     return lines
+
+
+def _varies(runs_of: list[dict[int, MethodResult]], metric: str) -> bool:
+    """Whether a column is worth showing: verdicts exist, or some episodes stop before the others."""
+    values = {round(r.report.estimates[metric].value, 6) for runs in runs_of for r in runs.values()
+              if metric in r.report.estimates}  # fmt: skip
+    return (metric == "verdict_accuracy" and bool(values)) or len(values) > 1
+
+
+def _plain(runs: dict[int, MethodResult], metric: str) -> str:
+    values = [r.report.estimates[metric].value for r in runs.values() if metric in r.report.estimates]
+    if not values:
+        return "–"
+    mean = sum(values) / len(values)
+    return f"{mean:.2f}" if metric == "attempts" else f"{100 * mean:.1f}"
 
 
 def _failures(outcomes: Sequence[Outcome]) -> list[str]:

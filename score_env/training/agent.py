@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-import gymnasium as gym
-
 from score_env.policies import Policy, SamplingParams
+from score_env.registry import EnvFactory
 
 if TYPE_CHECKING:
     from score_env.training.session import TrainingSession
@@ -18,7 +16,7 @@ if TYPE_CHECKING:
 class TrainingPlan:
     """What every trained agent shares: where problems come from and how attempts are sampled."""
 
-    make_env: Callable[[int], gym.Env]  # max_attempts -> a training env
+    env: EnvFactory  # the training split's envs: env(max_attempts); agents set their own feedback and stop on it
     n_problems: int  # size of the training split
     problems_per_step: int  # P
     samples_per_problem: int  # k

@@ -88,7 +88,7 @@ def train_agent(
         resume_from=last,
     )
     plan = TrainingPlan(
-        make_env=env,
+        env=env,
         n_problems=_training_pool(env.n_problems, config.holdout),
         problems_per_step=config.problems_per_step,
         samples_per_problem=config.samples,

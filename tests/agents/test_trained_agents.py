@@ -21,6 +21,9 @@ from tests.agents.conftest import TINY_TRAIN
         ("score", ["agent.stage1_steps=0", "agent.stage2_steps=1", "agent.base_first_attempt_fraction=0.5"]),
         ("sft", ["agent.problems=8", "agent.batch_size=4", "agent.lr=1e-3"]),
         ("star_plus", ["agent.problems=8", "agent.iterations=1", "agent.batch_size=4", "agent.lr=1e-3"]),
+        ("score_three", ["agent.stage1_steps=2", "agent.stage2_steps=1", "agent.lr=1e-3"]),
+        ("pag", ["agent.steps=2", "agent.lr=1e-3"]),
+        ("multi_attempt", ["agent.steps=2", "agent.lr=1e-3"]),
     ],
 )
 def test_one_short_run_changes_the_parameters(agent, extra, tiny_model_dir, tmp_path, changed):
@@ -33,6 +36,8 @@ def test_one_short_run_changes_the_parameters(agent, extra, tiny_model_dir, tmp_
     assert records and all("loss" in r and "step" in r for r in records)
     if agent.startswith("score"):
         assert {"reward@t1", "kl@t1"} <= set(records[0])
+    if agent in ("pag", "multi_attempt"):
+        assert {"reward@t1", "reward@final", "attempts"} <= set(records[0])
 
 
 def test_score_logs_both_stages_and_eval_takes_the_run_directory(tiny_model_dir, tmp_path, capsys):

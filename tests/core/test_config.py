@@ -19,8 +19,9 @@ from score_env.config.benchmark import BenchmarkConfig
 PRESETS = {
     "benchmark": (BenchmarkConfig, []),
     "benchmark_quick": (BenchmarkConfig, []),
-    "benchmark_math": (BenchmarkConfig, ["model=some/model"]),
-    "benchmark_humaneval": (BenchmarkConfig, ["model=some/model"]),
+    # the GPU presets: validated here with the CPU swapped in (their own device and backend are checked below)
+    "benchmark_math": (BenchmarkConfig, ["model=some/model", "policy.device=cpu", "policy.backend=auto"]),
+    "benchmark_humaneval": (BenchmarkConfig, ["model=some/model", "policy.device=cpu", "policy.backend=auto"]),
 }
 
 
@@ -82,7 +83,7 @@ def _default_of(model, dotted, kind):
     field = model.model_fields[head]
     value = field.default if field.default is not PydanticUndefined else None
     for part in rest.split(".") if rest else []:
-        value = getattr(value, part)
+        value = value.get(part) if isinstance(value, dict) else getattr(value, part)
     return value
 
 
@@ -95,8 +96,9 @@ def test_presets_are_found_by_name_from_any_directory(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("agent", agent_names())
 def test_every_agent_file_validates(agent):
-    model = EvalConfig if agent == "prompting" else TrainConfig
-    assert load_config(model, "eval" if agent == "prompting" else "train", [f"agent={agent}", "model=m"]).agent.kind
+    prompting = agent.startswith("prompting")
+    model = EvalConfig if prompting else TrainConfig
+    assert load_config(model, "eval" if prompting else "train", [f"agent={agent}", "model=m"]).agent.kind
 
 
 def test_overrides_merge_into_the_preset():
@@ -125,7 +127,10 @@ def test_a_whole_config_file_can_replace_the_preset(tmp_path):
         # 5. out of range
         (["model=m", "samples=0"], r"'samples' = 0.*greater than 0"),
         # 6. an unknown agent
-        (["model=m", "agent=scor"], r"agent='scor' is not an agent. Allowed: prompting, score.*Did you mean 'score'"),
+        (
+            ["model=m", "agent=scor"],
+            r"agent='scor' is not an agent. Allowed: multi_attempt, pag, prompting.*Did you mean 'score'",
+        ),
         # 7. an unknown agent kind given inline
         (["model=m", "agent.kind=rl"], r"agent.kind='rl' is not an agent kind. Allowed: prompting, sft, star, score"),
         # 8. a required key left out
@@ -159,7 +164,7 @@ def no_model_loading(monkeypatch):
         (["eval", "model=m", "env=arithmetc"], "env='arithmetc': unknown env 'arithmetc'. Allowed: arithmetic"),
         (["eval", "model=m", "split=validation"], "split='validation' is not a split of score/Arithmetic-v0"),
         (["eval", "model=./no/such/dir"], "model='./no/such/dir': no such directory"),
-        (["eval", "model=m", "env_kwargs.digitz=3"], "env_kwargs: "),
+        (["eval", "model=embedded", "env_kwargs.digitz=3"], "unknown env_kwargs key 'digitz'"),
         (["eval", "model=m", "policy.dtype=fp64"], "'policy.dtype' = 'fp64' is not allowed"),
         (
             ["evaluate"],

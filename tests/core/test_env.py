@@ -143,3 +143,59 @@ def test_render_ansi_shows_the_conversation():
     env.step("0")
     text = env.render()
     assert "[user]\nWhat is 0 + 0?" in text and "[assistant]\n0" in text
+
+
+def test_model_decides_asks_for_a_verdict_and_revises_only_on_wrong():
+    env = make(stop="model_decides", max_attempts=3)
+    env.reset(options={"index": 2})
+    obs, reward, terminated, _, info = env.step("5")  # wrong attempt
+    assert (reward, terminated, info["turn"]) == (0.0, False, "attempt")
+    assert "Verdict: correct" in obs[-1]["content"]  # the verification instruction
+    obs, reward, terminated, _, info = env.step("Looks fine. Verdict: correct")  # wrong about a wrong attempt
+    assert (reward, terminated, info["turn"], info["attempt"]) == (0.0, True, "verdict", 1)
+    env.reset(options={"index": 2})
+    env.step("5")
+    obs, reward, terminated, _, _ = env.step("Hmm. Verdict: wrong")  # right about it: revise
+    assert (reward, terminated) == (1.0, False) and obs[-1]["content"] == INSTRUCTION
+    obs, reward, terminated, _, info = env.step("4")
+    assert (reward, terminated, info["attempt"]) == (1.0, False, 2)
+    env.step("no verdict here")  # unparsable: counts as wrong, so the model revises once more
+    _, _, terminated, _, info = env.step("4")
+    assert terminated and info["attempt"] == 3  # max_attempts ends it: no verdict after the last attempt
+
+
+@pytest.mark.parametrize("verdict", ["Verdict: correct", "Verdict: wrong", "no verdict"])
+def test_under_model_decides_whether_the_episode_goes_on_never_depends_on_the_grader(verdict):
+    """Two episodes whose first attempts are right and wrong, with the same self-verdict text, continue or end
+    identically, and the model sees the same thing next."""
+    after = []
+    for first in ("4", "5"):  # right, wrong
+        env = make(stop="model_decides")
+        env.reset(options={"index": 2})
+        env.step(first)
+        obs, _, terminated, truncated, _ = env.step(verdict)
+        after.append((terminated, truncated, obs[2:]))
+    assert after[0] == after[1]
+
+
+def test_on_correct_ends_at_the_first_right_answer_and_only_with_oracle_feedback():
+    env = make(stop="on_correct", feedback="oracle", max_attempts=4)
+    env.reset(options={"index": 2})
+    obs, _, terminated, _, _ = env.step("5")
+    assert not terminated and obs[-1]["content"].startswith(ORACLE_WRONG)
+    _, reward, terminated, _, info = env.step("4")
+    assert (reward, terminated, info["attempt"]) == (1.0, True, 2)
+    with pytest.raises(ValueError, match="only with feedback='oracle'"):
+        make(stop="on_correct")
+    with pytest.raises(ValueError, match="feedback='intrinsic'"):
+        make(stop="model_decides", feedback="oracle")
+
+
+@pytest.mark.parametrize(
+    ("feedback", "stop"),
+    [("intrinsic", "fixed"), ("oracle", "fixed"), ("intrinsic", "model_decides"), ("oracle", "on_correct")],
+)
+def test_check_env_passes_for_every_setting(feedback, stop):
+    from gymnasium.utils.env_checker import check_env
+
+    check_env(make(feedback=feedback, stop=stop, max_attempts=3), skip_render_check=True)

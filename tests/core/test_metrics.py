@@ -107,5 +107,30 @@ def test_reason_counts_and_bad_input():
     assert report.reasons == {"t1": {"ok": 1, "wrong": 1}, "t2": {"wrong": 2}}
     with pytest.raises(ValueError, match="no episodes"):
         self_correction_metrics([])
-    with pytest.raises(ValueError, match="same number"):
-        self_correction_metrics(episodes_from([(1, 0), (1,)]))
+    with pytest.raises(ValueError, match="at least one attempt"):
+        self_correction_metrics(episodes_from([(1, 0), ()]))
+
+
+def test_episodes_that_stop_early_are_judged_by_their_final_answer():
+    # wrong then right (2 attempts); right and stopped (1); wrong, wrong, right (3): the model decided the length
+    v, report = values([(0, 1), (1,), (0, 0, 1)])
+    assert v["acc@t1"] == pytest.approx(1 / 3) and v["acc@final"] == 1.0 == v["acc@t3"]
+    assert v["acc@t2"] == pytest.approx(2 / 3)  # the stopped episode keeps its right answer; the third is still wrong
+    assert v["attempts"] == 2.0 and v["delta_i_to_c"] == pytest.approx(2 / 3) and v["delta_c_to_i"] == 0
+    assert report.reasons["t3"] == {"ok": 1}  # only the episode that made a third attempt
+
+
+def test_verdict_accuracy_and_its_recall_on_right_and_wrong_attempts():
+    said_correct_on_right = Grade.ok("correct")  # a verdict's grade says whether the verdict was right
+    said_correct_on_wrong = Grade.wrong("correct")
+    said_wrong_on_wrong = Grade.ok("wrong")
+    verdict = {g: Attempt((), "", (), (), "stop", g.reward, g) for g in (said_correct_on_right, said_correct_on_wrong,
+               said_wrong_on_wrong)}  # fmt: skip
+    episodes = [
+        Episode("a", 0, 0, (attempt(True),), (verdict[said_correct_on_right],)),
+        Episode("b", 1, 0, (attempt(False),), (verdict[said_correct_on_wrong],)),
+        Episode("c", 2, 0, (attempt(False), attempt(True)), (verdict[said_wrong_on_wrong],)),
+    ]
+    v = {n: e.value for n, e in self_correction_metrics(episodes, n_bootstrap=10).estimates.items()}
+    assert v["verdict_accuracy"] == pytest.approx(2 / 3)
+    assert v["verdict_recall_right"] == 1.0 and v["verdict_recall_wrong"] == 0.5

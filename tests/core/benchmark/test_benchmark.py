@@ -90,3 +90,26 @@ def test_the_same_seed_gives_the_same_table_and_seeds_are_aggregated(tmp_path):
     assert table("a") == table("b")
     markdown = (tmp_path / "a" / "results.md").read_text()
     assert "## Per seed" in markdown and "± " in markdown and "holds across seeds" in markdown
+
+
+def test_verify_then_revise_joins_the_table_and_the_oracle_track_gets_its_own(tmp_path):
+    argv = [
+        "config=benchmark_quick",
+        "methods=[prompting,pag,multi_attempt]",
+        "lrs={pag: 0.0003, multi_attempt: 0.0003}",
+        "updates=1",
+        "eval_problems=6",
+        "sampled_eval.problems=0",
+        "scaling.problems=0",
+        "distribution_shift=false",
+        "ceiling_samples=0",
+        f"report_dir={tmp_path}",
+    ]
+    assert main(["benchmark", *argv]) == 0
+    pag = read_outcome(tmp_path / "seed-0" / "pag" / "result.json")
+    oracle = read_outcome(tmp_path / "seed-0" / "multi_attempt" / "result.json")
+    assert pag.setting == "intrinsic" and oracle.setting == "oracle"
+    assert {"acc@final", "attempts", "verdict_accuracy", "verdict_recall_right"} <= set(pag.report.estimates)
+    intrinsic, _, rest = (tmp_path / "results.md").read_text().partition("## Oracle feedback")
+    assert "| pag |" in intrinsic and "verdict acc." in intrinsic and "| multi_attempt |" not in intrinsic
+    assert "| multi_attempt |" in rest.split("##")[0]  # in the oracle table, and only there

@@ -134,3 +134,24 @@ def test_length_buckets_pack_similar_lengths_under_a_token_budget():
 def test_sft_loss_averages_over_target_tokens():
     logp = torch.tensor([[-1.0, -3.0], [-2.0, -9.0]])
     assert sft_loss(logp, torch.tensor([[1.0, 1.0], [1.0, 0.0]])).item() == pytest.approx(2.0)
+
+
+def test_turn_returns_shape_every_correction_against_the_attempt_before():
+    rewards = torch.tensor([[0.0, 1.0, 0.0]])  # wrong, right, wrong
+    out = turn_returns(rewards, torch.zeros(1, 3), torch.ones(3), torch.zeros(3), alpha=10.0)
+    assert out.tolist() == [[0.0, 11.0, -10.0]]
+
+
+def test_role_rloo_advantages_pool_a_roles_turns_over_the_problems_other_episodes():
+    from score_env.learner.losses import role_rloo_advantages
+
+    # problem 0: episode 0 = answer 1, verdict 1, answer 0; episode 1 = answer 0. problem 1: episode 2 = answer 1.
+    returns = torch.tensor([1.0, 1.0, 0.0, 0.0, 1.0])
+    group = torch.tensor([0, 0, 0, 0, 1])
+    role = torch.tensor([0, 1, 0, 0, 0])
+    episode = torch.tensor([0, 0, 0, 1, 2])
+    valid = torch.ones(5, dtype=torch.bool)
+    advantage = role_rloo_advantages(returns, group, role, episode, valid)
+    # episode 0's answers: the other episode's answers average 0; episode 1's answer: episode 0's average 0.5;
+    # the verdict and problem 1's lone answer have no peer of their role: their return stands
+    assert advantage.tolist() == [1.0, 1.0, 0.0, -0.5, 1.0]

@@ -137,7 +137,7 @@ def test_the_reference_is_frozen(setup):
 
 
 def test_reading_earlier_attempts_off_the_last_row_changes_nothing(talking_model_dir, monkeypatch):
-    import score_env.learner.rl as rl
+    import score_env.learner.terms as terms
     from score_env.policies.factory import load_policy
     from score_env.records import Message
     from tests.conftest import WORDS
@@ -155,11 +155,16 @@ def test_reading_earlier_attempts_off_the_last_row_changes_nothing(talking_model
             for prompt, c in ((conversation, c1), (second_prompt, c2))
         )
         episodes.append(Episode("p", 0, 0, attempts))
-    rows, _ = rl._rows_and_spans(policy.tokenizer, episodes, 2)
+    turns = [e.attempts for e in episodes]
+    rows, _ = terms._rows_and_spans(policy.tokenizer, turns)
     assert all(a.prompt_ids == () for e in episodes for a in e.attempts)  # built by hand: tokenised by the learner
     assert len(rows) == len(episodes)  # every first attempt was read off its episode's last row
-    fused = rl._attempt_terms(policy.model, reference, policy.tokenizer, episodes, 2, "sum")
-    monkeypatch.setattr(rl, "FUSE_ATTEMPTS", False)
-    assert len(rl._rows_and_spans(policy.tokenizer, episodes, 2)[0]) == 2 * len(episodes)
-    separate = rl._attempt_terms(policy.model, reference, policy.tokenizer, episodes, 2, "sum")
+
+    def stacked(logps, kls):
+        return torch.stack([torch.stack(r) for r in logps]), torch.stack([torch.stack(r) for r in kls])
+
+    fused = stacked(*terms.turn_terms(policy.model, reference, policy.tokenizer, turns, "sum"))
+    monkeypatch.setattr(terms, "FUSE_TURNS", False)
+    assert len(terms._rows_and_spans(policy.tokenizer, turns)[0]) == 2 * len(episodes)
+    separate = stacked(*terms.turn_terms(policy.model, reference, policy.tokenizer, turns, "sum"))
     assert torch.allclose(fused[0], separate[0], atol=1e-4) and torch.allclose(fused[1], separate[1], atol=1e-5)

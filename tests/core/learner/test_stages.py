@@ -37,3 +37,12 @@ def test_stage_at():
     assert [stage_at(stages, step)[1].name for step in range(5)] == ["stage1"] * 2 + ["stage2"] * 3
     with pytest.raises(IndexError):
         stage_at(stages, 5)
+
+
+def test_three_attempt_score_has_a_stage_one_per_extra_attempt():
+    stages = stages_for(ScoreAgentConfig(attempts=3, stage1_steps=4, stage2_steps=2))
+    assert [(s.name, s.steps, s.reward_weights, s.betas) for s in stages] == [
+        ("stage1-t2", 2, (0.0, 1.0), (0.1, 0.01)),  # attempt 2 learns, attempt 1 held by β2
+        ("stage1-t3", 2, (0.0, 0.0, 1.0), (0.1, 0.1, 0.01)),  # attempt 3 learns, 1 and 2 held
+        ("stage2", 2, (1.0, 1.0, 1.0), (0.01, 0.01, 0.01)),
+    ]
