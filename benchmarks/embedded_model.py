@@ -39,6 +39,8 @@ def main() -> None:
     sampled = SamplingParams(1.0, 1.0, MAX_NEW_TOKENS)
     with tempfile.TemporaryDirectory() as tmp:
         g = evaluate_policy(policy, partial(env, 2), problems, sampling=greedy, seed=0, label="greedy")
+        verify = EnvFactory("score/Arithmetic-v0", "test", stop="model_decides")
+        v = evaluate_policy(policy, partial(verify, 2), problems, sampling=greedy, seed=0, label="verify")
         s = evaluate_policy(policy, partial(env, 2), problems[: n // 2], sampling=sampled, seed=1, samples=4)
         ceiling = correction_ceiling(
             policy, g.episodes, env, samples=16, sampling=sampled, seed=2, run_dir=Path(tmp) / "ceiling"
@@ -53,6 +55,12 @@ def main() -> None:
         )
         print(f"{'':>18}  attempt 2: {dict(Counter(behaviour(ep) for ep in evaluation.episodes))}")
         print(f"{'':>18}  reasons: {evaluation.report.reasons}")
+    e = v.report.estimates
+    print(
+        f"verify-then-revise (greedy): Acc@t1 {100 * e['acc@t1'].value:.1f}  Acc@final {100 * e['acc@final'].value:.1f}"
+        f"  attempts {e['attempts'].value:.2f}  verdict accuracy {100 * e['verdict_accuracy'].value:.1f}  recall on "
+        f"right {100 * e['verdict_recall_right'].value:.1f}  on wrong {100 * e['verdict_recall_wrong'].value:.1f}"
+    )
     print(f"compute-matched (sampled first attempts): pass@2 {100 * pass_at_2(s.episodes):.1f}, "
           f"majority@2 {100 * majority_at_2(s.episodes):.1f}")  # fmt: skip
     print(f"correction ceiling: {100 * ceiling:.1f}% of wrong greedy first attempts right in 1 of 16 samples")
