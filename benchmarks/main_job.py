@@ -1,6 +1,6 @@
 """Time the main job: ``score-env benchmark`` on the embedded defaults, against its 15-minute budget on 2 cores.
 
-    python benchmarks/speed/main_job.py [extra key=value overrides]
+    python benchmarks/main_job.py [extra key=value overrides]
 
 Runs the command as a user would (a fresh process, a fresh report directory) and prints its wall-clock time and the
 ratio to the budget.
