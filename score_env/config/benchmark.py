@@ -84,9 +84,9 @@ class BenchmarkConfig(Strict):
     """Learning rate per method (a name of ``methods``); a method not listed keeps its agent's (the paper's)."""
     policy: PolicyConfig = PolicyConfig()
     """How the model runs."""
-    train_sampling: SamplingConfig = SamplingConfig(temperature=1.0, max_new_tokens=48)
+    train_sampling: SamplingConfig = SamplingConfig(temperature=1.0, max_new_tokens=128)
     """Sampling of training attempts (the paper: temperature 1.0)."""
-    eval_max_new_tokens: PositiveInt = 48
+    eval_max_new_tokens: PositiveInt = 128
     """Longest evaluated attempt (evaluation is greedy, as in the paper)."""
     sampled_eval: SampledEvalConfig = SampledEvalConfig()
     """The evaluation by sampling and the compute-matched baselines."""

@@ -8,9 +8,9 @@ quarter of it is done. The step uses the model's own weights (q|k|v and gate|up 
 rotary table and its RMSNorm formula (``fast_ops``), so greedy outputs match the reference backend and log-probs agree
 to float tolerance (tested).
 
-Supported: the ``llama`` and ``mistral`` layouts (score-env ships and tests Llama; qwen2 has q/k/v biases the fused
-matmul leaves out). ``supports`` says whether a model qualifies; the ``auto`` backend falls back to ``transformers``
-otherwise.
+Supported: the ``llama``, ``mistral`` and ``qwen2`` layouts (Qwen2's q/k/v biases are fused like the weights; the
+tests check Llama and Qwen2 against ``generate``). ``supports`` says whether a model qualifies (no sliding window in
+use); the ``auto`` backend falls back to ``transformers`` otherwise (for example Qwen3's q/k norms).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from score_env.policies.chat import render_prompt
 from score_env.policies.fast_ops import Weights, attend, rms_norm, rotate_half, sample
 from score_env.records import Completion, Conversation
 
-SUPPORTED = ("llama", "mistral")  # the plain layout: no biases, no q/k norms (qwen2 has q/k/v biases)
+SUPPORTED = ("llama", "mistral", "qwen2")  # pre-norm decoders without q/k norms; qwen2 adds q/k/v biases
 STOP_CHECK_EVERY = 4  # steps between stop-string checks (decoding text every step would cost more than it saves)
 
 
@@ -102,7 +102,7 @@ class FastPolicy:
         b, heads, kv_heads, dim = hidden.shape[0], weights.heads, weights.kv_heads, weights.head_dim
         for index, layer in enumerate(weights.layers):
             x = rms_norm(hidden, layer.input_norm, weights.eps)
-            qkv = F.linear(x, layer.qkv)  # [b, (heads + 2 kv_heads) * dim]
+            qkv = F.linear(x, layer.qkv, layer.qkv_bias)  # [b, (heads + 2 kv_heads) * dim]
             q = qkv[:, : heads * dim].view(b, heads, dim)
             k = qkv[:, heads * dim : (heads + kv_heads) * dim].view(b, kv_heads, dim)
             v = qkv[:, (heads + kv_heads) * dim :].view(b, kv_heads, dim)

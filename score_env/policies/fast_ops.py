@@ -13,7 +13,8 @@ from score_env.policies import SamplingParams
 @dataclass(frozen=True)
 class Layer:
     input_norm: torch.Tensor  # [H]
-    qkv: torch.Tensor  # [(heads + 2 kv_heads) * D, H], q|k|v projections fused (biases: see Weights.of)
+    qkv: torch.Tensor  # [(heads + 2 kv_heads) * D, H], q|k|v projections fused
+    qkv_bias: torch.Tensor | None  # [(heads + 2 kv_heads) * D], q|k|v biases fused (qwen2), or None (llama)
     o: torch.Tensor  # [H, heads * D]
     post_norm: torch.Tensor  # [H]
     gate_up: torch.Tensor  # [2 I, H]
@@ -48,6 +49,7 @@ class Weights:
                 Layer(
                     layer.input_layernorm.weight,
                     torch.cat([a.q_proj.weight, a.k_proj.weight, a.v_proj.weight]),
+                    _fused_bias(a.q_proj, a.k_proj, a.v_proj),
                     a.o_proj.weight,
                     layer.post_attention_layernorm.weight,
                     torch.cat([m.gate_proj.weight, m.up_proj.weight]),
@@ -70,6 +72,13 @@ class Weights:
             attention.scaling,
             inner.norm.variance_epsilon,
         )
+
+
+def _fused_bias(*projections: Any) -> torch.Tensor | None:
+    """The projections' biases in one vector (Qwen2 has q/k/v biases), or None when they have none (Llama)."""
+    if all(p.bias is None for p in projections):
+        return None
+    return torch.cat([p.bias if p.bias is not None else p.weight.new_zeros(p.out_features) for p in projections])
 
 
 def attend(q: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, mask: torch.Tensor, scale: float) -> torch.Tensor:

@@ -88,3 +88,35 @@ def test_unsupported_architectures_fall_back_to_transformers(talking_model_dir):
     assert isinstance(wrap_model(gpt2, tokenizer), TransformersPolicy)
     with pytest.raises(ValueError, match="supports"):
         FastPolicy(gpt2, tokenizer)
+
+
+def test_qwen2_layout_with_qkv_biases_matches_the_reference(talking_model_dir):
+    """Qwen2 (the family most self-correction RL trains) has q/k/v biases and grouped-query heads: the fast step
+    fuses the biases like the weights, so greedy outputs and log-probs still match ``generate``."""
+    import torch
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    _, tokenizer = load_model_and_tokenizer(str(talking_model_dir))
+    config = Qwen2Config(
+        vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
+        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
+    )  # fmt: skip
+    torch.manual_seed(0)
+    model = Qwen2ForCausalLM(config).eval()
+    with torch.no_grad():  # biases large enough to change every output if the fast step left them out
+        for layer in model.model.layers:
+            for projection in (layer.self_attn.q_proj, layer.self_attn.k_proj, layer.self_attn.v_proj):
+                projection.bias.normal_(0.0, 0.5)
+    assert supports(model) and isinstance(wrap_model(model, tokenizer), FastPolicy)
+    reference, fast = TransformersPolicy(model, tokenizer), FastPolicy(model, tokenizer)
+    params = SamplingParams(temperature=0.0, top_p=1.0, max_new_tokens=16)
+    for (e,), (g,) in zip(reference.generate(CONVERSATIONS, params), fast.generate(CONVERSATIONS, params), strict=True):
+        assert g.token_ids == e.token_ids
+        assert g.logprobs == pytest.approx(e.logprobs, abs=1e-4)
+    biased = [c.token_ids for (c,) in fast.generate(CONVERSATIONS, params)]
+    with torch.no_grad():  # the check is sensitive: without the biases the outputs differ
+        for layer in model.model.layers:
+            for projection in (layer.self_attn.q_proj, layer.self_attn.k_proj, layer.self_attn.v_proj):
+                projection.bias.zero_()
+    assert [c.token_ids for (c,) in reference.generate(CONVERSATIONS, params)] != biased
