@@ -72,6 +72,7 @@ class BenchmarkConfig(Strict):
         "score_single_turn",
         "score_no_stage1",
         "score_no_shaping",
+        "pag",
     ]
     """Agent files of configs/agents/ to compare (the first one must be ``prompting``: the base model)."""
     updates: PositiveInt = 150
