@@ -40,7 +40,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         g = evaluate_policy(policy, partial(env, 2), problems, sampling=greedy, seed=0, label="greedy")
         verify = EnvFactory("score/Arithmetic-v0", "test", stop="model_decides")
-        v = evaluate_policy(policy, partial(verify, 2), problems, sampling=greedy, seed=0, label="verify")
+        v = evaluate_policy(policy, partial(verify, 2), problems, sampling=greedy, seed=0, label="verify", attempts=2)
         s = evaluate_policy(policy, partial(env, 2), problems[: n // 2], sampling=sampled, seed=1, samples=4)
         ceiling = correction_ceiling(
             policy, g.episodes, env, samples=16, sampling=sampled, seed=2, run_dir=Path(tmp) / "ceiling"

@@ -88,6 +88,7 @@ def evaluate(config: EvalConfig | None = None, /, **values: Any) -> EvalResult:
         agent.policy,
         partial(env, episode.max_attempts),
         list(range(min(config.limit or env.n_problems, env.n_problems))),
+        attempts=episode.max_attempts,
         sampling=config.sampling.params(),
         seed=config.seed,
         samples=config.samples,

@@ -42,6 +42,7 @@ def evaluate_policy(
     grading_threads: int = 8,
     bootstrap: int = 1000,
     first_attempt_policy: Policy | None = None,
+    attempts: int = 1,
     label: str = "eval",
 ) -> Evaluation:
     """Play ``samples`` episodes of each of ``problems`` and measure them.
@@ -58,6 +59,8 @@ def evaluate_policy(
         grading_threads: attempts graded at once.
         bootstrap: resamples for the confidence intervals.
         first_attempt_policy: if given, attempt 1 comes from it (the base model, for the distribution-shift analysis).
+        attempts: the most attempts an episode may have (Acc@t is reported up to it, even if every episode stopped
+            earlier).
         label: the progress bar's.
     """
     batches = [list(problems[i : i + problems_per_batch]) for i in range(0, len(problems), problems_per_batch)]
@@ -88,7 +91,7 @@ def evaluate_policy(
             bar.update(len(batch))
     order = {index: position for position, index in enumerate(problems)}
     episodes.sort(key=lambda e: (order[e.problem_index], e.sample))
-    report = self_correction_metrics(episodes, n_bootstrap=bootstrap, seed=seed)
+    report = self_correction_metrics(episodes, attempts=attempts, n_bootstrap=bootstrap, seed=seed)
     if run_dir is not None:
         write_metrics(run_dir, report)
     return Evaluation(tuple(episodes), report)

@@ -46,23 +46,24 @@ def edit_distance_ratio(y1: str, y2: str) -> float:
 
 
 def self_correction_metrics(
-    episodes: Sequence[Episode], *, n_bootstrap: int = 1000, seed: int = 0
+    episodes: Sequence[Episode], *, attempts: int = 1, n_bootstrap: int = 1000, seed: int = 0
 ) -> SelfCorrectionReport:
     """Acc@t per attempt, Δ, Δi→c, Δc→i, edit-distance ratio, answer-changed rate and mean lengths; for episodes of
     different lengths (a model-decided or oracle stop) also Acc@final and the mean number of attempts, and for
     episodes with self-verdicts the verdict accuracy and its recall on right and on wrong attempts.
 
     Acc@t of an episode that ended before attempt t is its final answer's (an episode that stopped is judged by the
-    answer it stopped on), so Acc@t_max = Acc@final and every fraction stays over all problems.
+    answer it stopped on), so Acc@t_max = Acc@final and every fraction stays over all problems. ``attempts`` is the
+    most the episodes were allowed (Acc@t runs up to it even when every episode stopped earlier).
     """
     if not episodes:
         raise ValueError("no episodes to compute metrics over")
     if min(len(e.attempts) for e in episodes) < 1:
         raise ValueError("every episode must have at least one attempt")
-    ratios = _per_episode_ratios(episodes)
+    ratios = _per_episode_ratios(episodes, attempts)
     groups = [e.problem_id for e in episodes]
     estimates = _bootstrap(ratios, groups, n_bootstrap, seed)
-    correct = per_episode_correct(episodes)  # [E, T_max], carried forward
+    correct = per_episode_correct(episodes, attempts)  # [E, T_max], carried forward
     first, last = correct[:, 0], correct[:, -1]
     counts = {f"correct_t{t + 1}": int(correct[:, t].sum()) for t in range(correct.shape[1])}
     counts |= {"n_i_to_c": int((~first & last).sum()), "n_c_to_i": int((first & ~last).sum())}
@@ -77,10 +78,10 @@ def self_correction_metrics(
     return SelfCorrectionReport(len(episodes), len(set(groups)), longest, estimates, counts, reasons, edit_ratios)
 
 
-def per_episode_correct(episodes: Sequence[Episode]) -> np.ndarray:
+def per_episode_correct(episodes: Sequence[Episode], attempts: int = 1) -> np.ndarray:
     """[E, T_max] bool: whether the answer standing at attempt t was correct (an episode that ended earlier keeps
-    its final answer)."""
-    longest = max(len(e.attempts) for e in episodes)
+    its final answer); T_max is the longest episode's length, or ``attempts`` if more."""
+    longest = max(attempts, *(len(e.attempts) for e in episodes))
     return np.array(
         [[e.attempts[min(t, len(e.attempts) - 1)].grade.correct for t in range(longest)] for e in episodes], dtype=bool
     )
@@ -89,8 +90,8 @@ def per_episode_correct(episodes: Sequence[Episode]) -> np.ndarray:
 Ratio = tuple[np.ndarray, np.ndarray]  # per episode: numerator and denominator (1 for a plain mean)
 
 
-def _per_episode_ratios(episodes: Sequence[Episode]) -> dict[str, Ratio]:
-    correct = per_episode_correct(episodes)  # [E, T]
+def _per_episode_ratios(episodes: Sequence[Episode], attempts: int) -> dict[str, Ratio]:
+    correct = per_episode_correct(episodes, attempts)  # [E, T]
     first, last = correct[:, 0], correct[:, -1]
     ones = np.ones(len(episodes))
     stats: dict[str, np.ndarray] = {f"acc@t{t + 1}": correct[:, t] for t in range(correct.shape[1])}

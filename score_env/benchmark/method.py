@@ -98,7 +98,7 @@ def _train_and_evaluate(
     greedy = SamplingParams(temperature=0.0, top_p=1.0, max_new_tokens=config.eval_max_new_tokens)
     evaluation = evaluate_policy(
         policy, partial(make, episode.max_attempts), problems, sampling=greedy, seed=seed,
-        run_dir=method_dir / "eval", label=name,
+        run_dir=method_dir / "eval", label=name, attempts=episode.max_attempts,
     )  # fmt: skip
     analyses = method_dir / "analyses"
     scaling = shift = ceiling = None
@@ -134,7 +134,7 @@ def _train_and_evaluate(
         report=evaluation.report,
         generated_tokens=tokens,
         wall_s=time.monotonic() - start,
-        sampled=_sampled(policy, config, partial(make, episode.max_attempts), problems, seed, method_dir / "sampled"),
+        sampled=_sampled(policy, config, make, episode.max_attempts, problems, seed, method_dir / "sampled"),
         scaling=scaling,
         shift=shift,
         ceiling=ceiling,
@@ -143,7 +143,13 @@ def _train_and_evaluate(
 
 
 def _sampled(
-    policy: Policy, config: BenchmarkConfig, make: Callable[[], Any], problems: list[int], seed: int, run_dir: Path
+    policy: Policy,
+    config: BenchmarkConfig,
+    make: Callable[[int], Any],
+    attempts: int,
+    problems: list[int],
+    seed: int,
+    run_dir: Path,
 ) -> SampledResult | None:
     """Every metric averaged over n sampled episodes per problem, and pass@2 / majority@2 of the first attempts."""
     c = config.sampled_eval
@@ -151,8 +157,8 @@ def _sampled(
         return None
     sampling = SamplingParams(c.temperature, 1.0, config.eval_max_new_tokens)
     evaluation: Evaluation = evaluate_policy(
-        policy, make, problems[: c.problems], sampling=sampling, seed=seed + 1, samples=c.samples,
-        run_dir=run_dir, label="sampled",
+        policy, partial(make, attempts), problems[: c.problems], sampling=sampling, seed=seed + 1,
+        samples=c.samples, run_dir=run_dir, label="sampled", attempts=attempts,
     )  # fmt: skip
     episodes = evaluation.episodes
     return SampledResult(evaluation.report, c.samples, c.temperature, pass_at_2(episodes), majority_at_2(episodes))

@@ -134,3 +134,12 @@ def test_verdict_accuracy_and_its_recall_on_right_and_wrong_attempts():
     v = {n: e.value for n, e in self_correction_metrics(episodes, n_bootstrap=10).estimates.items()}
     assert v["verdict_accuracy"] == pytest.approx(2 / 3)
     assert v["verdict_recall_right"] == 1.0 and v["verdict_recall_wrong"] == 0.5
+
+
+def test_acc_runs_up_to_the_allowed_attempts_when_every_episode_stopped_early():
+    """A verify-then-revise model that always says "correct" stops every episode after attempt 1: Acc@t2 (the
+    answer standing at attempt 2) still exists and equals Acc@t1."""
+    v, report = values([(1,), (0,), (1,)], attempts=2)
+    assert v["acc@t2"] == v["acc@t1"] == v["acc@final"] == pytest.approx(2 / 3)
+    assert v["delta"] == 0 and v["attempts"] == 1 and report.counts["correct_t2"] == 2
+    assert "acc@t2" not in values([(1,), (0,)])[0]  # without the allowance, one attempt is all there is
