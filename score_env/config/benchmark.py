@@ -75,11 +75,11 @@ class BenchmarkConfig(Strict):
         "pag",
     ]
     """Agent files of configs/agents/ to compare (the first one must be ``prompting``: the base model)."""
-    updates: PositiveInt = 150
+    updates: PositiveInt = 32
     """Gradient updates per trained method (SCoRe: split between the stages; STaR: over its iterations)."""
     problems_per_update: PositiveInt = 8
     """P: problems per update; every trained method samples updates x P x k episodes in all."""
-    samples: PositiveInt = 4
+    samples: PositiveInt = 8
     """k: episodes per problem."""
     lrs: dict[str, PositiveFloat] = {}  # noqa: RUF012  (pydantic copies defaults)
     """Learning rate per method (a name of ``methods``); a method not listed keeps its agent's (the paper's)."""
@@ -98,7 +98,7 @@ class BenchmarkConfig(Strict):
     ceiling_samples: int = Field(16, ge=0)
     """The base model's correction ceiling: wrong first attempts right in at least one of N sampled second attempts
     (0 = skip it)."""
-    checkpoint_every: PositiveInt = 50
+    checkpoint_every: PositiveInt = 10
     """Updates between a method's training checkpoints (an interrupted benchmark resumes from the last)."""
     grading_threads: PositiveInt = 8
     """Attempts graded at once."""
