@@ -46,14 +46,15 @@ def build(out: Path) -> Path:
     return save_tiny_model(out, corpus, hidden_size=EMBEDDED_SIZE["hidden_size"], layers=EMBEDDED_SIZE["layers"])
 
 
-def time_score(model_dir: Path, steps: int, multi_turn: bool = True) -> float:
+def time_score(model_dir: Path, steps: int, multi_turn: bool = True) -> tuple[float, float]:
+    """Best step time (s) and the generated tokens per second of that step."""
     policy = load_policy(str(model_dir))
     policy.model.train()
     reference = FrozenCopy(policy.model)
     optimizer = torch.optim.Adam(policy.model.parameters(), lr=1e-5)
     stage = stages_for(ScoreAgentConfig(stage1_steps=0, stage2_steps=1, multi_turn=multi_turn))[0]
     n = len(make_task("train").problems)
-    best = float("inf")
+    best, rate = float("inf"), 0.0
     for step in range(steps + 1):
         start = time.perf_counter()
         indices = [(step * PROBLEMS + i) % n for i in range(PROBLEMS)]
@@ -73,12 +74,15 @@ def time_score(model_dir: Path, steps: int, multi_turn: bool = True) -> float:
         optimizer.zero_grad()
         result.loss.backward()
         optimizer.step()
-        if step:  # the first step warms up
-            best = min(best, time.perf_counter() - start)
-    return best
+        seconds = time.perf_counter() - start
+        tokens = sum(len(a.token_ids) for g in episodes for e in g.episodes for a in e.attempts)
+        if step and seconds < best:  # the first step warms up
+            best, rate = seconds, tokens / seconds
+    return best, rate
 
 
-def time_trl(model_dir: Path, steps: int) -> float:
+def time_trl(model_dir: Path, steps: int) -> tuple[float, float]:
+    """Best step time (s) and the generated tokens per second of that step (TRL's logged mean completion length)."""
     from datasets import Dataset
     from transformers import AutoTokenizer, TrainerCallback
     from trl import GRPOConfig, GRPOTrainer
@@ -99,12 +103,17 @@ def time_trl(model_dir: Path, steps: int) -> float:
 
     class Timer(TrainerCallback):
         durations: list[float] = []  # noqa: RUF012
+        lengths: list[float] = []  # noqa: RUF012
 
         def on_step_begin(self, args, state, control, **kwargs):
             self.start = time.perf_counter()
 
         def on_step_end(self, args, state, control, **kwargs):
             self.durations.append(time.perf_counter() - self.start)
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if logs and "completions/mean_length" in logs:
+                self.lengths.append(logs["completions/mean_length"])
 
     with tempfile.TemporaryDirectory() as out:
         config = GRPOConfig(
@@ -127,7 +136,7 @@ def time_trl(model_dir: Path, steps: int) -> float:
             dataloader_num_workers=0,
             seed=0,
             disable_tqdm=True,
-            logging_steps=1000,
+            logging_steps=1,
         )
         config.gradient_checkpointing = False  # GRPOConfig turns it on by default; it only costs time here
         timer = Timer()
@@ -140,7 +149,8 @@ def time_trl(model_dir: Path, steps: int) -> float:
             callbacks=[timer],
         )
         trainer.train()
-    return min(timer.durations[1:])
+    best = min(range(1, len(timer.durations)), key=lambda i: timer.durations[i])
+    return timer.durations[best], PROBLEMS * K * timer.lengths[best] / timer.durations[best]
 
 
 def main() -> None:
@@ -149,16 +159,17 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         model_dir = build(Path(tmp) / "model")
-        ours = time_score(model_dir, args.steps)
-        single = time_score(model_dir, args.steps, multi_turn=False)
-        theirs = time_trl(model_dir, args.steps)
+        (ours, ours_rate) = time_score(model_dir, args.steps)
+        (single, single_rate) = time_score(model_dir, args.steps, multi_turn=False)
+        (theirs, theirs_rate) = time_trl(model_dir, args.steps)
     print(f"P={PROBLEMS} problems x k={K}, completions up to {COMPLETION} tokens, {torch.get_num_threads()} threads")
-    print(f"SCoRe Stage II update (2 attempts/episode): {ours:.2f} s")
-    print(f"TRL GRPOTrainer step (1 attempt/episode):   {theirs:.2f} s")
-    print(f"single-turn update with our learner (the same work as GRPO): {single:.2f} s")
+    print(f"SCoRe Stage II update (2 attempts/episode): {ours:.2f} s, {ours_rate:.0f} generated tokens/s")
+    print(f"TRL GRPOTrainer step (1 attempt/episode):   {theirs:.2f} s, {theirs_rate:.0f} generated tokens/s")
+    print(f"single-turn update, our learner (GRPO's work): {single:.2f} s, {single_rate:.0f} generated tokens/s")
     print(
-        f"ratio TRL / ours: {theirs / ours:.2f}x for the SCoRe update (it samples two attempts per episode), "
-        f"{theirs / single:.2f}x for the single-turn update (above 1 = ours faster)"
+        f"per step, TRL / ours: {theirs / ours:.2f}x SCoRe, {theirs / single:.2f}x single-turn; per generated token, "
+        f"ours / TRL: {ours_rate / theirs_rate:.2f}x SCoRe, {single_rate / theirs_rate:.2f}x single-turn "
+        "(above 1 = ours faster)"
     )
 
 
