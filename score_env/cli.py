@@ -7,7 +7,7 @@ Usage::
     score-env eval agent=prompting env=arithmetic model=<path> [key=value ...]
     score-env train agent=<sft|star|star_plus|score|score_...> env=arithmetic model=<path> [key=value ...]
     score-env benchmark [config=benchmark_quick] [seeds=[0,1,2]] [key=value ...]
-    score-env sweep [benchmark=benchmark] [grid=[1e-4,3e-4,1e-3]]
+    score-env sweep [benchmark=benchmark] [grid=[3e-5,1e-4,3e-4,1e-3]]
     score-env pretrain out=<dir> [conversations=40000 epochs=4 seed=0 ...]
     score-env tiny-model out=<dir> [env=arithmetic vocab_size=512 hidden_size=64 layers=2 seed=0]
     score-env serve env=<name> [split=train port=8000 host=127.0.0.1 ...]   (an OpenEnv server; needs [openenv])

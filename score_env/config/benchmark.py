@@ -121,7 +121,7 @@ class SweepConfig(Strict):
 
     benchmark: str = "benchmark"
     """The benchmark preset (a name or a YAML path) whose methods, budget and validation problems the sweep uses."""
-    grid: list[PositiveFloat] = [1e-4, 3e-4, 1e-3]  # noqa: RUF012  (pydantic copies defaults)
+    grid: list[PositiveFloat] = [3e-5, 1e-4, 3e-4, 1e-3]  # noqa: RUF012  (pydantic copies defaults)
     """Learning rates to try for every trained method."""
     report_dir: str | None = None
     """Where to write the sweep (null = ``runs/sweep-<env>-<time>``); a rerun skips what is done."""
