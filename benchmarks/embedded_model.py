@@ -55,11 +55,11 @@ def main() -> None:
         )
         print(f"{'':>18}  attempt 2: {dict(Counter(behaviour(ep) for ep in evaluation.episodes))}")
         print(f"{'':>18}  reasons: {evaluation.report.reasons}")
-    e = v.report.estimates
+    e = {name: f"{100 * estimate.value:.1f}" for name, estimate in v.report.estimates.items()}
     print(
-        f"verify-then-revise (greedy): Acc@t1 {100 * e['acc@t1'].value:.1f}  Acc@final {100 * e['acc@final'].value:.1f}"
-        f"  attempts {e['attempts'].value:.2f}  verdict accuracy {100 * e['verdict_accuracy'].value:.1f}  recall on "
-        f"right {100 * e['verdict_recall_right'].value:.1f}  on wrong {100 * e['verdict_recall_wrong'].value:.1f}"
+        f"verify-then-revise (greedy): Acc@t1 {e['acc@t1']}  Acc@final {e['acc@final']}  attempts "
+        f"{v.report.estimates['attempts'].value:.2f}  verdict accuracy {e.get('verdict_accuracy', '–')}  recall on "
+        f"right {e.get('verdict_recall_right', '–')}  on wrong {e.get('verdict_recall_wrong', '–')}"
     )
     print(f"compute-matched (sampled first attempts): pass@2 {100 * pass_at_2(s.episodes):.1f}, "
           f"majority@2 {100 * majority_at_2(s.episodes):.1f}")  # fmt: skip

@@ -107,10 +107,11 @@ def _per_episode_ratios(episodes: Sequence[Episode], attempts: int) -> dict[str,
         [e.attempts[0].grade.extracted != e.attempts[-1].grade.extracted for e in episodes]
     )
     ratios = {name: (np.asarray(values, dtype=float), ones) for name, values in stats.items()}
-    for t in range(correct.shape[1]):  # mean length of attempt t over the episodes that made it
+    for t in range(correct.shape[1]):  # mean length of attempt t over the episodes that made it (if any did)
         made = np.array([len(e.attempts) > t for e in episodes], dtype=float)
         tokens = np.array([len(e.attempts[t].token_ids) if len(e.attempts) > t else 0 for e in episodes], dtype=float)
-        ratios[f"tokens@t{t + 1}"] = (tokens, made)
+        if made.any():
+            ratios[f"tokens@t{t + 1}"] = (tokens, made)
     if any(e.verdicts for e in episodes):
         ratios |= _verdict_ratios(episodes)
     return ratios
@@ -154,4 +155,7 @@ def _bootstrap(ratios: dict[str, Ratio], groups: list[str], n_bootstrap: int, se
         resampled = num[picks].sum(axis=1) / den[picks].sum(axis=1)  # [B, M]
         point = num.sum(axis=0) / den.sum(axis=0)
     low, high = np.nanpercentile(resampled, [2.5, 97.5], axis=0) if n_bootstrap else (point, point)
-    return {n: Estimate(float(point[i]), float(low[i]), float(high[i])) for i, n in enumerate(names)}
+    # A metric with nothing to measure (no wrong attempt to recall, say) is left out, not reported as NaN.
+    return {
+        n: Estimate(float(point[i]), float(low[i]), float(high[i])) for i, n in enumerate(names) if den[:, i].sum() > 0
+    }

@@ -76,7 +76,7 @@ def _main_table(table: dict[str, dict[int, MethodResult]], methods: list[str], s
     labels = " | ".join(LABELS[m] for m in (*MAIN, *extra))
     lines = [
         f"| method | lr | {labels} | edit ratio | answer changed | updates | episodes | errors |",
-        "|---" * (len(MAIN) + len(extra) + 8) + "|",
+        "|---" * (len(MAIN) + len(extra) + 7) + "|",
     ]
     for name in methods:
         runs = table.get(name)
@@ -161,10 +161,14 @@ def _holds_section(table: dict[str, dict[int, MethodResult]], methods: list[str]
         "| method | vs | metric | mean difference | 95% interval | holds across seeds |",
         "|---|---|---|---|---|---|",
     ]
+    listed = set()
     for other in ("prompting", "score"):
         for name in methods:
-            for metric in ("delta", "acc@t2"):
-                d = difference(table, name, other, metric) if name != other else None
+            if name == other or frozenset((name, other)) in listed:
+                continue
+            listed.add(frozenset((name, other)))
+            for metric in ("delta", "acc@final"):
+                d = difference(table, name, other, metric)
                 if d is None:
                     continue
                 mark = "yes" if d.holds else "no"

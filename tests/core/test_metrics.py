@@ -142,4 +142,15 @@ def test_acc_runs_up_to_the_allowed_attempts_when_every_episode_stopped_early():
     v, report = values([(1,), (0,), (1,)], attempts=2)
     assert v["acc@t2"] == v["acc@t1"] == v["acc@final"] == pytest.approx(2 / 3)
     assert v["delta"] == 0 and v["attempts"] == 1 and report.counts["correct_t2"] == 2
+    assert "tokens@t2" not in v and all(math.isfinite(x) for x in v.values())  # no attempt 2: no length (not NaN)
     assert "acc@t2" not in values([(1,), (0,)])[0]  # without the allowance, one attempt is all there is
+
+
+def test_a_metric_with_nothing_to_measure_is_left_out_not_nan():
+    """Self-verdicts only on right attempts: the recall on wrong attempts has no denominator."""
+    right = attempt(True)
+    verdict = attempt(True, text="correct")
+    episodes = [Episode(f"p{i}", i, 0, (right,), (verdict,)) for i in range(3)]
+    v = {n: e.value for n, e in self_correction_metrics(episodes, attempts=2, n_bootstrap=10).estimates.items()}
+    assert "verdict_recall_wrong" not in v and v["verdict_recall_right"] == 1.0
+    assert all(math.isfinite(x) for x in v.values())

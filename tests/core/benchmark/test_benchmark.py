@@ -28,6 +28,7 @@ def test_quick_benchmark_writes_the_whole_report_and_a_rerun_skips_what_is_done(
     assert all((report / p).stat().st_size > 1000 for p in PLOTS)
     markdown = (report / "results.md").read_text()
     assert "| score |" in markdown and "SCoRe | 60.0 | 64.4" in markdown  # ours and the paper's beside it
+    assert_tables_are_well_formed(markdown)
     capsys.readouterr()
 
     assert main(["benchmark", "config=benchmark_quick", f"report_dir={report}"]) == 0
@@ -36,6 +37,17 @@ def test_quick_benchmark_writes_the_whole_report_and_a_rerun_skips_what_is_done(
     assert outcomes[0].ceiling is not None and 0 <= outcomes[0].ceiling <= 1  # the base model's correction ceiling
     assert all(o.sampled and 0 <= o.sampled.pass_at_2 <= 1 for o in outcomes)
     assert json.loads((report / "results.json").read_text()) == results
+
+
+def assert_tables_are_well_formed(markdown: str) -> None:
+    """Every row of every markdown table has as many cells as its header (a renderer drops the rest)."""
+    table: list[str] = []
+    for line in [*markdown.splitlines(), ""]:
+        if line.startswith("|"):
+            table.append(line)
+            continue
+        assert len({row.count("|") for row in table}) <= 1, "\n".join(table)
+        table = []
 
 
 def test_a_failing_method_is_recorded_and_the_others_are_kept(tmp_path, monkeypatch, capsys):
@@ -92,6 +104,7 @@ def test_the_same_seed_gives_the_same_table_and_seeds_are_aggregated(tmp_path):
     assert table("a") == table("b")
     markdown = (tmp_path / "a" / "results.md").read_text()
     assert "## Per seed" in markdown and "± " in markdown and "holds across seeds" in markdown
+    assert_tables_are_well_formed(markdown)
 
 
 def test_verify_then_revise_joins_the_table_and_the_oracle_track_gets_its_own(tmp_path):
