@@ -19,7 +19,7 @@ from score_env import registry as score_registry
 from score_env.envs.arithmetic import evaluate
 from score_env.metrics import self_correction_metrics
 from score_env.policies import SamplingParams
-from score_env.records import Conversation, Episode, Grade, Problem
+from score_env.records import Conversation, Episode, Grade, Problem, flatten
 from score_env.registry import register_task
 from score_env.rollout import collect_episodes
 from score_env.task import PromptTask
@@ -61,13 +61,15 @@ class Driver(Protocol):
 
 def reference(case: Case, script: Script) -> tuple[list[Episode], dict[str, float]]:
     """The case played by the core rollout loop; metrics by name (acc@t1, ..., delta_c_to_i)."""
-    episodes = collect_episodes(
-        lambda: gym.make(case.env, split=case.split, max_attempts=case.max_attempts),
-        ScriptedPolicy(script),
-        list(case.indices),
-        SamplingParams(temperature=0.0),
+    episodes = flatten(
+        collect_episodes(
+            lambda: gym.make(case.env, split=case.split, max_attempts=case.max_attempts),
+            ScriptedPolicy(script),
+            list(case.indices),
+            SamplingParams(temperature=0.0, top_p=1.0, max_new_tokens=64),
+        )
     )
-    report = self_correction_metrics(episodes, n_bootstrap=10)
+    report = self_correction_metrics(episodes, attempts=case.max_attempts, n_bootstrap=10)
     names = [f"acc@t{t}" for t in range(1, case.max_attempts + 1)] + list(SCORE_METRICS)
     return episodes, {name: report.estimates[name].value for name in names}
 

@@ -36,7 +36,11 @@ def test_eval_prints_the_table_and_writes_the_run_directory(tiny_model_dir, tmp_
     out = capsys.readouterr().out
     assert "Acc@t1" in out and "Δi→c" in out and "edit-distance ratio" in out
     config = yaml.safe_load((run_dir / "config.yaml").read_text())
-    assert config["model"] == str(tiny_model_dir) and config["agent"] == {"kind": "prompting"}
+    assert config["model"] == str(tiny_model_dir) and config["agent"] == {
+        "kind": "prompting",
+        "max_attempts": 2,
+        "stop": "fixed",
+    }
     episodes = read_episodes(run_dir / "episodes.jsonl")
     assert [e.problem_index for e in episodes] == list(range(6))
     assert all(len(e.attempts) == 2 for e in episodes)
