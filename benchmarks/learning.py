@@ -1,13 +1,16 @@
 """The learning check: every trained method of a benchmark run learned what it optimises (not a timed test).
 
-    python benchmarks/learning.py                 # runs the default benchmark first (about 15 minutes on 2 cores)
+    python benchmarks/learning.py                 # runs the default benchmark, seeds 0-2, first (27 min, 2 cores)
     python benchmarks/learning.py <report dir>    # checks a finished run (any preset, any seeds)
 
 For every trained method and seed it prints the training objective early (the first fifth of the updates) and late
 (the last fifth) with a 95% interval of the change (Welch, over updates): the reward of the attempt each method is
 rewarded on for RL methods (reward@t2 for the multi-turn ones, reward@t1 for single-turn RL), the loss for SFT
-methods. It fails (exit 1) when an RL method's training reward does not rise (the interval of the change does not
-lie above zero), or when single-turn RL ends below the base model's held-out Acc@t1 beyond the interval.
+methods; then the same per method with every seed's updates together. It fails (exit 1) when an RL method's
+training reward does not rise (the pooled interval of the change does not lie above zero), or when single-turn RL
+ends below the base model's held-out Acc@t1 beyond the interval. Each update's reward is a mean over its own
+P x k episodes on different problems, so with one seed and a short run the interval is wide: the per-seed rows
+show it; the verdict uses every seed the report has (the README's figures: 3).
 """
 
 from __future__ import annotations
@@ -27,32 +30,47 @@ def main() -> int:
         return check(Path(sys.argv[1]))
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report"
-        subprocess.run(["score-env", "benchmark", f"report_dir={report}"], check=True, stdout=subprocess.DEVNULL)
+        command = ["score-env", "benchmark", "seeds=[0,1,2]", f"report_dir={report}"]
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
         return check(report)
 
 
 def check(report: Path) -> int:
     results = json.loads((report / "results.json").read_text())
-    failures = []
-    print(f"{'method':<20} {'seed':>4} {'objective':<10} {'early':>8} {'late':>8} {'change [95% interval]':>28}")
+    print(f"{'method':<20} {'seed':>4} {'objective':<12} {'early':>8} {'late':>8} {'change [95% interval]':>28}")
+    pooled: dict[str, tuple[str, list[float], list[float]]] = {}
     for result in results:
         if result["status"] != "done" or not result["updates"]:
             continue
         log = report / f"seed-{result['seed']}" / result["name"] / "train" / "metrics.jsonl"
         records = [json.loads(line) for line in log.read_text().splitlines()]
         key = "loss" if "loss" in records[0] and "reward@t1" not in records[0] else _reward_key(records)
-        early, late, low, high = early_late(records, key)
-        verdict = ""
+        first, last = early_late(records, key)
+        _print_row(result["name"], str(result["seed"]), key, first, last)
+        _, firsts, lasts = pooled.setdefault(result["name"], (key, [], []))
+        firsts += first
+        lasts += last
+    print("\nper method, every seed's updates together (the verdict):")
+    failures = []
+    for name, (key, first, last) in pooled.items():
+        low = _print_row(name, "all", key, first, last)
         if key.startswith("reward") and low <= 0:
-            verdict = "  <- FAIL: the training reward does not rise"
-            failures.append(result["name"])
-        print(
-            f"{result['name']:<20} {result['seed']:>4} {key:<10} {early:8.3f} {late:8.3f} "
-            f"{late - early:+8.3f} [{low:+.3f}, {high:+.3f}]{verdict}"
-        )
+            print(f"{'':<20} <- FAIL: the training reward does not rise")
+            failures.append(name)
     failures += _single_turn_below_base(results)
     print("learning check:", "FAILED for " + ", ".join(failures) if failures else "passed")
     return 1 if failures else 0
+
+
+def _print_row(name: str, seed: str, key: str, first: list[float], last: list[float]) -> float:
+    """Print the early and late means and a 95% (Welch) interval of the change; return its lower end."""
+    change = _mean(last) - _mean(first)
+    half = Z95 * math.sqrt(_var(first) / len(first) + _var(last) / len(last))
+    print(
+        f"{name:<20} {seed:>4} {key:<12} {_mean(first):8.3f} {_mean(last):8.3f} "
+        f"{change:+8.3f} [{change - half:+.3f}, {change + half:+.3f}]"
+    )
+    return change - half
 
 
 def _reward_key(records: list[dict]) -> str:
@@ -64,14 +82,11 @@ def _reward_key(records: list[dict]) -> str:
     raise ValueError("no reward in the training log")
 
 
-def early_late(records: list[dict], key: str) -> tuple[float, float, float, float]:
-    """Mean of ``key`` over the first and the last fifth of the updates, and a 95% interval of the change."""
+def early_late(records: list[dict], key: str) -> tuple[list[float], list[float]]:
+    """``key`` over the first and the last fifth of the updates."""
     values = [r[key] for r in records if key in r]
     fifth = max(2, len(values) // 5)
-    first, last = values[:fifth], values[-fifth:]
-    change = _mean(last) - _mean(first)
-    half = Z95 * math.sqrt(_var(first) / len(first) + _var(last) / len(last))
-    return _mean(first), _mean(last), change - half, change + half
+    return values[:fifth], values[-fifth:]
 
 
 def _single_turn_below_base(results: list[dict]) -> list[str]:
