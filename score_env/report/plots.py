@@ -110,17 +110,29 @@ def _smooth(values: Sequence[float]) -> list[float]:
 
 
 def _scaling(report_dir: Path, done: Sequence[MethodResult], title: str) -> Path:
+    """One colour per method, dashed for 2K parallel first attempts, solid for K x (attempt + correction); with
+    several seeds the line is their mean and the band their range."""
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    by_name: dict[str, list[MethodResult]] = {}
     for o in done:
-        if o.scaling is None:
-            continue
-        ax.plot(o.scaling.k, [100 * v for v in o.scaling.parallel], "o--", label=f"{o.name} s{o.seed}: 2K parallel")
-        ax.plot(o.scaling.k, [100 * v for v in o.scaling.sequential], "o-", label=f"{o.name} s{o.seed}: K x (1 + fix)")
+        if o.scaling is not None:
+            by_name.setdefault(o.name, []).append(o)
+    for colour, (name, runs) in enumerate(by_name.items()):
+        k = runs[0].scaling.k
+        for style, attr, label in (("o--", "parallel", "2K parallel"), ("o-", "sequential", "K x (1 + fix)")):
+            curves = [[100 * v for v in getattr(r.scaling, attr)] for r in runs]
+            mean = [sum(c) / len(c) for c in zip(*curves, strict=True)]
+            ax.plot(k, mean, style, color=f"C{colour}", label=f"{name}: {label}")
+            if len(curves) > 1:
+                low, high = [min(c) for c in zip(*curves, strict=True)], [max(c) for c in zip(*curves, strict=True)]
+                ax.fill_between(k, low, high, color=f"C{colour}", alpha=0.12)
     ax.set_xscale("log", base=2)
     ax.set_xlabel("K (budget: 2K samples per problem)")
     ax.set_ylabel("majority-vote accuracy (%)")
     ax.legend(fontsize=7)
-    ax.set_title(f"Inference-compute scaling\n{title}", fontsize=9)
+    seeds = len({o.seed for runs in by_name.values() for o in runs})
+    spread_note = f"mean over {seeds} seeds, band: their range" if seeds > 1 else "one seed"
+    ax.set_title(f"Inference-compute scaling ({spread_note})\n{title}", fontsize=9)
     return _save(fig, report_dir / "inference_scaling.png")
 
 
