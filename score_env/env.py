@@ -123,7 +123,7 @@ class SelfCorrectionEnv(gym.Env[Observation, str]):
     def step(self, action: str) -> tuple[Observation, float, bool, bool, dict[str, Any]]:
         problem = self.problem
         if self._over:
-            raise gym.error.ResetNeeded("the episode is over; call reset()")
+            raise gym.error.ResetNeeded(f"the episode ended after {self._attempt} attempts; call reset()")
         if not isinstance(action, str):
             raise TypeError(f"the action is the model's response as a str, got {type(action).__name__}")
         self._messages.append(Message("assistant", action))
