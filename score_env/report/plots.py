@@ -75,25 +75,38 @@ def _edit_histograms(report_dir: Path, table: dict[str, dict[int, MethodResult]]
 
 
 def _training_curves(report_dir: Path, table: dict[str, dict[int, MethodResult]], title: str) -> Path:
+    """One panel per trained method: the reward of each attempt it is rewarded on (RL) or its loss (SFT), smoothed;
+    with several seeds, their mean and (as a band) their range."""
     trained = [name for name, runs in table.items() if any(r.updates for r in runs.values())]
     columns = min(3, max(1, len(trained)))
     rows = max(1, math.ceil(len(trained) / columns))
     fig, axes = plt.subplots(rows, columns, figsize=(4.0 * columns, 2.8 * rows), squeeze=False)
     for ax, name in zip(axes.flat, trained, strict=False):
-        for seed in sorted(table[name]):
-            records = _metrics_log(report_dir / f"seed-{seed}" / name / "train" / "metrics.jsonl")
-            keys = ("reward@t1", "reward@t2") if any("reward@t1" in r for r in records) else ("loss",)
-            for key, style in zip(keys, ("--", "-"), strict=False):
-                points = [(r["step"], r[key]) for r in records if key in r]
-                if points:
-                    steps, values = zip(*points, strict=True)
-                    ax.plot(steps, _smooth(values), style, label=f"{key} (seed {seed})", linewidth=1.2)
+        logs = [_metrics_log(report_dir / f"seed-{seed}" / name / "train" / "metrics.jsonl") for seed in table[name]]
+        logs = [records for records in logs if records]
+        keys = [k for k in ("reward@t1", "reward@t2", "reward@final") if any(k in r for rs in logs for r in rs)]
+        for colour, key in enumerate(keys or ["loss"]):
+            curves = [[(r["step"], r[key]) for r in records if key in r] for records in logs]
+            curves = [c for c in curves if c]
+            if not curves:
+                continue
+            length = min(len(c) for c in curves)
+            steps = [step for step, _ in curves[0][:length]]
+            smoothed = [_smooth([v for _, v in c[:length]]) for c in curves]
+            mean = [sum(values) / len(values) for values in zip(*smoothed, strict=True)]
+            ax.plot(steps, mean, color=f"C{colour}", label=key, linewidth=1.4)
+            if len(smoothed) > 1:
+                low = [min(values) for values in zip(*smoothed, strict=True)]
+                high = [max(values) for values in zip(*smoothed, strict=True)]
+                ax.fill_between(steps, low, high, color=f"C{colour}", alpha=0.15)
         ax.set_title(name, fontsize=9)
         ax.set_xlabel("update")
         ax.legend(fontsize=6)
     for ax in list(axes.flat)[len(trained) :]:
         ax.axis("off")
-    fig.suptitle(f"Training curves (moving average over a tenth of the run)\n{title}", fontsize=9)
+    seeds = len({seed for runs in table.values() for seed in runs})
+    spread_note = f"; mean of {seeds} seeds, band: their range" if seeds > 1 else ""
+    fig.suptitle(f"Training curves (moving average over a tenth of the run{spread_note})\n{title}", fontsize=9)
     return _save(fig, report_dir / "training_curves.png")
 
 
