@@ -60,10 +60,10 @@ def self_correction_metrics(
         raise ValueError("no episodes to compute metrics over")
     if min(len(e.attempts) for e in episodes) < 1:
         raise ValueError("every episode must have at least one attempt")
-    ratios = _per_episode_ratios(episodes, attempts)
+    correct = per_episode_correct(episodes, attempts)  # [E, T_max], carried forward
+    ratios = _per_episode_ratios(episodes, correct)
     groups = [e.problem_id for e in episodes]
     estimates = _bootstrap(ratios, groups, n_bootstrap, seed)
-    correct = per_episode_correct(episodes, attempts)  # [E, T_max], carried forward
     first, last = correct[:, 0], correct[:, -1]
     counts = {f"correct_t{t + 1}": int(correct[:, t].sum()) for t in range(correct.shape[1])}
     counts |= {"n_i_to_c": int((~first & last).sum()), "n_c_to_i": int((first & ~last).sum())}
@@ -90,8 +90,8 @@ def per_episode_correct(episodes: Sequence[Episode], attempts: int = 1) -> np.nd
 Ratio = tuple[np.ndarray, np.ndarray]  # per episode: numerator and denominator (1 for a plain mean)
 
 
-def _per_episode_ratios(episodes: Sequence[Episode], attempts: int) -> dict[str, Ratio]:
-    correct = per_episode_correct(episodes, attempts)  # [E, T]
+def _per_episode_ratios(episodes: Sequence[Episode], correct: np.ndarray) -> dict[str, Ratio]:
+    """``correct``: [E, T] from ``per_episode_correct``."""
     first, last = correct[:, 0], correct[:, -1]
     ones = np.ones(len(episodes))
     stats: dict[str, np.ndarray] = {f"acc@t{t + 1}": correct[:, t] for t in range(correct.shape[1])}

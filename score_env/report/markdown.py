@@ -161,12 +161,11 @@ def _holds_section(table: dict[str, dict[int, MethodResult]], methods: list[str]
         "| method | vs | metric | mean difference | 95% interval | holds across seeds |",
         "|---|---|---|---|---|---|",
     ]
-    listed = set()
-    for other in ("prompting", "score"):
+    references = ("prompting", "score")
+    for i, other in enumerate(references):
         for name in methods:
-            if name == other or frozenset((name, other)) in listed:
+            if name in references[: i + 1]:  # itself, or a pair already compared the other way round
                 continue
-            listed.add(frozenset((name, other)))
             for metric in ("delta", "acc@final"):
                 d = difference(table, name, other, metric)
                 if d is None:

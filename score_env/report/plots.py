@@ -93,12 +93,7 @@ def _training_curves(report_dir: Path, table: dict[str, dict[int, MethodResult]]
             length = min(len(c) for c in curves)
             steps = [step for step, _ in curves[0][:length]]
             smoothed = [_smooth([v for _, v in c[:length]]) for c in curves]
-            mean = [sum(values) / len(values) for values in zip(*smoothed, strict=True)]
-            ax.plot(steps, mean, color=f"C{colour}", label=key, linewidth=1.4)
-            if len(smoothed) > 1:
-                low = [min(values) for values in zip(*smoothed, strict=True)]
-                high = [max(values) for values in zip(*smoothed, strict=True)]
-                ax.fill_between(steps, low, high, color=f"C{colour}", alpha=0.15)
+            _mean_and_range(ax, steps, smoothed, "-", f"C{colour}", key)
         ax.set_title(name, fontsize=9)
         ax.set_xlabel("update")
         ax.legend(fontsize=6)
@@ -108,6 +103,16 @@ def _training_curves(report_dir: Path, table: dict[str, dict[int, MethodResult]]
     spread_note = f"; mean of {seeds} seeds, band: their range" if seeds > 1 else ""
     fig.suptitle(f"Training curves (moving average over a tenth of the run{spread_note})\n{title}", fontsize=9)
     return _save(fig, report_dir / "training_curves.png")
+
+
+def _mean_and_range(
+    ax: Any, x: Sequence[float], curves: Sequence[Sequence[float]], style: str, colour: str, label: str
+) -> None:
+    """The mean of several seeds' curves as a line, their range as a band (no band for one seed)."""
+    by_point = list(zip(*curves, strict=True))
+    ax.plot(x, [sum(p) / len(p) for p in by_point], style, color=colour, label=label, linewidth=1.4)
+    if len(curves) > 1:
+        ax.fill_between(x, [min(p) for p in by_point], [max(p) for p in by_point], color=colour, alpha=0.15)
 
 
 def _metrics_log(path: Path) -> list[dict[str, Any]]:
@@ -134,11 +139,7 @@ def _scaling(report_dir: Path, done: Sequence[MethodResult], title: str) -> Path
         k = runs[0].scaling.k
         for style, attr, label in (("o--", "parallel", "2K parallel"), ("o-", "sequential", "K x (1 + fix)")):
             curves = [[100 * v for v in getattr(r.scaling, attr)] for r in runs]
-            mean = [sum(c) / len(c) for c in zip(*curves, strict=True)]
-            ax.plot(k, mean, style, color=f"C{colour}", label=f"{name}: {label}")
-            if len(curves) > 1:
-                low, high = [min(c) for c in zip(*curves, strict=True)], [max(c) for c in zip(*curves, strict=True)]
-                ax.fill_between(k, low, high, color=f"C{colour}", alpha=0.12)
+            _mean_and_range(ax, k, curves, style, f"C{colour}", f"{name}: {label}")
     ax.set_xscale("log", base=2)
     ax.set_xlabel("K (budget: 2K samples per problem)")
     ax.set_ylabel("majority-vote accuracy (%)")
