@@ -24,7 +24,7 @@ import torch.nn.functional as F
 
 from score_env.policies import SamplingParams
 from score_env.policies.chat import render_prompt
-from score_env.policies.fast_ops import Weights, attend, rms_norm, rotate_half, sample
+from score_env.policies.fast_ops import Weights, attend, rms_norm, rotate, sample
 from score_env.records import Completion, Conversation
 
 SUPPORTED = ("llama", "mistral", "qwen2")  # pre-norm decoders without q/k norms; qwen2 adds q/k/v biases
@@ -77,41 +77,39 @@ class FastPolicy:
         for step in range(params.max_new_tokens):
             logp = torch.log_softmax(state.logits.float(), dim=-1)  # [b, V] raw model log-probs
             token = sample(state.logits, params, generator)  # [b]
-            state.record(step, token, logp.gather(-1, token[:, None]).squeeze(-1))
-            state.finish(token == eos)
+            state.record(token, logp.gather(-1, token[:, None]).squeeze(-1))
+            state.done |= token == eos
             if params.stop and (step + 1) % STOP_CHECK_EVERY == 0:
-                state.finish(self._hit_stop(state, params.stop))
-            if state.all_done():
+                state.done |= self._hit_stop(state, params.stop)
+            remaining = int(state.done.logical_not().sum())
+            if remaining == 0:
                 break
-            state.compact_if_worth_it()
-            state.logits = self._decode_step(state, token, weights)
+            state.compact_if_worth_it(remaining)
+            state.logits = self._decode_step(state, weights)
+        state.flush()
         return state.completions(self.tokenizer, params.stop)
 
-    def _decode_step(self, state: _Decode, token: torch.Tensor, weights: Weights) -> torch.Tensor:
+    def _decode_step(self, state: _Decode, weights: Weights) -> torch.Tensor:
         """One token for every active row: embed, the layers on the preallocated cache, the head. Returns [b, V].
 
-        Plain tensor ops on fused weights (q|k|v and gate|up in one matmul each), a precomputed rotary table and
-        inline RMSNorm: a few dozen ops per layer instead of the module calls of a model forward.
+        Plain tensor ops on fused weights (q|k|v and gate|up in one matmul each), q and k rotated together with the
+        model's rotary table, inline RMSNorm, no padding mask when no row has padding: about twenty ops per layer
+        instead of the module calls of a model forward (at the embedded size each op costs more in dispatch than in
+        arithmetic).
         """
         column = state.column
-        hidden = F.embedding(token[state.active_index], weights.embed)  # [b, H]
-        cos, sin = weights.cos[state.positions], weights.sin[state.positions]  # [b, D]
-        cos, sin = cos[:, None, :], sin[:, None, :]
-        state.mask[:, column] = True
-        mask = state.mask[:, None, : column + 1]  # [b, 1, S]
+        hidden = F.embedding(state.token, weights.embed)  # [b, H]
+        cos, sin = weights.cos[state.positions][:, None, :], weights.sin[state.positions][:, None, :]  # [b, 1, D]
         b, heads, kv_heads, dim = hidden.shape[0], weights.heads, weights.kv_heads, weights.head_dim
+        padding = state.padding[:, None, None, : column + 1] if state.padding is not None else None
         for index, layer in enumerate(weights.layers):
             x = rms_norm(hidden, layer.input_norm, weights.eps)
             qkv = F.linear(x, layer.qkv, layer.qkv_bias)  # [b, (heads + 2 kv_heads) * dim]
-            q = qkv[:, : heads * dim].view(b, heads, dim)
-            k = qkv[:, heads * dim : (heads + kv_heads) * dim].view(b, kv_heads, dim)
-            v = qkv[:, (heads + kv_heads) * dim :].view(b, kv_heads, dim)
-            q = q * cos + rotate_half(q) * sin
-            k = k * cos + rotate_half(k) * sin
+            qk = rotate(qkv[:, : (heads + kv_heads) * dim].view(b, heads + kv_heads, dim), cos, sin)
             keys, values = state.keys[index], state.values[index]
-            keys[:, :, column] = k
-            values[:, :, column] = v
-            out = attend(q, keys[:, :, : column + 1], values[:, :, : column + 1], mask, weights.scale)
+            keys[:, :, column] = qk[:, heads:]
+            values[:, :, column] = qkv[:, (heads + kv_heads) * dim :].view(b, kv_heads, dim)
+            out = attend(qk[:, :heads], keys[:, :, : column + 1], values[:, :, : column + 1], padding, weights.scale)
             hidden = hidden + F.linear(out.reshape(b, heads * dim), layer.o)
             gate, up = F.linear(rms_norm(hidden, layer.post_norm, weights.eps), layer.gate_up).chunk(2, dim=-1)
             hidden = hidden + F.linear(F.silu(gate) * up, layer.down)
@@ -120,25 +118,28 @@ class FastPolicy:
         return F.linear(rms_norm(hidden, weights.final_norm, weights.eps), weights.head)
 
     def _hit_stop(self, state: _Decode, stops: tuple[str, ...]) -> torch.Tensor:
+        state.flush()
         rows = state.active_rows.tolist()
         texts = self.tokenizer.batch_decode(
             [state.tokens[r, : state.lengths[r]].tolist() for r in rows], skip_special_tokens=True
         )
-        return torch.tensor([any(s in t for s in stops) for t in texts], dtype=torch.bool, device=state.mask.device)
+        return torch.tensor([any(s in t for s in stops) for t in texts], dtype=torch.bool, device=state.done.device)
 
 
 class _Decode:
     """The mutable state of one batch being decoded. Rows are prompts; the *active* rows are those still in the
-    cache tensors (finished rows leave them at the next compaction)."""
+    cache tensors, at batch positions (finished rows leave them at the next compaction). Per step the tensors are
+    indexed by batch position only; sampled tokens go to a list that :meth:`flush` writes to the rows' buffers."""
 
     def __init__(self, n_rows: int, max_new: int, device: torch.device):
         self.tokens = torch.zeros((n_rows, max_new), dtype=torch.long, device=device)
         self.logprobs = torch.zeros((n_rows, max_new), device=device)
         self.lengths = torch.zeros(n_rows, dtype=torch.long, device=device)
-        self.stopped = torch.zeros(n_rows, dtype=torch.bool, device=device)
         self.active_rows = torch.arange(n_rows, device=device)  # row id at each batch position
-        self.active_index = self.active_rows  # positions of the last sampled tokens that are still active
+        self.done = torch.zeros(n_rows, dtype=torch.bool, device=device)  # finished, per batch position
         self.compacted_at = n_rows
+        self.pending: list[tuple[torch.Tensor, torch.Tensor]] = []  # (token, logprob) per step since the flush
+        self.flushed = 0  # steps already written to the rows' buffers
 
     @classmethod
     def prefill(cls, policy: FastPolicy, prompts: list[list[int]], max_new: int) -> _Decode:
@@ -151,45 +152,50 @@ class _Decode:
             ids[i, width - len(p) :] = torch.tensor(p)
             mask[i, width - len(p) :] = 1
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
-        out = policy.model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True)
+        out = policy.model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True, logits_to_keep=1)
         state.logits = out.logits[:, -1]
         state.keys, state.values = [], []
         for layer in out.past_key_values.layers:
             for source, buffers in ((layer.keys, state.keys), (layer.values, state.values)):
                 b, heads, _, dim = source.shape
-                buffer = torch.zeros((b, heads, width + max_new, dim), dtype=source.dtype, device=device)
+                # Each column from `width` on is written by the decode step that first reads it: no zeroing needed.
+                buffer = torch.empty((b, heads, width + max_new, dim), dtype=source.dtype, device=device)
                 buffer[:, :, :width] = source
                 buffers.append(buffer)
-        state.mask = torch.zeros((len(prompts), width + max_new), dtype=torch.bool, device=device)
-        state.mask[:, :width] = mask.bool()
+        padding = torch.zeros((len(prompts), width + max_new), dtype=torch.bool, device=device)
+        padding[:, :width] = mask == 0
+        state.padding = padding if bool(padding.any()) else None  # [b, S] True at left padding
         state.positions = positions[:, -1] + 1
         state.column = width
         return state
 
-    def record(self, step: int, token: torch.Tensor, logprob: torch.Tensor) -> None:
-        self.tokens[self.active_rows, step] = token
-        self.logprobs[self.active_rows, step] = logprob.float()
-        self.lengths[self.active_rows] = step + 1
-        self.active_index = torch.arange(len(self.active_rows), device=token.device)
+    def record(self, token: torch.Tensor, logprob: torch.Tensor) -> None:
+        self.token = token
+        self.pending.append((token, logprob.float()))
 
-    def finish(self, done: torch.Tensor) -> None:
-        """Mark rows (a bool per batch position) finished; they stay in the tensors until the next compaction."""
-        self.stopped[self.active_rows[done]] = True
-
-    def all_done(self) -> bool:
-        return bool(self.stopped[self.active_rows].all())
-
-    def compact_if_worth_it(self) -> None:
-        """Drop finished rows from the cache once they are a quarter of the batch (copying the cache costs)."""
-        keep = torch.nonzero(~self.stopped[self.active_rows]).flatten()
-        if len(keep) == len(self.active_rows) or len(keep) > 0.75 * self.compacted_at:
+    def flush(self) -> None:
+        """Write the steps sampled since the last flush to the active rows' buffers."""
+        if not self.pending:
             return
+        end = self.flushed + len(self.pending)
+        self.tokens[self.active_rows, self.flushed : end] = torch.stack([t for t, _ in self.pending], dim=1)
+        self.logprobs[self.active_rows, self.flushed : end] = torch.stack([lp for _, lp in self.pending], dim=1)
+        self.lengths[self.active_rows] = end
+        self.pending, self.flushed = [], end
+
+    def compact_if_worth_it(self, remaining: int) -> None:
+        """Drop finished rows from the cache once they are a quarter of the batch (copying the cache costs)."""
+        if remaining == len(self.active_rows) or remaining > 0.75 * self.compacted_at:
+            return
+        self.flush()
+        keep = torch.nonzero(~self.done).flatten()
         self.keys = [k.index_select(0, keep) for k in self.keys]
         self.values = [v.index_select(0, keep) for v in self.values]
-        self.mask, self.positions = self.mask.index_select(0, keep), self.positions.index_select(0, keep)
-        self.logits = self.logits.index_select(0, keep)
-        self.active_rows = self.active_rows[keep]
-        self.active_index = keep
+        self.positions = self.positions.index_select(0, keep)
+        if self.padding is not None:
+            self.padding = self.padding.index_select(0, keep)
+        self.logits, self.token = self.logits.index_select(0, keep), self.token.index_select(0, keep)
+        self.active_rows, self.done = self.active_rows[keep], self.done[keep]
         self.compacted_at = len(keep)
 
     def completions(self, tokenizer: Any, stops: tuple[str, ...]) -> list[Completion]:

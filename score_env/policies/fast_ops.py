@@ -31,7 +31,7 @@ class Weights:
     final_norm: torch.Tensor
     head: torch.Tensor  # [V, H]
     cos: torch.Tensor  # [max positions, D] the model's own rotary table
-    sin: torch.Tensor
+    sin: torch.Tensor  # [max positions, D] with its first half negated (see ``rotate``)
     heads: int
     kv_heads: int
     head_dim: int
@@ -65,13 +65,18 @@ class Weights:
             inner.norm.weight,
             model.lm_head.weight,
             cos[0],
-            sin[0],
+            sin[0] * _half_signs(sin.shape[-1], sin),
             config.num_attention_heads,
             config.num_key_value_heads,
             attention.head_dim,
             attention.scaling,
             inner.norm.variance_epsilon,
         )
+
+
+def _half_signs(dim: int, like: torch.Tensor) -> torch.Tensor:
+    """[-1, ..., -1, 1, ..., 1]: rotate_half(x) * sin == swap_halves(x) * (sin with its first half negated)."""
+    return torch.cat([-like.new_ones(dim // 2), like.new_ones(dim - dim // 2)])
 
 
 def _fused_bias(*projections: Any) -> torch.Tensor | None:
@@ -81,27 +86,36 @@ def _fused_bias(*projections: Any) -> torch.Tensor | None:
     return torch.cat([p.bias if p.bias is not None else p.weight.new_zeros(p.out_features) for p in projections])
 
 
-def attend(q: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, mask: torch.Tensor, scale: float) -> torch.Tensor:
+def attend(
+    q: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, padding: torch.Tensor | None, scale: float
+) -> torch.Tensor:
     """One query per row over the cache: softmax(q·Kᵀ·scale, padding masked)·V. q [b, h, D], keys/values
-    [b, kv, S, D], mask [b, 1, S]; returns [b, h, D]. Written out because SDPA's masked CPU path costs ~10x more
-    at these sizes. Grouped-query heads share their key/value head."""
+    [b, kv, S, D], padding [b, 1, 1, S] (True where a row has left padding) or None when no row has any; returns
+    [b, h, D]. Written out because SDPA's masked CPU path costs ~10x more at these sizes. Grouped-query heads share
+    their key/value head."""
     b, heads, dim = q.shape
     groups = heads // keys.shape[1]
     q = q.view(b, keys.shape[1], groups, dim)  # [b, kv, g, D]
     scores = torch.matmul(q, keys.transpose(-1, -2)) * scale  # [b, kv, g, S]
-    scores = scores.masked_fill(~mask[:, :, None, :], float("-inf"))
+    if padding is not None:
+        scores = scores.masked_fill(padding, float("-inf"))
     return torch.matmul(torch.softmax(scores, dim=-1), values).view(b, heads, dim)
 
 
 def rms_norm(x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor:
-    """RMSNorm as the model computes it (in float32, then back)."""
-    x32 = x.float()
-    return weight * (x32 * torch.rsqrt(x32.pow(2).mean(-1, keepdim=True) + eps)).to(x.dtype)
+    """RMSNorm as the model computes it (in float32, then back; the casts are skipped when x is float32)."""
+    if x.dtype != torch.float32:
+        x32 = x.float()
+        return weight * (x32 * torch.rsqrt(x32.pow(2).mean(-1, keepdim=True) + eps)).to(x.dtype)
+    return weight * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps))
 
 
-def rotate_half(x: torch.Tensor) -> torch.Tensor:
-    half = x.shape[-1] // 2
-    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+def rotate(x: torch.Tensor, cos: torch.Tensor, signed_sin: torch.Tensor) -> torch.Tensor:
+    """Rotary embedding, x * cos + rotate_half(x) * sin, with rotate_half's negation moved into ``signed_sin``
+    (exact: negation commutes with the product) and its two halves swapped by one flip. x [b, n, D]."""
+    b, n, dim = x.shape
+    swapped = x.view(b, n, 2, dim // 2).flip(2).view(b, n, dim)
+    return x * cos + swapped * signed_sin
 
 
 def sample(logits: torch.Tensor, params: SamplingParams, generator: torch.Generator) -> torch.Tensor:
