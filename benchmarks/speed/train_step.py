@@ -8,6 +8,12 @@ TRL: one ``GRPOTrainer`` step (k generations per prompt, one attempt, reward, lo
 Adam). Note that a SCoRe episode generates *two* attempts, so ours samples twice as many tokens
 for the same P, k and completion length. Both run on this machine's CPU threads, in this process, best of
 ``--steps`` timed steps after a warm-up step.
+
+Two rates per step: generated tokens/s, and tokens through the model/s: every token the step runs the model on,
+counted once where it is prefilled or sampled and once in the learner's rows (prompt + completion; SCoRe's row is
+attempt 2's whole conversation, attempt 1 read off it). A SCoRe attempt 2 is sampled after the problem, attempt 1 and
+the correction instruction (~140 tokens in the embedded model's arithmetic tokenizer), so per generated token it runs
+the model on far more context than a one-attempt GRPO step; the second rate compares the work itself.
 """
 
 from __future__ import annotations
@@ -46,15 +52,15 @@ def build(out: Path) -> Path:
     return save_tiny_model(out, corpus, hidden_size=EMBEDDED_SIZE["hidden_size"], layers=EMBEDDED_SIZE["layers"])
 
 
-def time_score(model_dir: Path, steps: int, multi_turn: bool = True) -> tuple[float, float]:
-    """Best step time (s) and the generated tokens per second of that step."""
+def time_score(model_dir: Path, steps: int, multi_turn: bool = True) -> tuple[float, float, float]:
+    """Best step time (s), and the generated tokens and the tokens through the model per second of that step."""
     policy = load_policy(str(model_dir))
     policy.model.train()
     reference = FrozenCopy(policy.model)
     optimizer = torch.optim.Adam(policy.model.parameters(), lr=1e-5)
     stage = stages_for(ScoreAgentConfig(stage1_steps=0, stage2_steps=1, multi_turn=multi_turn))[0]
     n = len(make_task("train").problems)
-    best, rate = float("inf"), 0.0
+    best, rate, through = float("inf"), 0.0, 0.0
     for step in range(steps + 1):
         start = time.perf_counter()
         indices = [(step * PROBLEMS + i) % n for i in range(PROBLEMS)]
@@ -75,14 +81,20 @@ def time_score(model_dir: Path, steps: int, multi_turn: bool = True) -> tuple[fl
         result.loss.backward()
         optimizer.step()
         seconds = time.perf_counter() - start
-        tokens = sum(len(a.token_ids) for g in episodes for e in g.episodes for a in e.attempts)
+        attempts = [a for g in episodes for e in g.episodes for a in e.attempts]
+        tokens = sum(len(a.token_ids) for a in attempts)
+        sampled = sum(len(a.prompt_ids) + len(a.token_ids) for a in attempts)
+        learned = sum(
+            len(e.attempts[-1].prompt_ids) + len(e.attempts[-1].token_ids) for g in episodes for e in g.episodes
+        )
         if step and seconds < best:  # the first step warms up
-            best, rate = seconds, tokens / seconds
-    return best, rate
+            best, rate, through = seconds, tokens / seconds, (sampled + learned) / seconds
+    return best, rate, through
 
 
-def time_trl(model_dir: Path, steps: int) -> tuple[float, float]:
-    """Best step time (s) and the generated tokens per second of that step (TRL's logged mean completion length)."""
+def time_trl(model_dir: Path, steps: int) -> tuple[float, float, float]:
+    """Best step time (s), and the generated tokens and the tokens through the model per second of that step (TRL's
+    logged mean completion length; the prompts tokenised with the chat template as TRL does)."""
     from datasets import Dataset
     from transformers import AutoTokenizer, TrainerCallback
     from trl import GRPOConfig, GRPOTrainer
@@ -150,7 +162,14 @@ def time_trl(model_dir: Path, steps: int) -> tuple[float, float]:
         )
         trainer.train()
     best = min(range(1, len(timer.durations)), key=lambda i: timer.durations[i])
-    return timer.durations[best], PROBLEMS * K * timer.lengths[best] / timer.durations[best]
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    prompt_tokens = K * sum(
+        len(tokenizer(tokenizer.apply_chat_template(prompt, add_generation_prompt=True, tokenize=False))["input_ids"])
+        for prompt in dataset["prompt"][best * PROBLEMS : (best + 1) * PROBLEMS]
+    )
+    generated = PROBLEMS * K * timer.lengths[best]
+    seconds = timer.durations[best]
+    return seconds, generated / seconds, 2 * (prompt_tokens + generated) / seconds  # sampled, then learned
 
 
 def main() -> None:
@@ -159,17 +178,22 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         model_dir = build(Path(tmp) / "model")
-        (ours, ours_rate) = time_score(model_dir, args.steps)
-        (single, single_rate) = time_score(model_dir, args.steps, multi_turn=False)
-        (theirs, theirs_rate) = time_trl(model_dir, args.steps)
+        ours, ours_rate, ours_through = time_score(model_dir, args.steps)
+        single, single_rate, single_through = time_score(model_dir, args.steps, multi_turn=False)
+        theirs, theirs_rate, theirs_through = time_trl(model_dir, args.steps)
     print(f"P={PROBLEMS} problems x k={K}, completions up to {COMPLETION} tokens, {torch.get_num_threads()} threads")
-    print(f"SCoRe Stage II update (2 attempts/episode): {ours:.2f} s, {ours_rate:.0f} generated tokens/s")
-    print(f"TRL GRPOTrainer step (1 attempt/episode):   {theirs:.2f} s, {theirs_rate:.0f} generated tokens/s")
-    print(f"single-turn update, our learner (GRPO's work): {single:.2f} s, {single_rate:.0f} generated tokens/s")
+    rows = (
+        ("SCoRe Stage II update (2 attempts/episode)", ours, ours_rate, ours_through),
+        ("TRL GRPOTrainer step (1 attempt/episode)", theirs, theirs_rate, theirs_through),
+        ("single-turn update, our learner (GRPO's work)", single, single_rate, single_through),
+    )
+    for name, seconds, rate, through in rows:
+        print(f"{name:<46} {seconds:5.2f} s, {rate:5.0f} generated tok/s, {through:6.0f} tok/s through the model")
     print(
         f"per step, TRL / ours: {theirs / ours:.2f}x SCoRe, {theirs / single:.2f}x single-turn; per generated token, "
-        f"ours / TRL: {ours_rate / theirs_rate:.2f}x SCoRe, {single_rate / theirs_rate:.2f}x single-turn "
-        "(above 1 = ours faster)"
+        f"ours / TRL: {ours_rate / theirs_rate:.2f}x SCoRe, {single_rate / theirs_rate:.2f}x single-turn; per token "
+        f"through the model: {ours_through / theirs_through:.2f}x SCoRe, {single_through / theirs_through:.2f}x "
+        "single-turn (above 1 = ours faster)"
     )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from score_env.learner.batch import encode_attempt, length_buckets, pad_batch, token_logprobs
+from score_env.learner.batch import encode_attempt, length_buckets, pad_rows, token_logprobs
 from score_env.learner.losses import KLEstimator, attempt_kl, sequence_logprob
 from score_env.learner.reference import Reference
 from score_env.records import Attempt
@@ -47,7 +47,7 @@ def turn_terms(
     logp = [[torch.zeros((), device=device)] * len(t) for t in turns]
     kl = [[torch.zeros((), device=device)] * len(t) for t in turns]
     for bucket in length_buckets([len(ids) for ids, _ in rows], MAX_BUCKET_TOKENS):
-        batch = pad_batch(tokenizer, [rows[r] for r in bucket], device)
+        batch = pad_rows(tokenizer, [(rows[r][0], tuple((s.start, s.end) for s in spans[r])) for r in bucket], device)
         policy_logp = token_logprobs(model, batch)  # [b, T-1]
         reference_logp = reference.logprobs(batch)
         for position, row in enumerate(bucket):

@@ -136,8 +136,13 @@ def test_the_reference_is_frozen(setup):
     assert torch.equal(next(reference.model.parameters()), next(policy.model.parameters()))
 
 
-def test_reading_earlier_attempts_off_the_last_row_changes_nothing(talking_model_dir, monkeypatch):
+@pytest.mark.parametrize("keep_positions", [False, True], ids=["full-logits", "kept-positions"])
+def test_reading_earlier_attempts_off_the_last_row_changes_nothing(talking_model_dir, monkeypatch, keep_positions):
+    import score_env.learner.batch as batch
     import score_env.learner.terms as terms
+
+    # Kept positions: the head runs on the loss spans only, so attempt 1's span inside the last row must be one.
+    monkeypatch.setattr(batch, "KEEP_POSITIONS_FROM_VOCAB", 0 if keep_positions else 10**9)
     from score_env.policies.factory import load_policy
     from score_env.records import Message
     from tests.conftest import WORDS
