@@ -7,6 +7,9 @@ parameters) and ~10M parameters, with random weights and sampling at temperature
 the full ``--new-tokens`` (the fast backend's dropping of finished rows barely helps it). The two backends take
 turns, ``--repeats`` times, and each keeps its best time (this machine is shared; turns spread the noise over both).
 Also prints the achieved FLOP/s as a fraction of this machine's fp32 matmul peak, measured here.
+
+Then the workload the benchmark runs: the committed embedded model answering 128 arithmetic test problems greedily
+(up to 128 new tokens, batches of 64 as ``policy.batch_size``), where answers end at different lengths.
 """
 
 from __future__ import annotations
@@ -16,9 +19,11 @@ import time
 
 import torch
 
+from score_env.assets import embedded_model_path
+from score_env.envs.arithmetic import FIRST_PROMPT, make_task
 from score_env.policies import SamplingParams
 from score_env.policies.fast import FastPolicy
-from score_env.policies.transformers_backend import TransformersPolicy
+from score_env.policies.transformers_backend import TransformersPolicy, load_model_and_tokenizer
 from score_env.records import Message
 from score_env.tiny_model import EMBEDDED_SIZE, build_model, build_tokenizer
 
@@ -49,9 +54,9 @@ def flops_per_token(model, context: int) -> float:
 SIZES = {"embedded": EMBEDDED_SIZE, "10m": {"hidden_size": 384, "layers": 7, "heads": 6}}
 
 
-def tokens_per_second(policies, conversations, new_tokens: int, repeats: int) -> list[float]:
+def tokens_per_second(policies, conversations, new_tokens: int, repeats: int, temperature: float = 1.0) -> list[float]:
     """Each policy's best tokens/s over ``repeats`` turns (the policies alternate within each turn)."""
-    params = SamplingParams(temperature=1.0, top_p=1.0, max_new_tokens=new_tokens, seed=0)
+    params = SamplingParams(temperature=temperature, top_p=1.0, max_new_tokens=new_tokens, seed=0)
     for policy in policies:  # warm up
         policy.generate(conversations[:2], SamplingParams(temperature=1.0, top_p=1.0, max_new_tokens=4, seed=0))
     best = [0.0] * len(policies)
@@ -91,6 +96,14 @@ def main() -> None:
                 f"  batch {batch:>3}: generate {slow:8.0f} tok/s | fast {quick:8.0f} tok/s | "
                 f"ratio {quick / slow:5.2f}x | fast at {100 * utilisation:.1f}% of matmul peak"
             )
+    model, tokenizer = load_model_and_tokenizer(str(embedded_model_path()))
+    conversations = [(Message("user", FIRST_PROMPT.format(expression=p.question)),) for p in make_task("test").problems]
+    policies = TransformersPolicy(model, tokenizer, batch_size=64), FastPolicy(model, tokenizer, batch_size=64)
+    slow, quick = tokens_per_second(policies, conversations[:128], 128, args.repeats, temperature=0.0)
+    print(
+        f"embedded model, 128 test problems, greedy: generate {slow:6.0f} tok/s | fast {quick:6.0f} tok/s | "
+        f"ratio {quick / slow:5.2f}x"
+    )
 
 
 if __name__ == "__main__":
