@@ -2,8 +2,8 @@
 
     python benchmarks/speed/logprobs.py [--vocabs 389 32000 151936]
 
-Forward + backward of ``token_logprobs`` on SCoRe-shaped rows (32 rows of 220 tokens: a prompt, attempt 1 at
-positions 36-68, the correction instruction, attempt 2 at 180-219; 32% of positions carry loss), a 4-layer,
+Forward + backward of ``token_logprobs`` on SCoRe-shaped rows (32 rows of 240 tokens: a 36-token prompt, attempt 1
+of 20-32 tokens, a 140-token correction instruction, attempt 2 of 20-32 tokens, lengths varying by row), a 4-layer,
 256-wide model built from a config at each vocabulary size (the embedded model's 389, Llama-2's 32k, Qwen2.5's 152k).
 Best of ``--repeats``, the two ways taking turns.
 """
@@ -33,10 +33,13 @@ def main() -> None:
     parser.add_argument("--vocabs", nargs="+", type=int, default=[389, 32000, 151936])
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    rows, length = 32, 220
+    rows, length = 32, 240
     loss_mask = torch.zeros(rows, length - 1)
-    loss_mask[:, 36:68] = 1
-    loss_mask[:, 180:219] = 1
+    for row in range(rows):  # attempt 1: 20-32 tokens after a 36-token prompt; attempt 2 after a 140-token instruction
+        first_end = 36 + 20 + (5 * row) % 13
+        second = first_end + 140
+        loss_mask[row, 35 : first_end - 1] = 1
+        loss_mask[row, second - 1 : min(second + 20 + (7 * row) % 13, length) - 1] = 1
     for vocab in args.vocabs:
         model = build_model(vocab, hidden_size=256, layers=4, heads=4)
         ids = torch.randint(0, vocab, (rows, length))

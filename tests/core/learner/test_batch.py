@@ -43,7 +43,7 @@ def test_several_spans_in_one_row_all_get_logprobs(talking_model_dir, monkeypatc
     assert int((logp != 0).sum()) == 4
 
 
-def test_a_model_that_cannot_keep_positions_by_mask_gets_the_full_logits(talking_model_dir, monkeypatch):
+def test_a_model_that_cannot_keep_positions_gets_the_full_logits(talking_model_dir, monkeypatch):
     model, tokenizer = load_model_and_tokenizer(str(talking_model_dir))
     monkeypatch.setattr(batch_module, "KEEP_POSITIONS_FROM_VOCAB", 0)
     forward = model.forward
@@ -56,6 +56,6 @@ def test_a_model_that_cannot_keep_positions_by_mask_gets_the_full_logits(talking
     batch = build_batch(tokenizer, [((Message("user", "Say red."),), [5, 6])])
     expected = token_logprobs(model, batch)
     monkeypatch.setattr(model, "forward", int_only)
-    monkeypatch.setattr(batch_module, "_NO_MASKED_KEEP", set())
+    monkeypatch.setattr(batch_module, "_NO_KEEP", set())
     got = token_logprobs(model, batch)
-    assert torch.allclose(got, expected, atol=1e-6) and type(model) in batch_module._NO_MASKED_KEEP
+    assert torch.allclose(got, expected, atol=1e-6) and type(model) in batch_module._NO_KEEP
