@@ -6,7 +6,9 @@ Two model sizes built from a config: the embedded default's (``score_env.tiny_mo
 parameters) and ~10M parameters, with random weights and sampling at temperature 1, so nearly every row generates
 the full ``--new-tokens`` (the fast backend's dropping of finished rows barely helps it). The two backends take
 turns, ``--repeats`` times, and each keeps its best time (this machine is shared; turns spread the noise over both).
-Also prints the achieved FLOP/s as a fraction of this machine's fp32 matmul peak, measured here.
+Also prints the achieved FLOP/s as a fraction of this machine's fp32 matmul peak, measured here, and a bound no
+fp32 sampler can pass on this machine: one decode step's weight matmuls alone (q|k|v, o, gate|up, down per layer and
+the head, timed apart from everything else), as tokens/s and as the ratio to ``generate`` it would give.
 
 Then the workload the benchmark runs: the committed embedded model answering 128 arithmetic test problems greedily
 (up to 128 new tokens, batches of 64 as ``policy.batch_size``), where answers end at different lengths.
@@ -18,11 +20,13 @@ import argparse
 import time
 
 import torch
+import torch.nn.functional as F
 
 from score_env.assets import embedded_model_path
 from score_env.envs.arithmetic import FIRST_PROMPT, make_task
 from score_env.policies import SamplingParams
 from score_env.policies.fast import FastPolicy
+from score_env.policies.fast_ops import Weights
 from score_env.policies.transformers_backend import TransformersPolicy, load_model_and_tokenizer
 from score_env.records import Message
 from score_env.tiny_model import EMBEDDED_SIZE, build_model, build_tokenizer
@@ -52,6 +56,29 @@ def flops_per_token(model, context: int) -> float:
 
 
 SIZES = {"embedded": EMBEDDED_SIZE, "10m": {"hidden_size": 384, "layers": 7, "heads": 6}}
+
+
+def matmul_bound(model, batch: int, repeats: int = 20) -> float:
+    """Tokens/s if a decode step cost only its weight matmuls (the same shapes as the fast sampler's fused ones)."""
+    weights, hidden = Weights.of(model, 8), torch.randn(batch, model.config.hidden_size)
+    inner = torch.randn(batch, model.config.intermediate_size)
+
+    def step() -> None:
+        for layer in weights.layers:
+            for weight in (layer.qkv, layer.o, layer.gate_up):
+                F.linear(hidden, weight)
+            F.linear(inner, layer.down)
+        F.linear(hidden, weights.head)
+
+    best = float("inf")
+    with torch.inference_mode():
+        step()
+        for _ in range(5):
+            start = time.perf_counter()
+            for _ in range(repeats):
+                step()
+            best = min(best, (time.perf_counter() - start) / repeats)
+    return batch / best
 
 
 def tokens_per_second(policies, conversations, new_tokens: int, repeats: int, temperature: float = 1.0) -> list[float]:
@@ -92,9 +119,11 @@ def main() -> None:
             slow, quick = tokens_per_second(policies, conversations, args.new_tokens, args.repeats)
             context = 20 + args.new_tokens // 2
             utilisation = quick * flops_per_token(model, context) / peak
+            bound = matmul_bound(model, batch)
             print(
                 f"  batch {batch:>3}: generate {slow:8.0f} tok/s | fast {quick:8.0f} tok/s | "
-                f"ratio {quick / slow:5.2f}x | fast at {100 * utilisation:.1f}% of matmul peak"
+                f"ratio {quick / slow:5.2f}x | fast at {100 * utilisation:.1f}% of matmul peak | "
+                f"matmuls alone {bound:6.0f} tok/s = {bound / slow:4.1f}x generate"
             )
     model, tokenizer = load_model_and_tokenizer(str(embedded_model_path()))
     conversations = [(Message("user", FIRST_PROMPT.format(expression=p.question)),) for p in make_task("test").problems]
