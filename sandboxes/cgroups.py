@@ -105,7 +105,10 @@ _remover = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cgroup-remover"
 def remove_later(cgroup: RunCgroup) -> None:
     """Remove an emptied cgroup in the background: the kernel releases a dead task's pid charge a little after the
     task is gone, and ``rmdir`` fails until then. Waiting for it would add ~10 ms to every run."""
-    _remover.submit(cgroup.remove)
+    try:
+        _remover.submit(cgroup.remove)
+    except RuntimeError:  # at interpreter exit the remover is shut down: remove now
+        cgroup.remove()
 
 
 def cgroups_available() -> bool:

@@ -70,6 +70,15 @@ class Session:
         self._line_allowance = 0
         self._result: ExecutionResult | None = None
 
+    def restart_clock(self) -> None:
+        """Count the run's wall clock from now: a pre-started sandbox was just handed its program (sandboxes.warm)."""
+        self._started = time.monotonic()
+        self.deadline = self._started + self.limits.wall_s
+
+    def running(self) -> bool:
+        """Whether the program still runs, asking the backend now (``alive`` knows what the last pump saw)."""
+        return self.alive and self._program.poll() is None
+
     @property
     def alive(self) -> bool:
         """Whether the program may still answer (no limit hit, not exited)."""

@@ -7,10 +7,10 @@ machine, in this run, and print checks/s and the ratio to ``check_correctness`` 
 docstring says so; it runs the tests in the candidate's process, one ``multiprocessing`` child per check).
 
 Ours runs two processes per check: the candidate (a fresh sandboxed interpreter per attempt, never reused: it ran
-untrusted code) and a judge. What is reused between checks: the judge processes (a pool, one per concurrent
-attempt: they never run candidate code, each attempt's tests get a fresh namespace), the sandbox object (bwrap's
-compiled seccomp filter, the process backend's interpreter layout), and nothing else. Docker starts a container per
-check (its optional warm pool is off here).
+untrusted code; started ahead of its attempt, as the envs do, see sandboxes.warm) and a judge. What is reused
+between checks: the judge processes (a pool, one per concurrent attempt: they never run candidate code, each
+attempt's tests get a fresh namespace), the sandbox object (bwrap's compiled seccomp filter, the process backend's
+interpreter layout), and nothing else. Docker starts a container per check (its own warm pool is off here).
 """
 
 from __future__ import annotations
@@ -24,12 +24,13 @@ from score_env.envs.code.grading import CodeGrader
 from score_env.envs.code.judges import JudgePool
 from score_env.envs.code.tasks import humaneval_problems, humaneval_specs
 from score_env.sandboxes import BACKENDS, Limits, UnisolatedSandboxWarning, make_sandbox
+from score_env.sandboxes.warm import WarmStarts
 
 
 def time_ours(backend: str, problems, workers: int) -> tuple[float, int]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UnisolatedSandboxWarning)  # chosen on purpose, to measure it
-        sandbox = make_sandbox(backend)
+        sandbox = WarmStarts(make_sandbox(backend))  # as the envs run it
     judges = JudgePool()
     grader = CodeGrader(sandbox, Limits(timeout_s=10), humaneval_specs(), judges)
     solution = str(problems[0].metadata["canonical_solution"])
@@ -40,6 +41,7 @@ def time_ours(backend: str, problems, workers: int) -> tuple[float, int]:
         grades = list(pool.map(lambda p: grader.grade(p, p.metadata["canonical_solution"]), problems))
     seconds = time.perf_counter() - start
     judges.close()
+    sandbox.close()
     return seconds, sum(g.correct for g in grades)
 
 

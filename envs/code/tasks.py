@@ -18,6 +18,7 @@ from score_env.envs.code.prompts import CODE_CORRECTION_INSTRUCTION, humaneval_p
 from score_env.envs.code.specs import TestSpec, humaneval_spec, mbpp_spec
 from score_env.records import Conversation, Grade, Problem
 from score_env.sandboxes import Limits, Sandbox, make_sandbox
+from score_env.sandboxes.warm import WarmStarts
 from score_env.task import PromptTask
 
 MBPP_SPLITS = {"prompt": (1, 10), "test": (11, 510), "validation": (511, 600), "train": (601, 974)}
@@ -55,11 +56,22 @@ _lock = threading.Lock()
 
 
 def shared_sandbox(name: str) -> Sandbox:
-    """One sandbox per backend for the process (``auto`` resolved once: every task of a run uses the same)."""
+    """One sandbox per backend for the process (``auto`` resolved once: every task of a run uses the same), with
+    warm starts (each attempt still gets a fresh sandbox of its own, started ahead: sandboxes.warm)."""
     with _lock:
         if name not in _sandboxes:
-            _sandboxes[name] = make_sandbox(name)
+            _sandboxes[name] = WarmStarts(make_sandbox(name))
         return _sandboxes[name]
+
+
+def close_shared_sandboxes() -> None:
+    """End the shared sandboxes' idle warm starts (done at exit anyway; tests call it between modules)."""
+    with _lock:
+        sandboxes = list(_sandboxes.values())
+        _sandboxes.clear()
+    for sandbox in sandboxes:
+        if isinstance(sandbox, WarmStarts):
+            sandbox.close()
 
 
 def _grader(sandbox: str, timeout_s: float, memory_mb: int, specs: Mapping[str, TestSpec]) -> CodeGrader:
