@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+import threading
 import warnings
 
 _FENCE = re.compile(r"```[ \t]*(?:python|py|Python)?[ \t]*\n(.*?)(?:```|\Z)", re.DOTALL)
@@ -23,10 +24,16 @@ def extract_code(response: str, entry_point: str | None = None) -> str | None:
     return text or None
 
 
+# Building an AST in several threads at once can fail in CPython 3.11 with "SystemError: AST constructor recursion
+# depth mismatch" (python/cpython#106905), and warnings.catch_warnings is process-wide: the grading threads parse one
+# at a time (a parse takes well under a millisecond).
+AST_LOCK = threading.Lock()
+
+
 def syntax_error(code: str) -> str | None:
     """Why ``code`` does not parse as Python, or None. Parsing only: nothing of it runs here."""
     try:
-        with warnings.catch_warnings():  # a model's invalid escapes ("\d") are its own business, not the host's logs
+        with AST_LOCK, warnings.catch_warnings():  # a model's invalid escapes ("\d") are its own business
             warnings.simplefilter("ignore")
             ast.parse(code)
     except SyntaxError as error:

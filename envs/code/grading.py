@@ -29,7 +29,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from score_env.envs.code.extract import extract_code, syntax_error
+from score_env.envs.code.extract import AST_LOCK, extract_code, syntax_error
 from score_env.envs.code.judges import JudgePool, shared_judges
 from score_env.envs.code.specs import TestSpec
 from score_env.envs.code.wire import describe, driver_program, loads
@@ -135,6 +135,7 @@ def _grade(code: str, outcome: Outcome, result: ExecutionResult, sandbox: str) -
 def _load_error(line: bytes) -> str:
     """The error the driver reported while loading the solution (the candidate's own words: only for the detail)."""
     try:
-        return str(loads(line.decode("utf-8", errors="replace"))["error"])[:500]
+        with AST_LOCK:  # literal_eval builds an AST (see extract.AST_LOCK)
+            return str(loads(line.decode("utf-8", errors="replace"))["error"])[:500]
     except (ValueError, KeyError, TypeError, SyntaxError, MemoryError, RecursionError):
         return f"unexpected output {line[:100]!r}"
