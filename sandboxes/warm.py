@@ -7,8 +7,9 @@ reads a length-prefixed program from stdin with unbuffered reads (what follows s
 executes it as ``__main__``. Nothing is reused: a sandbox takes one program and ends with it, so no state of one run
 can reach another; an idle sandbox holds an interpreter that has run the bootstrap only, and the program's text is
 the only thing sent to it. The run's wall clock counts from the handover; its CPU limit also covers the bootstrap's
-own start (a few ms). A sandbox that died while idle is never handed out. Idle sandboxes end with :meth:`close`
-and at interpreter exit.
+own start (a few ms). A sandbox seen to have died while idle is never handed out (one that dies at the moment of
+its handover fails that run as a sandbox that never started its program: for the code judge an ``error`` grade, never
+a reward). Idle sandboxes end with :meth:`close` and at interpreter exit.
 """
 
 from __future__ import annotations

@@ -53,8 +53,12 @@ def test_the_wall_clock_counts_from_the_handover(warm):
 def test_a_sandbox_that_died_while_idle_is_not_handed_out(warm):
     warm.run("pass", limits=LIMITS)
     _wait_for_idle(warm, LIMITS)
-    for session in list(warm._idle[LIMITS]):
+    killed = list(warm._idle[LIMITS])
+    for session in killed:
         session._program.kill()
+    deadline = time.monotonic() + 10  # docker reports a kill a moment later: wait until the exit is seen
+    while any(s._program.poll() is None for s in killed) and time.monotonic() < deadline:
+        time.sleep(0.02)
     result = warm.run("print('fresh')", limits=LIMITS)
     assert (result.status, result.stdout) == (Status.OK, "fresh\n")
 
