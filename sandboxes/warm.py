@@ -15,6 +15,7 @@ a reward). Idle sandboxes end with :meth:`close` and at interpreter exit.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import threading
 from collections import defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
@@ -60,7 +61,8 @@ class WarmStarts:
     def start(self, program: str, *, limits: Limits = Limits()) -> Session:
         session = self._take(limits) or self.sandbox.start(BOOTSTRAP, limits=limits)
         if not self._closed:
-            self._starter.submit(self._add_one, limits)
+            with contextlib.suppress(RuntimeError):  # closed meanwhile: no more warm starts
+                self._starter.submit(self._add_one, limits)
         session.restart_clock()
         data = program.encode("utf-8")
         session.send(f"{len(data):010d}\n".encode() + data)  # a failed write shows as a run that never started
