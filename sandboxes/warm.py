@@ -30,16 +30,19 @@ def _exactly(n):
     data = b""
     while len(data) < n:
         chunk = os.read(0, n - len(data))
-        if not chunk:
-            raise SystemExit(0)
+        if not chunk:  # the program never fully arrived: not a run that could look like a success
+            os._exit(125)
         data += chunk
     return data
 
 
 _program = _exactly(int(_exactly(11))).decode("utf-8")
 del _exactly
-exec(compile(_program, "main.py", "exec"), {"__name__": "__main__", "__builtins__": __builtins__})
+exec(compile(_program, "<program>", "exec"), {"__name__": "__main__", "__builtins__": __builtins__})
 """
+
+
+_STARTER = ThreadPoolExecutor(8, thread_name_prefix="warm-sandbox")  # never shut down before interpreter exit
 
 
 class WarmStarts:
@@ -51,7 +54,6 @@ class WarmStarts:
         self.name, self.isolated = sandbox.name, sandbox.isolated
         self._idle: dict[Limits, deque[Session]] = defaultdict(deque)
         self._lock = threading.Lock()
-        self._starter = ThreadPoolExecutor(size, thread_name_prefix="warm-sandbox")
         self._closed = False
         atexit.register(self.close)
 
@@ -59,19 +61,24 @@ class WarmStarts:
         return self.start(program, limits=limits).run_to_end(stdin.encode())
 
     def start(self, program: str, *, limits: Limits = Limits()) -> Session:
+        data = program.encode("utf-8")  # first: a program that cannot be sent takes no sandbox
         session = self._take(limits) or self.sandbox.start(BOOTSTRAP, limits=limits)
-        if not self._closed:
-            with contextlib.suppress(RuntimeError):  # closed meanwhile: no more warm starts
-                self._starter.submit(self._add_one, limits)
-        session.restart_clock()
-        data = program.encode("utf-8")
-        session.send(f"{len(data):010d}\n".encode() + data)  # a failed write shows as a run that never started
+        try:
+            if not self._closed:
+                with contextlib.suppress(RuntimeError):  # at interpreter exit the starter takes no more work
+                    _STARTER.submit(self._add_one, limits)
+            session.restart_clock()
+            session.send(f"{len(data):010d}\n".encode() + data)  # a failed write shows as a run that never started
+        except BaseException:
+            session.finish()
+            raise
         return session
 
     def close(self) -> None:
-        """End every idle sandbox (and those still starting)."""
+        """End every idle sandbox; one still starting ends as soon as it has started. Sandboxes already handed out
+        run on (they were started by the module's starter threads, which live until exit: bwrap's --die-with-parent
+        ties a sandbox to the thread that forked it)."""
         self._closed = True
-        self._starter.shutdown(wait=True)
         with self._lock:
             idle = [s for sessions in self._idle.values() for s in sessions]
             self._idle.clear()

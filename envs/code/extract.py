@@ -35,7 +35,10 @@ def syntax_error(code: str) -> str | None:
     try:
         with AST_LOCK, warnings.catch_warnings():  # a model's invalid escapes ("\d") are its own business
             warnings.simplefilter("ignore")
-            ast.parse(code)
+            try:
+                ast.parse(code)
+            except SystemError:  # the same CPython bug, raced by an AST built outside the lock: parse again
+                ast.parse(code)
     except SyntaxError as error:
         return f"SyntaxError: {error.msg} (line {error.lineno})"
     except (ValueError, RecursionError, MemoryError) as error:  # null bytes, absurd nesting

@@ -134,6 +134,8 @@ def _grade(code: str, outcome: Outcome, result: ExecutionResult, sandbox: str) -
 
 def _load_error(line: bytes) -> str:
     """The error the driver reported while loading the solution (the candidate's own words: only for the detail)."""
+    if len(line) > 4096:  # the driver's error messages are short; a long line is the candidate's own
+        return f"unexpected output {line[:100]!r}"
     try:
         with AST_LOCK:  # literal_eval builds an AST (see extract.AST_LOCK)
             return str(loads(line.decode("utf-8", errors="replace"))["error"])[:500]

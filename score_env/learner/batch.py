@@ -110,8 +110,13 @@ def token_logprobs(model: Any, batch: TokenBatch) -> torch.Tensor:
     keep = batch.loss_mask.bool()
     if _keeps_positions(model):
         positions = keep.any(dim=0).nonzero().flatten()  # [K] prediction positions that some row's loss needs
-        logits = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask, logits_to_keep=positions).logits
-        if logits.shape[:2] == (batch.size, len(positions)):  # [B, K, V]
+        try:
+            logits = model(
+                input_ids=batch.input_ids, attention_mask=batch.attention_mask, logits_to_keep=positions
+            ).logits
+        except (TypeError, IndexError):  # a forward that takes logits_to_keep as an int only
+            logits = None
+        if logits is not None and logits.shape[:2] == (batch.size, len(positions)):  # [B, K, V]
             kept = gather_token_logprobs(logits, batch.targets[:, positions])
             out = torch.zeros(batch.targets.shape, dtype=kept.dtype, device=kept.device).index_copy(1, positions, kept)
             return torch.where(keep, out, 0.0)

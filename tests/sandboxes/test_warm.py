@@ -78,3 +78,22 @@ def test_close_ends_every_idle_sandbox(backend):
     while leftover_processes() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not leftover_processes()
+
+
+def test_close_does_not_end_a_run_already_handed_out(backend):
+    # bwrap's --die-with-parent ties a sandbox to the thread that forked it: the starter threads must outlive close().
+    pool = WarmStarts(backend.sandbox, size=2)
+    pool.run("pass", limits=LIMITS)
+    _wait_for_idle(pool, LIMITS)
+    session = pool.start("import time\ntime.sleep(1)\nprint('survived')", limits=LIMITS)
+    pool.close()
+    result = session.run_to_end()
+    assert (result.status, result.stdout) == (Status.OK, "survived\n")
+
+
+def test_a_program_that_never_fully_arrived_is_not_a_success(backend):
+    from score_env.sandboxes.warm import BOOTSTRAP
+
+    session = backend.sandbox.start(BOOTSTRAP, limits=LIMITS)
+    session.send(b"0000000100\nprint('half')")  # 100 bytes announced, fewer sent, then stdin closes
+    assert session.run_to_end().status is not Status.OK
