@@ -46,8 +46,8 @@ def turn_terms(
     rows, spans = _rows_and_spans(tokenizer, turns)
     logp = [[torch.zeros((), device=device)] * len(t) for t in turns]
     kl = [[torch.zeros((), device=device)] * len(t) for t in turns]
-    for bucket in length_buckets([len(ids) for ids, _ in rows], MAX_BUCKET_TOKENS):
-        batch = pad_rows(tokenizer, [(rows[r][0], tuple((s.start, s.end) for s in spans[r])) for r in bucket], device)
+    for bucket in length_buckets([len(ids) for ids in rows], MAX_BUCKET_TOKENS):
+        batch = pad_rows(tokenizer, [(rows[r], tuple((s.start, s.end) for s in spans[r])) for r in bucket], device)
         policy_logp = token_logprobs(model, batch)  # [b, T-1]
         reference_logp = reference.logprobs(batch)
         for position, row in enumerate(bucket):
@@ -63,10 +63,9 @@ def turn_terms(
     return logp, kl
 
 
-def _rows_and_spans(
-    tokenizer: Any, turns: Sequence[Sequence[Attempt]]
-) -> tuple[list[tuple[list[int], int]], list[list[_Span]]]:
-    rows: list[tuple[list[int], int]] = []
+def _rows_and_spans(tokenizer: Any, turns: Sequence[Sequence[Attempt]]) -> tuple[list[list[int]], list[list[_Span]]]:
+    """The training rows (token ids) and, per row, the turns it holds (each row's loss covers its spans)."""
+    rows: list[list[int]] = []
     spans: list[list[_Span]] = []
     for i, episode_turns in enumerate(turns):
         encoded = [encode_attempt(tokenizer, a) for a in episode_turns]
@@ -76,8 +75,8 @@ def _rows_and_spans(
             if FUSE_TURNS and last_ids[: len(ids)] == ids:  # turn t sits verbatim at the head of the last row
                 row_spans.append(_Span(i, t, start, len(ids)))
             else:
-                rows.append((ids, start))
+                rows.append(ids)
                 spans.append([_Span(i, t, start, len(ids))])
-        rows.append((last_ids, last_start))
+        rows.append(last_ids)
         spans.append(row_spans)
     return rows, spans
