@@ -1,49 +1,69 @@
 """The pretraining mixture of the embedded default model: two-attempt arithmetic conversations built to mirror what
 the SCoRe paper and later work measured about real base models, not to favour any method.
 
-Each design choice, and the property of real base models it mirrors:
+Each design choice, the property of real base models it mirrors, and its source (the base model's target profile,
+committed with this corpus before any method trained on it, is in README.md, "The embedded base model"):
 
-1. **Systematic mistakes a greedy first attempt cannot avoid.** Solutions show their steps, mostly *quick*
-   (:mod:`~score_env.envs.arithmetic_steps`): easy steps rarely slip, hard steps (products past the table up to 5,
-   carries, borrows, negative numbers) go wrong the same way most of the time. Greedy decoding then errs on exactly
-   the steps the model "cannot compute", as real models do on MATH (their greedy accuracy is below their pass@k),
-   and Acc@t1 lands in 40-70%.
+1. **Systematic mistakes a greedy first attempt cannot avoid, at a calibrated rate.** Solutions show their steps,
+   mostly *quick* (:mod:`~score_env.envs.arithmetic_steps`): easy steps rarely slip (3%), hard steps (products past
+   the table up to 5, carries, borrows, negative numbers) go wrong the same way at one rate for every hard kind.
+   That rate (0.65) is fitted to a real base model's pass@1-versus-pass@k gap: Qwen2.5-Math-7B on MATH, pass@1 63.2,
+   pass@2 76.0, pass@4 83.7, pass@8 88.4, pass@16 91.6 (Zhu et al. 2025, arXiv 2506.01347, Table 1), by
+   ``benchmarks/corpus_calibration.py`` (the corpus's first attempts at that rate: 59.2, 73.5, 86.6, 95.7, 99.4;
+   this task has no problems a model can never solve, so its curve saturates sooner). Greedy decoding then errs on
+   exactly the hard steps, and greedy accuracy sits below pass@k.
 2. **A second look can be more reliable than the first, at a cost.** A *careful* solution rewrites every hard step
-   as easy ones (``7 * 8 = 8 * 5 + 8 * 2 ...``): several times the tokens, far fewer mistakes, like a careful
-   re-check by a real model. It appears in 10% of first attempts and as one of the second-attempt behaviours below,
-   always *whatever the first attempt was*: the corpus shows the procedure but never ties it to the first attempt
-   being wrong, so when and how to use it is left for a method to learn.
-3. **Prompted second attempts change right answers into wrong ones more often than the reverse.** The paper's base
-   model (MATH-500: Δ −11.2, Δi→c 4.6, Δc→i 15.8) and later work (Qwen2.5-Math-7B prompted: Δ −14.0) revise answers
-   when told "there might be an error", right or not. Attempt 2 here is one of four behaviours, none of which looks
-   at whether attempt 1 was right: a verbatim *copy*; an independent *re-solve* (quick, its own mistakes); an
-   unwarranted *revision* ("I made an error." and the last step's result changed by 1 or 2, right or not); or a
-   *careful* re-solve ("Let me check each step carefully."). The revisions break right answers, the careful passes
-   fix wrong ones, and revisions are more common: the prompted base model has Δ < 0 and Δc→i clearly above zero.
-4. **Which behaviour depends on the problem, so greedy decoding shows all four.** The odds of the four behaviours
-   depend on the first operand's last digit (a surface feature, unrelated to correctness), so a greedy second
-   attempt copies on some problems, revises on others, re-checks on others, as a real model's greedy choices vary
-   with the content. Sampled at temperature 1, every behaviour appears on every problem, so at least one of 16
-   samples of a second attempt often fixes a wrong first attempt: correction is possible in principle.
+   as a chain of easy ones (``7 * 8 = 8 * 5 + 8 * 2 = 40 + 16 = 56``): more tokens, far fewer mistakes. It appears
+   in 10% of first attempts and as a second-attempt behaviour, whatever the first attempt was.
+3. **A check that reads attempt 1, with imperfect detection.** One second-attempt behaviour walks the first
+   attempt's steps (``7 * 8 = 48? No: ...``), re-checks each and rewrites from the first step it calls wrong (that
+   step carefully, the rest quickly, so a later hard step can go wrong again); nothing called wrong keeps the
+   answer. Detection (:class:`Detection`) looks only at the step, never at the grader: a wrong step is caught 80%
+   of the time when its right result is small (under 40) and 35% when large; a right step is flagged 10% of the time
+   when hard and 3% when easy. Per solution (``benchmarks/corpus_calibration.py``, sampled first attempts of the
+   test split) that locates the earliest error in 70.6% of wrong solutions and flags 9.6% of right ones, matching
+   GPT-4o on GSM8K in ProcessBench (Zheng et al. 2024, arXiv 2412.06559, Table 5: 70.0% located, 8.8% of right
+   solutions flagged; Qwen2.5-72B-Instruct 62.8% and 3.1%). Smaller models do worse
+   there (Qwen2.5-7B-Instruct: 40.6% located, 66.8% false alarms), and on multistep arithmetic GPT-4 locates 41.6%
+   (Tyen et al. 2024, arXiv 2311.08516, Table 9). Given a step called wrong, a careful rewrite fixes it, mirroring
+   that models correct well once an error is located (Tyen et al., Table 6: +18.0 points on wrong traces given the
+   true location, 0.0 on right ones). The small/large split is ours, so that greedy detection misses some errors.
+4. **Prompted second attempts change right answers into wrong ones more often than the reverse.** The paper's base
+   model (MATH-500: Δ −11.2, Δi→c 4.6, Δc→i 15.8; SCoRe, arXiv 2409.12917, Table 2), Qwen2.5-Math-7B prompted
+   (Δ −14.0, Δi→c 1.4, Δc→i 15.4; arXiv 2502.19613, Table 3) and GPT-3.5 on GSM8K (answer kept 74.7% of the time,
+   more right answers changed than wrong ones fixed; Huang et al. 2023, arXiv 2310.01798, section 3.3). Attempt 2
+   here is one of five behaviours, none of which is chosen by whether attempt 1 was right: a verbatim *copy*; an
+   independent quick *re-solve*; an unwarranted *revision* ("I made an error." and the last step's result changed
+   by 1 or 2); a *careful* re-solve; the step-by-step *check*. Revisions are the likely behaviour on more problems
+   than checks and careful re-solves together, so the prompted base model has Δ < 0 and Δc→i > Δi→c.
+5. **Which behaviour depends on the problem, so greedy decoding shows several.** The odds depend on the first
+   operand's last digit (a surface feature, unrelated to correctness), so a greedy second attempt copies on some
+   problems, revises on others, checks on others, as a real model's greedy choices vary with content. Sampled at
+   temperature 1, every behaviour appears on every problem.
 
 Everything follows from the seed (reproducible: ``score-env pretrain`` with the same config gives the same model).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from score_env.envs.arithmetic import CORRECTION_INSTRUCTION, FIRST_PROMPT, VERIFY_INSTRUCTION, make_task
-from score_env.envs.arithmetic_steps import Rates, careful_step, quick_step
+from score_env.envs.arithmetic_steps import Rates, careful_step, exact, quick_step, step_kind
 from score_env.records import Message, Problem
 
-CAREFUL = "Let me check each step carefully."
+CAREFUL = "Let me work carefully."
+CHECK = "Let me check each step."
 REVISE = "I made an error."
-BEHAVIOURS = ("copy", "resolve", "revise", "careful")
+BEHAVIOURS = ("copy", "resolve", "revise", "careful", "check")
 CAREFUL_FIRST = 0.10  # share of first attempts that are careful
 # Attempt-2 behaviour odds by the first operand's last digit: each group has one likely behaviour (0.55) and the
-# others share the rest; revisions are the likely one on more problems (digits 3-5) than careful passes (8-9).
+# others share the rest; revisions are the likely one on more problems (digits 3-5) than checks (8) and careful
+# re-solves (9) together.
 DOMINANT = {0: "copy", 1: "copy", 2: "copy", 3: "revise", 4: "revise", 5: "revise", 6: "resolve", 7: "resolve"}
+DOMINANT |= {8: "check"}  # 9: careful
 DOMINANT_SHARE = 0.55
 VERIFY_SHARE = 0.2  # conversations with a self-verdict after attempt 1 (verify-then-revise)
 THREE_SHARE = 0.1  # conversations with a third attempt
@@ -52,32 +72,98 @@ QUICK_CORRECT = 0.75  # a quick verdict says "correct" this often, whatever the 
 CHECK_BEFORE_VERDICT = {7: 0.6, 8: 0.6, 9: 0.6}
 
 
-def solve(expression: str, rng: np.random.Generator, rates: Rates, careful: bool) -> tuple[list[str], int]:
+@dataclass(frozen=True)
+class Detection:
+    """How often the step-by-step check calls a step of a given solution wrong ("? No"). It looks only at the step
+    (its operands and the result written), never at the grader. A wrong step is caught more often when its right
+    result is small (``small_below``) than when it is large; a right step is flagged now and then, more often when
+    it is a hard one."""
+
+    wrong_small: float = 0.80  # P(flag | wrong step, |right result| < small_below)
+    wrong_large: float = 0.35  # P(flag | wrong step, |right result| >= small_below)
+    right_hard: float = 0.10  # P(flag | right hard step)
+    right_easy: float = 0.03  # P(flag | right easy step)
+    small_below: int = 40
+
+    def flag(self, a: int, op: str, b: int, written: int) -> float:
+        right = exact(a, op, b)
+        if written != right:
+            return self.wrong_small if abs(right) < self.small_below else self.wrong_large
+        return self.right_easy if step_kind(a, op, b) == "easy" else self.right_hard
+
+
+@dataclass(frozen=True)
+class Step:
+    """One worked operation of a solution: its text and what it computed."""
+
+    text: str
+    a: int
+    op: str
+    b: int
+    value: int
+
+
+Solution = tuple[list[Step], int]  # the steps and the answer they reach
+
+
+def solve(expression: str, rng: np.random.Generator, rates: Rates, careful: bool) -> Solution:
     """Worked steps for ``expression`` (products first, then left to right) and the answer they reach."""
     tokens = expression.split()
-    values: list[int] = [int(t) for t in tokens[::2]]
-    ops: list[str] = tokens[1::2]
+    return _finish([int(t) for t in tokens[::2]], tokens[1::2], rng, rates, careful)
+
+
+def _finish(values: list[int], ops: list[str], rng: np.random.Generator, rates: Rates, careful: bool) -> Solution:
+    """Work out what is left of an expression (``values`` and ``ops`` between them, both consumed)."""
     step = careful_step if careful else quick_step
     steps = []
     while ops:
         i = ops.index("*") if "*" in ops else 0
-        text, result = step(values[i], ops[i], values[i + 1], rng, rates)
-        steps.append(text)
+        a, op, b = values[i], ops[i], values[i + 1]
+        text, result = step(a, op, b, rng, rates)
+        steps.append(Step(text, a, op, b, result))
         values[i : i + 2] = [result]
         del ops[i]
     return steps, values[0]
 
 
-def render(steps: list[str], answer: int, opening: str = "") -> str:
-    body = ". ".join([*steps, f"Answer: {answer}"])
+def render(steps: list[Step], answer: int, opening: str = "") -> str:
+    body = ". ".join([*(s.text for s in steps), f"Answer: {answer}"])
     return f"{opening} {body}" if opening else body
 
 
+def check(
+    expression: str, previous: Solution, rng: np.random.Generator, rates: Rates, detection: Detection
+) -> tuple[Solution, str]:
+    """Walk the previous attempt's steps, re-checking each (``7 * 8 = 48? No``), and rewrite from the first step
+    called wrong: that step carefully, the rest quickly. Nothing called wrong: the previous answer stands."""
+    tokens = expression.split()
+    values, ops = [int(t) for t in tokens[::2]], tokens[1::2]
+    lines, steps = [CHECK], []
+    for done, s in enumerate(previous[0]):
+        head = f"{s.a} {s.op} {s.b} = {s.value}"
+        i = ops.index("*") if "*" in ops else 0
+        if rng.random() < detection.flag(s.a, s.op, s.b, s.value):
+            text, value = careful_step(s.a, s.op, s.b, rng, rates)
+            values[i : i + 2] = [value]
+            del ops[i]
+            rest, answer = _finish(values, ops, rng, rates, careful=False)
+            steps = [*previous[0][:done], Step(text, s.a, s.op, s.b, value), *rest]
+            lines += [f"{head}? No: {text}", *(r.text for r in rest), f"Answer: {answer}"]
+            return (steps, answer), " ".join(lines[:1]) + " " + ". ".join(lines[1:])
+        lines.append(f"{head}? Yes")
+        values[i : i + 2] = [s.value]
+        del ops[i]
+    lines.append(f"Answer: {previous[1]}")
+    return previous, " ".join(lines[:1]) + " " + ". ".join(lines[1:])
+
+
 def next_attempt(
-    problem: Problem, previous: tuple[list[str], int], previous_text: str, rng: np.random.Generator, rates: Rates
-) -> tuple[tuple[list[str], int], str]:
-    """The attempt after the correction instruction: copy, re-solve, revise or careful, with odds set by the
-    problem, never by whether the previous attempt was right. Returns (steps, answer) and the text."""
+    problem: Problem, previous: Solution, previous_text: str, rng: np.random.Generator, rates: Rates,
+    detection: Detection,
+) -> tuple[Solution, str]:  # fmt: skip
+    """The attempt after the correction instruction: copy, re-solve, revise, careful re-solve or a step-by-step
+    check of the previous attempt, with odds set by the problem, never by whether the previous attempt was right.
+    Returns the solution and its text."""
     behaviour = choose_behaviour(problem.question, rng)
     match behaviour:
         case "copy":
@@ -88,6 +174,8 @@ def next_attempt(
         case "revise":
             revised = revise(*previous, rng)
             return revised, render(*revised, opening=REVISE)
+        case "check":
+            return check(problem.question, previous, rng, rates, detection)
     solved = solve(problem.question, rng, rates, careful=True)
     return solved, render(*solved, opening=CAREFUL)
 
@@ -108,14 +196,15 @@ def choose_behaviour(question: str, rng: np.random.Generator) -> str:
     return dominant if rng.random() < DOMINANT_SHARE else others[int(rng.integers(len(others)))]
 
 
-def revise(steps: list[str], answer: int, rng: np.random.Generator) -> tuple[list[str], int]:
+def revise(steps: list[Step], answer: int, rng: np.random.Generator) -> Solution:
     """An unwarranted revision: the last step's result changed by 1 or 2 (so is the answer), right or wrong."""
     changed = answer + int(rng.choice([-2, -1, 1, 2]))
-    head, _, _ = steps[-1].rpartition(" = ")
-    return [*steps[:-1], f"{head} = {changed}"], changed
+    last = steps[-1]
+    head, _, _ = last.text.rpartition(" = ")
+    return [*steps[:-1], Step(f"{head} = {changed}", last.a, last.op, last.b, changed)], changed
 
 
-def conversation(problem: Problem, rng: np.random.Generator, rates: Rates) -> list[Message]:
+def conversation(problem: Problem, rng: np.random.Generator, rates: Rates, detection: Detection) -> list[Message]:
     """One pretraining conversation: the prompt and attempt 1, then two attempts (the paper's format), three, or a
     self-verdict and, when it says wrong, a second attempt (verify-then-revise)."""
     careful = rng.random() < CAREFUL_FIRST
@@ -131,14 +220,16 @@ def conversation(problem: Problem, rng: np.random.Generator, rates: Rates) -> li
     turns = 2 if form < 1 - THREE_SHARE else 3
     previous, previous_text = first, first_text
     for _ in range(turns - 1):
-        previous, previous_text = next_attempt(problem, previous, previous_text, rng, rates)
+        previous, previous_text = next_attempt(problem, previous, previous_text, rng, rates, detection)
         messages += [Message("user", CORRECTION_INSTRUCTION), Message("assistant", previous_text)]
     return messages
 
 
-def pretraining_corpus(size: int, *, seed: int = 0, rates: Rates | None = None, **task_kwargs) -> list[list[Message]]:
+def pretraining_corpus(
+    size: int, *, seed: int = 0, rates: Rates | None = None, detection: Detection | None = None, **task_kwargs
+) -> list[list[Message]]:
     """``size`` conversations over the train split's problems (never the test split's)."""
     problems = make_task("train", **task_kwargs).problems
     rng = np.random.default_rng(seed)
-    rates = rates or Rates()
-    return [conversation(problems[int(rng.integers(len(problems)))], rng, rates) for _ in range(size)]
+    rates, detection = rates or Rates(), detection or Detection()
+    return [conversation(problems[int(rng.integers(len(problems)))], rng, rates, detection) for _ in range(size)]

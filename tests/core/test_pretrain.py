@@ -25,30 +25,32 @@ def test_quick_steps_go_wrong_systematically_on_hard_steps_and_careful_steps_avo
         assert step_kind(*step) == kind
         assert quick_step(*step, rng, always)[0] == quick
         text, value = careful_step(*step, rng, always)  # careful: only easy steps, which never go wrong here
-        assert value == eval(f"{step[0]} {step[1]} {step[2]}") and text.count(".") >= (kind != "easy")
-    assert careful_step(7, "*", 8, rng, always)[0] == "7 * 8 = 8 * 5 + 8 * 2. 8 * 5 = 40. 8 * 2 = 16. 40 + 16 = 56"
+        assert value == eval(f"{step[0]} {step[1]} {step[2]}") and text.count("=") >= 1 + 2 * (kind != "easy")
+    assert careful_step(7, "*", 8, rng, always)[0] == "7 * 8 = 8 * 5 + 8 * 2 = 40 + 16 = 56"
+    assert careful_step(6, "*", 9, rng, always)[0] == "6 * 9 = 9 * 5 + 9 * 1 = 45 + 9 = 45 + 5 + 4 = 50 + 4 = 54"
 
 
 def test_attempt_two_never_looks_at_whether_attempt_one_was_right():
-    """The four second-attempt behaviours appear as often after a right first attempt as after a wrong one."""
+    """The second-attempt behaviours appear as often after a right first attempt as after a wrong one."""
     from collections import Counter
 
     from score_env.envs.arithmetic import evaluate, extract_answer
-    from score_env.envs.arithmetic_corpus import CAREFUL, REVISE
+    from score_env.envs.arithmetic_corpus import CAREFUL, CHECK, REVISE
 
     def question(c):
         return c[0].content.removeprefix("Compute ").split(".")[0]
 
     def behaviour(c):
         second = c[3].content
-        return "careful" if second.startswith(CAREFUL) else "revise" if second.startswith(REVISE) else "other"
+        openings = {CAREFUL: "careful", REVISE: "revise", CHECK: "check"}
+        return next((name for opening, name in openings.items() if second.startswith(opening)), "other")
 
     corpus = pretraining_corpus(4000, seed=1)
     roles = {tuple(m.role for m in c) for c in corpus}
     assert roles == {("user", "assistant") * 2, ("user", "assistant") * 3}  # two attempts, or a verdict, or three
     right = [int(extract_answer(c[1].content)) == evaluate(question(c)) for c in corpus]
     after = {ok: Counter(behaviour(c) for c, r in zip(corpus, right, strict=True) if r == ok) for ok in (True, False)}
-    for kind in ("careful", "revise"):
+    for kind in ("careful", "revise", "check"):
         shares = [after[ok][kind] / sum(after[ok].values()) for ok in (True, False)]
         assert abs(shares[0] - shares[1]) < 0.04, (kind, shares)
     assert 0.3 < sum(right) / len(right) < 0.8  # first attempts are often wrong
@@ -66,3 +68,29 @@ def test_the_embedded_model_ships_with_the_package():
     path = embedded_model_path()
     assert (path / "config.json").exists() and (path / "model.safetensors").exists()
     assert (path / "tokenizer.json").exists() and (path / "chat_template.jinja").exists()
+
+
+def test_the_check_reads_attempt_one_and_rewrites_from_the_first_step_it_calls_wrong():
+    import numpy as np
+
+    from score_env.envs.arithmetic_corpus import CHECK, Detection, check, solve
+    from score_env.envs.arithmetic_steps import Rates
+
+    rng = np.random.default_rng(0)
+    never_wrong = Rates(easy=0.0, mul=0.0, carry=0.0, borrow=0.0, sign=0.0)
+    # 7 * 8 = 48: the product systematically wrong, the rest right
+    first = solve("3 + 7 * 8", rng, Rates(easy=0.0, mul=1.0, carry=0.0), careful=False)
+    assert [s.text for s in first[0]] == ["7 * 8 = 48", "3 + 48 = 51"] and first[1] == 51
+    perfect = Detection(wrong_small=1.0, wrong_large=1.0, right_hard=0.0, right_easy=0.0)
+    (steps, answer), text = check("3 + 7 * 8", first, rng, never_wrong, perfect)
+    assert text == f"{CHECK} 7 * 8 = 48? No: 7 * 8 = 8 * 5 + 8 * 2 = 40 + 16 = 56. 3 + 56 = 59. Answer: 59"
+    assert answer == 59 and [s.value for s in steps] == [56, 59]
+    right = solve("3 + 7 * 8", rng, never_wrong, careful=False)
+    kept, text = check("3 + 7 * 8", right, rng, never_wrong, perfect)  # nothing called wrong: the answer stands
+    assert kept == right and text == f"{CHECK} 7 * 8 = 56? Yes. 3 + 56 = 59? Yes. Answer: 59"
+    blind = Detection(wrong_small=0.0, wrong_large=0.0, right_hard=0.0, right_easy=0.0)
+    assert check("3 + 7 * 8", first, rng, never_wrong, blind)[0] == first  # a missed error stays
+    # Detection never reads the grader: the same step, written the same way, gets the same odds.
+    d = Detection()
+    assert d.flag(7, "*", 8, 48) == d.wrong_large and d.flag(3, "*", 8, 21) == d.wrong_small
+    assert d.flag(7, "*", 8, 56) == d.right_hard and d.flag(3, "+", 4, 7) == d.right_easy
