@@ -67,6 +67,10 @@ def self_correction_metrics(
     first, last = correct[:, 0], correct[:, -1]
     counts = {f"correct_t{t + 1}": int(correct[:, t].sum()) for t in range(correct.shape[1])}
     counts |= {"n_i_to_c": int((~first & last).sum()), "n_c_to_i": int((first & ~last).sum())}
+    counts |= {  # attempts cut at max_new_tokens: a budget too small hides what the model would have written
+        f"cut_t{t + 1}": sum(len(e.attempts) > t and e.attempts[t].finish_reason == "length" for e in episodes)
+        for t in range(correct.shape[1])
+    }
     longest = correct.shape[1]
     reasons = {
         f"t{t + 1}": dict(Counter(e.attempts[t].grade.reason.value for e in episodes if len(e.attempts) > t))

@@ -8,18 +8,18 @@ directories, so an interrupted analysis continues where it stopped.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from itertools import combinations
 from math import comb
 from pathlib import Path
 
 import gymnasium as gym
 
-from score_env.benchmark.results import ScalingCurve, ShiftRates
+from score_env.benchmark.results import ScalingCurve
+from score_env.correction import replay
 from score_env.evaluation import evaluate_policy
 from score_env.policies import Policy, SamplingParams
-from score_env.records import Attempt, Completion, Conversation, Episode
+from score_env.records import Attempt, Episode
 
 
 def majority_correct(attempts: Sequence[Attempt]) -> bool:
@@ -71,24 +71,6 @@ def correction_rate(episodes: Sequence[Episode]) -> float:
     return sum(e.attempts[-1].grade.correct for e in wrong) / len(wrong) if wrong else 0.0
 
 
-def distribution_shift(
-    policy: Policy,
-    base: Policy,
-    own_episodes: Sequence[Episode],
-    make_env: Callable[[int], gym.Env],
-    problems: Sequence[int],
-    *,
-    sampling: SamplingParams,
-    seed: int,
-    run_dir: Path,
-) -> ShiftRates:
-    """Correction rate on first attempts drawn from the base model (fixed) versus on the model's own."""
-    on_base = evaluate_policy(
-        policy, lambda: make_env(2), problems, sampling=sampling, seed=seed, run_dir=run_dir, first_attempt_policy=base
-    ).episodes
-    return ShiftRates(correction_rate(own_episodes), correction_rate(on_base))
-
-
 def pass_at_2(episodes: Sequence[Episode]) -> float:
     """P(at least one of two independent first attempts is right), the unbiased estimate from n >= 2 samples per
     problem (Chen et al., 2021): 1 - C(n - c, 2) / C(n, 2), averaged over problems."""
@@ -124,16 +106,6 @@ def _first_attempts_by_problem(episodes: Sequence[Episode]) -> list[list[Attempt
     return list(groups.values())
 
 
-@dataclass(frozen=True)
-class Replay:
-    """A policy that answers a first prompt with a recorded attempt: to sample second attempts after a fixed first."""
-
-    answers: Mapping[str, Completion]  # the first prompt's last message -> the recorded attempt
-
-    def generate(self, conversations: Sequence[Conversation], params: SamplingParams) -> list[list[Completion]]:
-        return [[self.answers[c[-1].content]] * params.n for c in conversations]
-
-
 def correction_ceiling(
     policy: Policy,
     episodes: Sequence[Episode],
@@ -149,7 +121,6 @@ def correction_ceiling(
     wrong = [e for e in episodes if not e.attempts[0].grade.correct]
     if not wrong:
         return 0.0
-    recorded = {e.attempts[0].prompt[-1].content: _completion(e.attempts[0]) for e in wrong}
     retried = evaluate_policy(
         policy,
         lambda: make_env(2),
@@ -158,12 +129,8 @@ def correction_ceiling(
         seed=seed,
         samples=samples,
         run_dir=run_dir,
-        first_attempt_policy=Replay(recorded),
+        first_attempt_policy=replay([e.attempts[0] for e in wrong]),
         label="ceiling",
     ).episodes
     fixed = {e.problem_index for e in retried if e.attempts[1].grade.correct}
     return len(fixed) / len({e.problem_index for e in wrong})
-
-
-def _completion(attempt: Attempt) -> Completion:
-    return Completion(attempt.text, attempt.token_ids, attempt.logprobs, attempt.finish_reason, attempt.prompt_ids)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -20,15 +20,26 @@ from rich.console import Console
 from score_env.assets import resolve_model
 from score_env.benchmark.analyses import (
     correction_ceiling,
-    distribution_shift,
+    correction_rate,
     inference_scaling,
     majority_at_2,
     pass_at_2,
 )
-from score_env.benchmark.results import MethodFailure, MethodResult, SampledResult, read_outcome, write_outcome
+from score_env.benchmark.results import (
+    MethodFailure,
+    MethodResult,
+    PerProblem,
+    SampledResult,
+    ShiftRates,
+    read_outcome,
+    write_outcome,
+)
 from score_env.config import AgentConfig, BenchmarkConfig, EpisodeSettings, TrainConfig
+from score_env.correction import correct_fixed
 from score_env.evaluation import Evaluation, evaluate_policy
+from score_env.metrics import per_episode_correct
 from score_env.policies import Policy, SamplingParams
+from score_env.records import Attempt, Episode
 from score_env.registry import EnvFactory
 from score_env.rollout import GradingFailed
 from score_env.training.run import BuildAgent, train_agent
@@ -54,7 +65,9 @@ def run_method(
     problems: list[int],
     method_dir: Path,
     console: Console,
+    fixed: Mapping[int, Attempt] | None = None,
 ) -> Outcome:
+    """``fixed``: the base model's greedy first attempts, for the fix and break rates (None: not measured)."""
     """One method, start to finish (or its earlier result, kept). A failure is recorded, not raised."""
     done = method_dir / "result.json"
     if done.exists():
@@ -63,7 +76,7 @@ def run_method(
     method_dir.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
     try:
-        outcome = _train_and_evaluate(name, config, seed, wiring, problems, method_dir, start)
+        outcome = _train_and_evaluate(name, config, seed, wiring, problems, method_dir, start, fixed)
     except GradingFailed:
         raise  # the grader or sandbox is broken: every method would fail the same way
     except Exception as error:  # noqa: BLE001  (one method failing must not lose the others: recorded, shown)
@@ -72,26 +85,34 @@ def run_method(
         return MethodFailure(name, seed, f"{type(error).__name__}: {error}")
     write_outcome(done, outcome)
     acc = outcome.report.estimates
+    fix = outcome.fixed.fix if outcome.fixed else None
     console.print(
-        f"{name} (seed {seed}): Acc@t1 {acc['acc@t1'].value:.3f}, Acc@t2 {acc['acc@t2'].value:.3f}, "
-        f"Δ {acc['delta'].value:+.3f} ({outcome.wall_s:.0f} s)"
-    )
+        f"{name} (seed {seed}): Acc@t1 {acc['acc@t1'].value:.3f}, Acc@t2 {acc['acc@final'].value:.3f}, "
+        f"Δ {acc['delta'].value:+.3f}" + (f", fix rate on the base's first attempts {fix.value:.3f}" if fix else "")
+        + f" ({outcome.wall_s:.0f} s)"
+    )  # fmt: skip
     return outcome
 
 
 def _train_and_evaluate(
-    name: str, config: BenchmarkConfig, seed: int, wiring: Wiring, problems: list[int], method_dir: Path, start: float
+    name: str,
+    config: BenchmarkConfig,
+    seed: int,
+    wiring: Wiring,
+    problems: list[int],
+    method_dir: Path,
+    start: float,
+    fixed: Mapping[int, Attempt] | None,
 ) -> MethodResult:
     agent_config = method_agent(name, wiring.agent_config(name), config)
     updates = episodes = 0
     lr = getattr(agent_config, "lr", None)
     if agent_config.kind == "prompting":
-        policy = base = config.policy.load(resolve_model(config.model))
+        policy = config.policy.load(resolve_model(config.model))
     else:
         run_dir = method_dir / "train"
         run = train_agent(train_config(agent_config, config, seed), wiring.build_agent, wiring.train_env, run_dir, name)
         policy = run.agent.policy
-        base = run.session.reference.sampler(run.session.tokenizer, config.policy.batch_size)
         updates, episodes = run.updates, run.episodes_sampled
     episode = agent_config.episode()
     make = replace(wiring.eval_env, feedback=episode.feedback, stop=episode.stop)
@@ -101,8 +122,14 @@ def _train_and_evaluate(
         run_dir=method_dir / "eval", label=name, attempts=episode.max_attempts,
     )  # fmt: skip
     analyses = method_dir / "analyses"
-    scaling = shift = ceiling = None
+    scaling = ceiling = None
     two_fixed = episode == EpisodeSettings()  # the paper's analyses are about two intrinsic attempts
+    on_fixed = None
+    if fixed is not None and not episode.oracle:  # every method corrects the base model's greedy first attempts
+        on_fixed = correct_fixed(
+            policy, make, fixed, evaluation.episodes, sampling=greedy, seed=seed, run_dir=method_dir / "fixed",
+            label=f"{name}, fixed t1",
+        ).rates  # fmt: skip
     if config.scaling.problems and name in config.scaling.methods and two_fixed:
         scaling = inference_scaling(
             policy,
@@ -113,10 +140,9 @@ def _train_and_evaluate(
             seed=seed,
             run_dir=analyses / "scaling",
         )
-    if config.distribution_shift and agent_config.kind != "prompting" and two_fixed:
-        shift = distribution_shift(
-            policy, base, evaluation.episodes, make, problems, sampling=greedy, seed=seed, run_dir=analyses / "shift"
-        )
+    shift = None  # the paper's distribution-shift analysis: the same fix rate, on its own first attempts
+    if config.distribution_shift and on_fixed is not None and on_fixed.fix is not None and two_fixed:
+        shift = ShiftRates(correction_rate(evaluation.episodes), on_fixed.fix.value)
     if config.ceiling_samples and agent_config.kind == "prompting" and two_fixed:
         sampling = SamplingParams(1.0, 1.0, config.eval_max_new_tokens)
         ceiling = correction_ceiling(
@@ -134,34 +160,62 @@ def _train_and_evaluate(
         report=evaluation.report,
         generated_tokens=tokens,
         wall_s=time.monotonic() - start,
-        sampled=_sampled(policy, config, make, episode.max_attempts, problems, seed, method_dir / "sampled"),
+        sampled=_sampled(policy, config, make, episode, problems, seed, method_dir / "sampled", fixed),
         scaling=scaling,
         shift=shift,
         ceiling=ceiling,
         setting="oracle" if episode.oracle else "intrinsic",
+        fixed=on_fixed,
+        own=per_problem(evaluation.episodes, episode.max_attempts),
     )
+
+
+def per_problem(episodes: Sequence[Episode], attempts: int) -> PerProblem:
+    """Right at attempt 1 and at the final attempt, per problem (mean over its samples)."""
+    correct = per_episode_correct(episodes, attempts)
+    first: dict[int, list[float]] = {}
+    final: dict[int, list[float]] = {}
+    for e, row in zip(episodes, correct, strict=True):
+        first.setdefault(e.problem_index, []).append(float(row[0]))
+        final.setdefault(e.problem_index, []).append(float(row[-1]))
+    problems = tuple(sorted(first))
+    mean = lambda values: sum(values) / len(values)  # noqa: E731
+    return PerProblem(problems, tuple(mean(first[p]) for p in problems), tuple(mean(final[p]) for p in problems))
 
 
 def _sampled(
     policy: Policy,
     config: BenchmarkConfig,
     make: Callable[[int], Any],
-    attempts: int,
+    episode: EpisodeSettings,
     problems: list[int],
     seed: int,
     run_dir: Path,
+    fixed: Mapping[int, Attempt] | None,
 ) -> SampledResult | None:
-    """Every metric averaged over n sampled episodes per problem, and pass@2 / majority@2 of the first attempts."""
+    """Every metric averaged over n sampled episodes per problem, pass@2 / majority@2 of the first attempts, and
+    sampled second attempts after the base model's greedy first attempts."""
     c = config.sampled_eval
     if not c.problems:
         return None
     sampling = SamplingParams(c.temperature, 1.0, config.eval_max_new_tokens)
+    attempts = episode.max_attempts
     evaluation: Evaluation = evaluate_policy(
         policy, partial(make, attempts), problems[: c.problems], sampling=sampling, seed=seed + 1,
         samples=c.samples, run_dir=run_dir, label="sampled", attempts=attempts,
     )  # fmt: skip
     episodes = evaluation.episodes
-    return SampledResult(evaluation.report, c.samples, c.temperature, pass_at_2(episodes), majority_at_2(episodes))
+    on_fixed = None
+    if fixed is not None and not episode.oracle:
+        subset = {p: fixed[p] for p in problems[: c.problems]}
+        on_fixed = correct_fixed(
+            policy, make, subset, episodes, sampling=sampling, seed=seed + 2, samples=c.samples,
+            run_dir=run_dir / "fixed", label="sampled, fixed t1",
+        ).rates  # fmt: skip
+    return SampledResult(
+        evaluation.report, c.samples, c.temperature, pass_at_2(episodes), majority_at_2(episodes), on_fixed,
+        per_problem(episodes, attempts),
+    )  # fmt: skip
 
 
 def method_agent(name: str, agent: AgentConfig, config: BenchmarkConfig) -> AgentConfig:

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, TypeAdapter
 
+from score_env.correction import CorrectionRates
 from score_env.metrics import SelfCorrectionReport
 
 
@@ -29,6 +30,15 @@ class ShiftRates:
 
 
 @dataclass(frozen=True)
+class PerProblem:
+    """Per problem (mean over its samples): right at attempt 1 and at the final attempt, for paired tests."""
+
+    problems: tuple[int, ...]
+    first: tuple[float, ...]
+    final: tuple[float, ...]
+
+
+@dataclass(frozen=True)
 class SampledResult:
     """The evaluation by sampling: every metric averaged over ``samples`` episodes per problem at ``temperature``,
     and the compute-matched baselines over the independent first attempts of those episodes."""
@@ -38,6 +48,8 @@ class SampledResult:
     temperature: float
     pass_at_2: float  # P(at least one of two independent first attempts is right), unbiased from the samples
     majority_at_2: float  # a majority vote over two independent first attempts (a tie counts half)
+    fixed: CorrectionRates | None = None  # sampled second attempts after the base model's greedy first attempts
+    own: PerProblem | None = None  # per problem, for paired tests
 
 
 @dataclass(frozen=True)
@@ -58,6 +70,9 @@ class MethodResult:
     shift: ShiftRates | None = None
     ceiling: float | None = None  # the base model's: wrong first attempts right in one of N sampled second ones
     setting: Literal["intrinsic", "oracle"] = "intrinsic"  # oracle: told whether it was right (reported apart)
+    fixed: CorrectionRates | None = None  # greedy second attempts after the base model's greedy first attempts
+    own: PerProblem | None = None  # the greedy evaluation per problem, for paired tests
+    alarms: tuple[str, ...] = ()  # what the training run's log flagged (a collapse of attempt 1, ...)
     status: Literal["done"] = "done"
 
 

@@ -7,24 +7,45 @@ finish (``seed-<s>/<method>/result.json``); a rerun with the same report directo
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from rich.console import Console
 
+from score_env.assets import resolve_model
 from score_env.benchmark.method import Outcome, Wiring, run_method
 from score_env.config import BenchmarkConfig
+from score_env.correction import first_attempts
+from score_env.evaluation import evaluate_policy
+from score_env.policies import SamplingParams
+from score_env.records import Attempt
 from score_env.runs import open_run_dir
 
 
 def run_benchmark(config: BenchmarkConfig, wiring: Wiring, report_dir: Path, console: Console) -> tuple[Outcome, ...]:
     open_run_dir(report_dir, config.model_dump(mode="json", by_alias=True, exclude={"report_dir"}))
     problems = evaluated_problems(config, wiring)
+    fixed = base_first_attempts(config, wiring, problems, report_dir / "first-attempts")
     outcomes = []
     runs = [(seed, name) for seed in config.seeds for name in config.methods]
     for position, (seed, name) in enumerate(runs, 1):
         console.rule(f"{position}/{len(runs)}: {name}, seed {seed}")
-        outcomes.append(run_method(name, config, seed, wiring, problems, method_dir(report_dir, seed, name), console))
+        directory = method_dir(report_dir, seed, name)
+        outcomes.append(run_method(name, config, seed, wiring, problems, directory, console, fixed))
     return tuple(outcomes)
+
+
+def base_first_attempts(
+    config: BenchmarkConfig, wiring: Wiring, problems: list[int], run_dir: Path
+) -> dict[int, Attempt]:
+    """The base model's greedy first attempts on the evaluated problems: every method corrects these same ones
+    (written to ``first-attempts/episodes.jsonl``; ``score-env eval first_attempts=<it>`` reuses them)."""
+    policy = config.policy.load(resolve_model(config.model))
+    greedy = SamplingParams(temperature=0.0, top_p=1.0, max_new_tokens=config.eval_max_new_tokens)
+    evaluation = evaluate_policy(
+        policy, partial(wiring.eval_env, 1), problems, sampling=greedy, seed=0, run_dir=run_dir, label="base t1"
+    )
+    return first_attempts(evaluation.episodes)
 
 
 def evaluated_problems(config: BenchmarkConfig, wiring: Wiring) -> list[int]:

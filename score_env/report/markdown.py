@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from score_env.benchmark.aggregate import by_method, difference, spread
+from score_env.benchmark.aggregate import by_method, spread
+from score_env.benchmark.compare import pooled_estimate
 from score_env.benchmark.results import MethodFailure, MethodResult
-from score_env.metrics import Estimate
+from score_env.report.correction import correction_section, significance_section
 from score_env.report.paper import paper_section
 
 Outcome = MethodResult | MethodFailure
@@ -31,8 +32,8 @@ early); verdict acc. = share of self-verdicts right about the attempt they judge
 episodes sampled; errors = attempts graded `error` (the
 grader or sandbox failed: no reward signal, left out of training); pass@2 / maj@2 = two independent first
 attempts, at least one right / a majority vote between them (a tie counts half): what a second attempt's compute
-buys without correcting. One seed: value [bootstrap 95% interval over problems]; several: mean ± standard
-deviation over seeds."""
+buys without correcting. One seed: value [bootstrap 95% interval over problems]; several: the mean over seeds
+[95% interval resampling seeds, then problems] ± the standard deviation over seeds."""
 
 
 def results_markdown(outcomes: Sequence[Outcome], provenance: Sequence[str]) -> str:
@@ -42,7 +43,9 @@ def results_markdown(outcomes: Sequence[Outcome], provenance: Sequence[str]) -> 
     lines = ["# score-env benchmark", "", *provenance, ""]
     intrinsic = [m for m in methods if all(r.setting == "intrinsic" for r in table.get(m, {}).values())]
     oracle = [m for m in methods if m not in intrinsic]
-    lines += ["## Greedy evaluation (the paper's protocol)", "", *_main_table(table, intrinsic, seeds), ""]
+    lines += correction_section(table, intrinsic, seeds)
+    lines += ["## Greedy evaluation on the methods' own attempts (the paper's protocol)", ""]
+    lines += [*_main_table(table, intrinsic, seeds), ""]
     if oracle:
         lines += [
             "## Oracle feedback (a different setting: the model is told whether it was right; not comparable with the",
@@ -53,7 +56,7 @@ def results_markdown(outcomes: Sequence[Outcome], provenance: Sequence[str]) -> 
         ]
     lines += _failures(outcomes)
     lines += _sampled_table(table, methods)
-    lines += _holds_section(table, methods, seeds)
+    lines += significance_section(table, intrinsic)
     lines += _per_seed(table, methods, seeds)
     lines += _ceiling(table)
     lines += _shift_section(table)
@@ -62,12 +65,16 @@ def results_markdown(outcomes: Sequence[Outcome], provenance: Sequence[str]) -> 
     return "\n".join(lines) + "\n"
 
 
-def _cell(runs: dict[int, MethodResult], metric: str, estimate: Estimate | None = None) -> str:
+def _cell(runs: dict[int, MethodResult], metric: str) -> str:
+    """One seed: value [bootstrap 95% interval over problems]; several: the mean [interval over seeds, then
+    problems] ± the standard deviation over seeds."""
     if len(runs) == 1:
-        e = estimate or next(iter(runs.values())).report.estimates[metric]
+        e = next(iter(runs.values())).report.estimates[metric]
         return f"{100 * e.value:.1f} [{100 * e.low:.1f}, {100 * e.high:.1f}]"
     s = spread(runs, metric)
-    return f"{100 * s.mean:.1f} ± {100 * s.std:.1f}"
+    pooled = pooled_estimate(runs, "acc@final" if metric == "acc@t2" else metric)
+    interval = f" [{100 * pooled.low:.1f}, {100 * pooled.high:.1f}]" if pooled else ""
+    return f"{100 * s.mean:.1f}{interval} ± {100 * s.std:.1f}"
 
 
 def _main_table(table: dict[str, dict[int, MethodResult]], methods: list[str], seeds: list[int]) -> list[str]:
@@ -150,32 +157,6 @@ def _as_result(run: MethodResult) -> MethodResult:
 
     assert run.sampled is not None
     return replace(run, report=run.sampled.report)
-
-
-def _holds_section(table: dict[str, dict[int, MethodResult]], methods: list[str], seeds: list[int]) -> list[str]:
-    if len(seeds) < 2:
-        return ["With one seed, no difference between methods can be said to hold across seeds.", ""]
-    lines = [
-        "## Differences between methods across seeds (paired over seeds, 95% t interval)",
-        "",
-        "| method | vs | metric | mean difference | 95% interval | holds across seeds |",
-        "|---|---|---|---|---|---|",
-    ]
-    references = ("prompting", "score")
-    for i, other in enumerate(references):
-        for name in methods:
-            if name in references[: i + 1]:  # itself, or a pair already compared the other way round
-                continue
-            for metric in ("delta", "acc@final"):
-                d = difference(table, name, other, metric)
-                if d is None:
-                    continue
-                mark = "yes" if d.holds else "no"
-                lines.append(
-                    f"| {name} | {other} | {LABELS[metric]} | {100 * d.spread.mean:+.1f} | "
-                    f"[{100 * d.low:+.1f}, {100 * d.high:+.1f}] | {mark} |"
-                )
-    return [*lines, ""]
 
 
 def _per_seed(table: dict[str, dict[int, MethodResult]], methods: list[str], seeds: list[int]) -> list[str]:

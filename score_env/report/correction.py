@@ -1,0 +1,132 @@
+"""``results.md``'s headline: correction on the base model's fixed first attempts, greedy and sampled side by side,
+the paired tests between methods (Holm-corrected) and the minimum detectable difference of each column."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from score_env.benchmark.compare import HEADLINE, Table, comparisons, minimum_detectable, pooled_estimate
+from score_env.benchmark.results import MethodResult
+from score_env.metrics import Estimate
+
+NAMES = {
+    "fix": "fix rate",
+    "break": "break rate",
+    "control": "re-solve control",
+    "fix_minus_control": "fix − control",
+    "delta": "Δ (own attempts)",
+    "acc@final": "Acc@t2 (own)",
+}
+EXPLAINED = """Fix rate = attempt 2 right after a wrong first attempt of the base model (greedy, fixed: every method
+corrects the same ones); break rate = attempt 2 wrong after a right one; re-solve control = the method's own fresh
+first attempt on the base-wrong problems (what solving again reaches there); fix − control > 0 = attempt 2 gains
+from reading attempt 1. Sampled: the same at the sampled evaluation's temperature, averaged over its samples, on its
+problems. cut = attempts stopped at the token budget (t1 / t2, own greedy evaluation). Cells: value [95% interval over
+problems; with several seeds, over seeds then problems]."""
+
+
+def correction_section(table: Table, methods: Sequence[str], seeds: Sequence[int]) -> list[str]:
+    rows = []
+    for name in methods:
+        runs = table.get(name, {})
+        if not runs or all(r.fixed is None for r in runs.values()):
+            continue
+        sampled = {s: _sampled_as_fixed(r) for s, r in runs.items() if r.sampled and r.sampled.fixed}
+        greedy = [_cell(pooled_estimate(runs, m)) for m in ("fix", "break", "control", "fix_minus_control")]
+        other = [_cell(pooled_estimate(sampled, m)) if sampled else "–" for m in ("fix", "break")]
+        delta = _cell(pooled_estimate(runs, "delta"))
+        sampled_delta = [r.sampled.report.estimates["delta"].value for r in runs.values() if r.sampled]
+        s_delta = f"{100 * sum(sampled_delta) / len(sampled_delta):+.1f}" if sampled_delta else "–"
+        rows.append(f"| {name} | {' | '.join(greedy)} | {' | '.join(other)} | {delta} | {s_delta} | {_cut(runs)} |")
+    if not rows:
+        return []
+    first = next(r.fixed for runs in table.values() for r in runs.values() if r.fixed)
+    return [
+        "## Correction on the base model's first attempts (the headline)",
+        "",
+        f"{first.n_wrong} of the base model's greedy first attempts are wrong, {first.n_right} right.",
+        "",
+        "| method | fix rate | break rate | re-solve control | fix − control | fix rate (sampled) "
+        "| break rate (sampled) | Δ greedy | Δ sampled | cut % t1/t2 |",
+        "|---" * 10 + "|",
+        *rows,
+        "",
+        EXPLAINED,
+        "",
+        *_per_seed(table, methods, seeds),
+    ]
+
+
+def significance_section(table: Table, methods: Sequence[str]) -> list[str]:
+    tests = comparisons(table, methods)
+    if not tests:
+        return []
+    mdd = minimum_detectable(tests, table)
+    lines = [
+        "## Which differences hold (paired per problem, with the seed spread, Holm-corrected)",
+        "",
+        "| method | vs | metric | difference | 95% interval | p | Holm p | holds |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for t in tests:
+        c = t.comparison
+        verdict = "yes" if t.holds else "no"
+        lines.append(
+            f"| {t.method} | {t.other} | {NAMES[t.metric]} | {100 * c.difference:+.1f} | "
+            f"[{100 * c.low:+.1f}, {100 * c.high:+.1f}] | {_p(c.p)} | {_p(t.adjusted_p)} | {verdict} |"
+        )
+    lines += [
+        "",
+        f"{len(tests)} comparisons, Holm-corrected together: every trained method against the base model and SCoRe",
+        "against every other method. Fix and break rates: exact McNemar test on the discordant problems (pooled over",
+        "seeds); the others: paired bootstrap (seeds, then problems). Holds = Holm p < 0.05 and every seed's",
+        "difference has the same sign.",
+        "",
+        "Minimum detectable difference (80% power, two-sided 5%, before Holm; from the median spread of the paired",
+        "per-problem differences): "
+        + "; ".join(f"{NAMES[m]} {100 * d:.1f} points at n = {n}" for m, (n, d) in mdd.items() if m in HEADLINE)
+        + ".",
+        "",
+    ]
+    return lines
+
+
+def _per_seed(table: Table, methods: Sequence[str], seeds: Sequence[int]) -> list[str]:
+    if len(seeds) < 2:
+        return []
+    lines = ["| method | seed | fix rate | break rate | fix − control |", "|---|---|---|---|---|"]
+    for name in methods:
+        for seed, run in sorted(table.get(name, {}).items()):
+            f = run.fixed
+            if f is not None:
+                cells = [_value(e) for e in (f.fix, f.broken, f.fix_minus_control)]
+                lines.append(f"| {name} | {seed} | {' | '.join(cells)} |")
+    return [*lines, ""]
+
+
+def _sampled_as_fixed(run: MethodResult) -> MethodResult:
+    assert run.sampled is not None
+    return replace(run, fixed=run.sampled.fixed, own=run.sampled.own)
+
+
+def _cut(runs: dict[int, MethodResult]) -> str:
+    shares = []
+    for t in (1, 2):
+        cut = sum(r.report.counts.get(f"cut_t{t}", 0) for r in runs.values())
+        shares.append(100 * cut / sum(r.report.episodes for r in runs.values()))
+    return f"{shares[0]:.1f} / {shares[1]:.1f}"
+
+
+def _cell(estimate: Estimate | None) -> str:
+    if estimate is None:
+        return "–"
+    return f"{100 * estimate.value:.1f} [{100 * estimate.low:.1f}, {100 * estimate.high:.1f}]"
+
+
+def _value(estimate: Estimate | None) -> str:
+    return "–" if estimate is None else f"{100 * estimate.value:.1f}"
+
+
+def _p(p: float) -> str:
+    return f"{p:.2g}" if p >= 1e-4 else f"{p:.1e}"
