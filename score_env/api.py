@@ -22,6 +22,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from pydantic import TypeAdapter
 from rich.console import Console
 
 from score_env import agents
@@ -33,8 +34,12 @@ from score_env.benchmark.sweep import SweepResult
 from score_env.config import BenchmarkConfig, ConfigError, EvalConfig, PretrainConfig, TinyModelConfig, TrainConfig
 from score_env.config.benchmark import SweepConfig
 from score_env.config.load import agent_names, load_agent_config, load_config
+from score_env.correction import CorrectionRates, correct_fixed, recorded_first_attempts
 from score_env.evaluation import Evaluation, evaluate_policy
+from score_env.policies import Policy
 from score_env.preflight import check_env_choice, env_factory, import_tasks
+from score_env.records import Attempt
+from score_env.registry import EnvFactory
 from score_env.runs import default_run_dir, open_run_dir, write_atomic
 from score_env.training.checkpoint import checkpoint_path, is_training_run
 from score_env.training.run import TrainedRun, check_resumable, train_agent
@@ -47,6 +52,7 @@ class EvalResult:
     run_dir: Path
     model: str  # the path evaluated (for a training run: the checkpoint's model directory)
     evaluation: Evaluation
+    correction: CorrectionRates | None = None  # with first_attempts=: the fix and break rates on them
 
     @property
     def report(self):
@@ -58,6 +64,9 @@ class BenchmarkResult:
     report_dir: Path
     outcomes: tuple[MethodResult | MethodFailure, ...]
     plots: tuple[Path, ...]
+
+
+CORRECTION_JSON: TypeAdapter[CorrectionRates] = TypeAdapter(CorrectionRates)
 
 
 def evaluate(config: EvalConfig | None = None, /, **values: Any) -> EvalResult:
@@ -75,6 +84,7 @@ def evaluate(config: EvalConfig | None = None, /, **values: Any) -> EvalResult:
             f"agent={config.agent.kind} evaluates a model that agent trained: model= a training run directory "
             f"(score-env train ...); {config.model!r} is not one. To evaluate it as it is, use agent=prompting"
         )
+    fixed = _recorded_first_attempts(config, env)  # a bad first_attempts= fails here, before the model loads
     open_run_dir(
         run_dir, config.model_dump(mode="json", by_alias=True)
     )  # a mismatch fails here, before the model loads
@@ -84,10 +94,13 @@ def evaluate(config: EvalConfig | None = None, /, **values: Any) -> EvalResult:
         model = str(checkpoint / "model")
         write_atomic(run_dir / "model.json", json.dumps({"run": config.model, "checkpoint": checkpoint.name}) + "\n")
     agent = agents.build_agent(config.agent, config.policy.load(model))
+    problems = list(range(min(config.limit or env.n_problems, env.n_problems)))
+    if fixed is not None:
+        return _evaluate_on_recorded(config, agent.policy, env, problems, fixed, run_dir, model)
     evaluation = evaluate_policy(
         agent.policy,
         partial(env, episode.max_attempts),
-        list(range(min(config.limit or env.n_problems, env.n_problems))),
+        problems,
         attempts=episode.max_attempts,
         sampling=config.sampling.params(),
         seed=config.seed,
@@ -98,6 +111,46 @@ def evaluate(config: EvalConfig | None = None, /, **values: Any) -> EvalResult:
         bootstrap=config.bootstrap,
     )
     return EvalResult(run_dir, model, evaluation)
+
+
+def _recorded_first_attempts(config: EvalConfig, env: EnvFactory) -> dict[int, Attempt] | None:
+    if config.first_attempts is None:
+        return None
+    if config.episode().max_attempts != 2 or config.episode().stop != "fixed":
+        raise ConfigError(
+            f"first_attempts= plays one second attempt after each recorded first attempt; it needs max_attempts=2 and "
+            f"stop=fixed, got max_attempts={config.episode().max_attempts}, stop={config.episode().stop}"
+        )
+    made = env(2)
+    try:
+        prompts = [made.unwrapped.task.first_prompt(p)[-1].content for p in made.unwrapped.task.problems]
+    finally:
+        made.close()
+    try:
+        return recorded_first_attempts(Path(config.first_attempts), prompts)
+    except ValueError as error:
+        raise ConfigError(f"first_attempts={config.first_attempts}: {error}") from None
+
+
+def _evaluate_on_recorded(
+    config: EvalConfig, policy: Policy, env: EnvFactory, problems: list[int], fixed: dict[int, Attempt],
+    run_dir: Path, model: str,
+) -> EvalResult:  # fmt: skip
+    """Second attempts of ``policy`` after recorded first attempts, with its own first attempts (the control)."""
+    problems = [p for p in problems if p in fixed]
+    sampling = config.sampling.params()
+    play = dict(sampling=sampling, seed=config.seed, samples=config.samples, bootstrap=config.bootstrap)
+    own = evaluate_policy(policy, partial(env, 1), problems, run_dir=run_dir / "own-first", label="own t1", **play)
+    on_fixed = correct_fixed(
+        policy,
+        env,
+        {p: fixed[p] for p in problems},
+        own.episodes,
+        run_dir=run_dir,
+        **play,  # type: ignore[arg-type]
+    )
+    write_atomic(run_dir / "correction.json", CORRECTION_JSON.dump_json(on_fixed.rates, indent=2).decode() + "\n")
+    return EvalResult(run_dir, model, Evaluation(on_fixed.episodes, on_fixed.report), on_fixed.rates)
 
 
 def train(config: TrainConfig | None = None, /, **values: Any) -> TrainedRun:

@@ -174,6 +174,13 @@ def run_eval(overrides: Sequence[str]) -> int:
     config = load_config(EvalConfig, "eval", overrides)
     result = api.evaluate(config)
     print_report(result.report, f"{config.agent.kind} on {config.env} ({config.split})")
+    if (rates := result.correction) is not None:
+        print(f"on the first attempts of {config.first_attempts} ({rates.n_wrong} wrong, {rates.n_right} right):")
+        for label, e in (("fix rate", rates.fix), ("break rate", rates.broken), ("re-solve control", rates.control),
+                         ("fix - control", rates.fix_minus_control)):  # fmt: skip
+            print(
+                f"  {label}: " + ("–" if e is None else f"{100 * e.value:.1f}% [{100 * e.low:.1f}, {100 * e.high:.1f}]")
+            )
     print(f"run directory: {result.run_dir}")
     return 0
 

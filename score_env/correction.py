@@ -21,9 +21,10 @@ import gymnasium as gym
 import numpy as np
 
 from score_env.evaluation import evaluate_policy
-from score_env.metrics import Estimate
+from score_env.metrics import Estimate, SelfCorrectionReport
 from score_env.policies import Policy, SamplingParams
 from score_env.records import Attempt, Completion, Conversation, Episode
+from score_env.runs import EPISODES, read_episodes
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ class CorrectionRates:
 @dataclass(frozen=True)
 class FixedEvaluation:
     episodes: tuple[Episode, ...]  # attempt 1 replayed, attempt 2 the model's
+    report: SelfCorrectionReport  # the usual metrics of those episodes (Acc@t1 is the recorded attempts')
     rates: CorrectionRates
 
 
@@ -99,7 +101,33 @@ def correct_fixed(
         policy, lambda: make_env(2), problems, sampling=sampling, seed=seed, samples=samples, run_dir=run_dir,
         first_attempt_policy=replay([fixed[p] for p in problems]), attempts=2, bootstrap=bootstrap, label=label,
     )  # fmt: skip
-    return FixedEvaluation(evaluation.episodes, correction_rates(evaluation.episodes, own, bootstrap, seed))
+    rates = correction_rates(evaluation.episodes, own, bootstrap, seed)
+    return FixedEvaluation(evaluation.episodes, evaluation.report, rates)
+
+
+def recorded_first_attempts(run_dir: Path, first_prompts: Sequence[str]) -> dict[int, Attempt]:
+    """The first attempts recorded in ``run_dir/episodes.jsonl`` (an eval run, or a benchmark's ``first-attempts/``
+    or ``seed-<s>/<method>/eval/``), each checked to answer this env's prompt of its problem (``first_prompts``: the
+    last message of each problem's first prompt, by index). Raises ValueError naming what is wrong."""
+    path = run_dir / EPISODES
+    if not path.is_file():
+        raise ValueError(
+            f"no {EPISODES} in {str(run_dir)!r}: give an eval run directory, or a benchmark report's first-attempts/ "
+            "or seed-<s>/<method>/eval/ directory"
+        )
+    recorded = first_attempts(read_episodes(path))
+    if not recorded:
+        raise ValueError(f"{str(path)!r} holds no episodes")
+    for index, attempt in sorted(recorded.items()):
+        asked = attempt.prompt[-1].content if attempt.prompt else ""
+        expected = first_prompts[index] if index < len(first_prompts) else None
+        if asked != expected:
+            raise ValueError(
+                f"{str(run_dir)!r} was recorded on other problems: its problem {index} asked {asked[:80]!r}, this "
+                f"env's asks {(expected or '(no such problem)')[:80]!r}; use the env, split and env_kwargs it was "
+                "recorded with"
+            )
+    return recorded
 
 
 def correction_rates(

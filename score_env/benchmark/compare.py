@@ -26,6 +26,8 @@ from score_env.stats import Comparison, holds, holm, mdd_paired, mdd_paired_bina
 
 HEADLINE = ("fix", "break", "fix_minus_control", "delta", "acc@final")
 BINARY = frozenset({"fix", "break"})  # exact McNemar; the others: paired bootstrap
+OWN = frozenset({"acc@t1", "acc@final", "delta", "delta_i_to_c", "delta_c_to_i"})  # on the method's own attempts
+FIXED = frozenset({"fix", "break", "control", "fix_minus_control"})  # on the base model's first attempts
 REFERENCES = ("prompting", "score")
 
 Table = dict[str, dict[int, MethodResult]]  # method -> seed -> result
@@ -47,12 +49,16 @@ def column(runs: dict[int, MethodResult], metric: str, seeds: Sequence[int] | No
     for seed in seeds if seeds is not None else sorted(runs):
         run = runs[seed]
         own, fixed = run.own, run.fixed
-        if metric in ("delta", "acc@final", "acc@t1"):
+        if metric in OWN:
             if own is None:
                 return None
             first, final = np.array(own.first), np.array(own.final)
-            rows.append({"delta": final - first, "acc@final": final, "acc@t1": first}[metric])
+            i_to_c, c_to_i = np.array(own.i_to_c), np.array(own.c_to_i)
+            by_name = {"delta": final - first, "acc@final": final, "acc@t1": first}
+            rows.append((by_name | {"delta_i_to_c": i_to_c, "delta_c_to_i": c_to_i})[metric])
             continue
+        if metric not in FIXED:
+            return None
         if fixed is None:
             return None
         wrong = ~np.array(fixed.first_right)

@@ -141,7 +141,7 @@ def _train_and_evaluate(
             run_dir=analyses / "scaling",
         )
     shift = None  # the paper's distribution-shift analysis: the same fix rate, on its own first attempts
-    if config.distribution_shift and on_fixed is not None and on_fixed.fix is not None and two_fixed:
+    if config.distribution_shift and on_fixed and on_fixed.fix and two_fixed and agent_config.kind != "prompting":
         shift = ShiftRates(correction_rate(evaluation.episodes), on_fixed.fix.value)
     if config.ceiling_samples and agent_config.kind == "prompting" and two_fixed:
         sampling = SamplingParams(1.0, 1.0, config.eval_max_new_tokens)
@@ -171,16 +171,15 @@ def _train_and_evaluate(
 
 
 def per_problem(episodes: Sequence[Episode], attempts: int) -> PerProblem:
-    """Right at attempt 1 and at the final attempt, per problem (mean over its samples)."""
+    """Right at attempt 1, at the final attempt, and the two transitions, per problem (mean over its samples)."""
     correct = per_episode_correct(episodes, attempts)
-    first: dict[int, list[float]] = {}
-    final: dict[int, list[float]] = {}
+    rows: dict[int, list[tuple[float, float, float, float]]] = {}
     for e, row in zip(episodes, correct, strict=True):
-        first.setdefault(e.problem_index, []).append(float(row[0]))
-        final.setdefault(e.problem_index, []).append(float(row[-1]))
-    problems = tuple(sorted(first))
-    mean = lambda values: sum(values) / len(values)  # noqa: E731
-    return PerProblem(problems, tuple(mean(first[p]) for p in problems), tuple(mean(final[p]) for p in problems))
+        first, final = bool(row[0]), bool(row[-1])
+        rows.setdefault(e.problem_index, []).append((first, final, not first and final, first and not final))
+    problems = tuple(sorted(rows))
+    means = [tuple(sum(col) / len(col) for col in zip(*rows[p], strict=True)) for p in problems]
+    return PerProblem(problems, *(tuple(m[i] for m in means) for i in range(4)))
 
 
 def _sampled(

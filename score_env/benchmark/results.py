@@ -36,6 +36,8 @@ class PerProblem:
     problems: tuple[int, ...]
     first: tuple[float, ...]
     final: tuple[float, ...]
+    i_to_c: tuple[float, ...]  # wrong at attempt 1, right at the final one
+    c_to_i: tuple[float, ...]
 
 
 @dataclass(frozen=True)

@@ -76,6 +76,10 @@ class EvalConfig(Strict):
     """Where to write the run (null = ``runs/eval-<env>-<agent>-<time>``)."""
     checkpoint: Literal["best", "last"] = "best"
     """When ``model`` is a training run directory: its best (highest training reward) or last checkpoint."""
+    first_attempts: str | None = None
+    """A run directory whose recorded first attempts this model corrects (an eval run, or a benchmark report's
+    ``first-attempts/`` or ``seed-<s>/<method>/eval/``): attempt 1 is replayed, attempt 2 is this model's, and the
+    fix rate, break rate and re-solve control are written to ``correction.json`` (null = its own first attempts)."""
 
     @model_validator(mode="after")
     def _episode_makes_sense(self) -> EvalConfig:

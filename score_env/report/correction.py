@@ -84,9 +84,7 @@ def significance_section(table: Table, methods: Sequence[str]) -> list[str]:
         "difference has the same sign.",
         "",
         "Minimum detectable difference (80% power, two-sided 5%, before Holm; from the median spread of the paired",
-        "per-problem differences): "
-        + "; ".join(f"{NAMES[m]} {100 * d:.1f} points at n = {n}" for m, (n, d) in mdd.items() if m in HEADLINE)
-        + ".",
+        "per-problem differences): " + "; ".join(_mdd(m, n, d) for m, (n, d) in mdd.items() if m in HEADLINE) + ".",
         "",
     ]
     return lines
@@ -126,6 +124,12 @@ def _cell(estimate: Estimate | None) -> str:
 
 def _value(estimate: Estimate | None) -> str:
     return "–" if estimate is None else f"{100 * estimate.value:.1f}"
+
+
+def _mdd(metric: str, n: int, mdd: float) -> str:
+    if mdd == 0:  # no problem on which any two methods differ: the spread, and so the MDD, cannot be estimated
+        return f"{NAMES[metric]} not estimable at n = {n} (no discordant problems)"
+    return f"{NAMES[metric]} {100 * mdd:.1f} points at n = {n}"
 
 
 def _p(p: float) -> str:

@@ -156,7 +156,7 @@ def _as_result(run: MethodResult) -> MethodResult:
     from dataclasses import replace
 
     assert run.sampled is not None
-    return replace(run, report=run.sampled.report)
+    return replace(run, report=run.sampled.report, own=run.sampled.own)
 
 
 def _per_seed(table: dict[str, dict[int, MethodResult]], methods: list[str], seeds: list[int]) -> list[str]:

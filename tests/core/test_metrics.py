@@ -32,7 +32,7 @@ def test_one_episode_of_each_kind():
     # right->right, right->wrong, wrong->right, wrong->wrong
     v, report = values([(1, 1), (1, 0), (0, 1), (0, 0)])
     assert (v["acc@t1"], v["acc@t2"], v["delta"], v["delta_i_to_c"], v["delta_c_to_i"]) == (0.5, 0.5, 0, 0.25, 0.25)
-    assert report.counts == {"correct_t1": 2, "correct_t2": 2, "n_i_to_c": 1, "n_c_to_i": 1}
+    assert report.counts == {"correct_t1": 2, "correct_t2": 2, "n_i_to_c": 1, "n_c_to_i": 1, "cut_t1": 0, "cut_t2": 0}
 
 
 def test_a_model_that_fixes_two_of_four():

@@ -22,12 +22,23 @@ def test_quick_benchmark_writes_the_whole_report_and_a_rerun_skips_what_is_done(
     assert all(isinstance(o, MethodResult) and 0 <= o.report.estimates["acc@t1"].value <= 1 for o in outcomes)
     assert {o.name for o in outcomes if o.scaling} == {"prompting", "score"}
     assert {o.name for o in outcomes if o.shift} == set(METHODS[1:-1])  # not pag: its episodes end when it says so
+    # every method corrected the same first attempts: the base model's greedy ones, recorded once
+    base = [json.loads(line) for line in (report / "first-attempts" / "episodes.jsonl").read_text().splitlines()]
+    base_wrong = sum(not e["attempts"][0]["grade"]["correct"] for e in base)
+    for o in outcomes:
+        assert o.fixed is not None and o.fixed.n_wrong == base_wrong and len(o.fixed.problems) == 24
+        replayed = [json.loads(line) for line in (report / "seed-0" / o.name / "fixed" / "episodes.jsonl").open()]
+        assert [e["attempts"][0]["text"] for e in replayed] == [e["attempts"][0]["text"] for e in base]
+        assert o.sampled and o.sampled.fixed and o.sampled.fixed.samples == 2
+    assert outcomes[0].fixed.fix.value == outcomes[0].report.counts["n_i_to_c"] / base_wrong  # the base's own
     # every trained method spent the same budget: updates=2 gradient updates, 2 x P=4 x k=2 sampled episodes
     assert {(o.name, o.updates, o.episodes_sampled) for o in outcomes[1:]} == {(n, 2, 16) for n in METHODS[1:]}
     assert {p.name for p in report.iterdir()} >= PLOTS
     assert all((report / p).stat().st_size > 1000 for p in PLOTS)
     markdown = (report / "results.md").read_text()
     assert "| score |" in markdown and "SCoRe | 60.0 | 64.4" in markdown  # ours and the paper's beside it
+    assert "## Correction on the base model's first attempts (the headline)" in markdown
+    assert "Holm-corrected" in markdown and "Minimum detectable difference" in markdown
     assert_tables_are_well_formed(markdown)
     capsys.readouterr()
 
