@@ -57,7 +57,9 @@ class ScoreAgent:
             episodes = float(sum(len(g.episodes) for g in groups))
             metrics = {**result.metrics, "loss": result.loss.item(), "grad_norm": grad_norm, "episodes": episodes}
             session.record_samples(step + 1, stage.name, [g.episodes[0] for g in groups])  # as end_step numbers it
-            session.end_step(index, stage.name, metrics, reward=result.metrics[f"reward@t{stage.attempts}"])
+            last = step + 1 < sum(s.steps for s in stages) and stage_at(stages, step + 1)[0] != index
+            reward = result.metrics[f"reward@t{stage.attempts}"]
+            session.end_step(index, stage.name, metrics, reward=reward, last_of_stage=last)
 
     def _base_sampler(self, session: TrainingSession) -> Policy | None:
         """The base model as a sampler of first attempts (for the optional mixing): the frozen reference (with LoRA,

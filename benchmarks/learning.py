@@ -11,6 +11,14 @@ training reward does not rise (the pooled interval of the change does not lie ab
 ends below the base model's held-out Acc@t1 beyond the interval. Each update's reward is a mean over its own
 P x k episodes on different problems, so with one seed and a short run the interval is wide: the per-seed rows
 show it; the verdict uses every seed the report has (the README's figures: 3).
+
+A rising reward can hide that no correction was learnt (a better attempt 1 lifts reward@t2 too), so the check also
+reports correction itself: the training Δ (reward@t2 − reward@t1, early vs late) and the probe (``probes.jsonl``: on
+validation problems, the fix rate after the base model's frozen greedy first attempts and the policy's own Acc@t1,
+before training, at the end of each stage, e.g. Stage I, and at the end). It fails a correction method (every trained
+method but single-turn RL) whose fix rate does not rise from the start to the end: the change pooled over seeds must
+be positive with an exact McNemar p below 0.05 on the validation problems' paired outcomes. Collapse alarms (Acc@t1
+falling while the training Δ rises) are printed.
 """
 
 from __future__ import annotations
@@ -21,6 +29,10 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from score_env.stats import mcnemar_exact
+
+NOT_CORRECTION = {"score_single_turn"}  # the compute reference: never trained at attempt 2
 
 Z95 = 1.96
 
@@ -58,8 +70,55 @@ def check(report: Path) -> int:
             print(f"{'':<20} <- FAIL: the training reward does not rise")
             failures.append(name)
     failures += _single_turn_below_base(results)
+    failures += _correction(report, results)
     print("learning check:", "FAILED for " + ", ".join(failures) if failures else "passed")
     return 1 if failures else 0
+
+
+def _correction(report: Path, results: list[dict]) -> list[str]:
+    """Training Δ and the probe's fix rate per method and seed, and the verdict on the fix rate per method."""
+    print("\ncorrection: training Δ (reward@t2 − reward@t1, first vs last fifth), and the probe on validation problems")
+    print("(fix rate after the base model's frozen first attempts / own Acc@t1, at each probe point):")
+    pooled: dict[str, tuple[list[int], list[int]]] = {}
+    for result in results:
+        if result["status"] != "done" or not result["updates"]:
+            continue
+        train = report / f"seed-{result['seed']}" / result["name"] / "train"
+        records = [json.loads(line) for line in (train / "metrics.jsonl").read_text().splitlines()]
+        deltas = [{"d": r["reward@t2"] - r["reward@t1"]} for r in records if "reward@t2" in r and "reward@t1" in r]
+        delta = ""
+        if len(deltas) >= 4:
+            first, last = early_late(deltas, "d")
+            delta = f"training Δ {_mean(first):+.3f} -> {_mean(last):+.3f}; "
+        probes_log = train / "probes.jsonl"
+        probes = [json.loads(line) for line in probes_log.read_text().splitlines()] if probes_log.exists() else []
+        points = ", ".join(
+            f"{p['stage']} (step {p['step']}): {_pct(p.get('fix'))} / {_pct(p.get('acc@t1'))}" for p in probes
+        )
+        print(f"  {result['name']} (seed {result['seed']}): {delta}{points or 'no probe'}")
+        for alarm in result.get("alarms", []):
+            print(f"    ALARM: {alarm}")
+        if len(probes) >= 2 and "fixed" in probes[0] and result["name"] not in NOT_CORRECTION:
+            start, end = pooled.setdefault(result["name"], ([], []))
+            start += probes[0]["fixed"]
+            end += probes[-1]["fixed"]
+    failures = []
+    for name, (start, end) in pooled.items():
+        gained = sum(a == 0 and b == 1 for a, b in zip(start, end, strict=True))
+        lost = sum(a == 1 and b == 0 for a, b in zip(start, end, strict=True))
+        p = mcnemar_exact(gained, lost)
+        rise = (sum(end) - sum(start)) / max(len(start), 1)
+        ok = rise > 0 and p < 0.05
+        print(f"  {name}: fix rate {_pct(sum(start) / len(start))} -> {_pct(sum(end) / len(end))} over every seed "
+              f"({len(start)} wrong first attempts; {gained} newly fixed, {lost} lost; McNemar p {p:.2g})"
+              + ("" if ok else "  <- FAIL: the fix rate does not rise"))  # fmt: skip
+        if not ok:
+            failures.append(f"{name} (fix rate)")
+    return failures
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.1f}"
 
 
 def _print_row(name: str, seed: str, key: str, first: list[float], last: list[float]) -> float:

@@ -7,6 +7,7 @@ method continues from its last training checkpoint and its evaluated batches.
 
 from __future__ import annotations
 
+import sys
 import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
@@ -25,10 +26,12 @@ from score_env.benchmark.analyses import (
     majority_at_2,
     pass_at_2,
 )
+from score_env.benchmark.probe import collapse_alarm, correction_probe
 from score_env.benchmark.results import (
     MethodFailure,
     MethodResult,
     PerProblem,
+    ProbePoint,
     SampledResult,
     ShiftRates,
     read_outcome,
@@ -42,9 +45,20 @@ from score_env.policies import Policy, SamplingParams
 from score_env.records import Attempt, Episode
 from score_env.registry import EnvFactory
 from score_env.rollout import GradingFailed
+from score_env.runs import METRICS_LOG, read_jsonl, write_atomic
 from score_env.training.run import BuildAgent, train_agent
+from score_env.training.session import PROBES_LOG
 
 Outcome = MethodResult | MethodFailure
+
+
+@dataclass(frozen=True)
+class BaseAttempts:
+    """The base model's greedy first attempts every method corrects: on the evaluated problems (the fix and break
+    rates) and on validation problems (the learning check's probe during training)."""
+
+    test: Mapping[int, Attempt]
+    validation: Mapping[int, Attempt]
 
 
 @dataclass(frozen=True)
@@ -65,7 +79,7 @@ def run_method(
     problems: list[int],
     method_dir: Path,
     console: Console,
-    fixed: Mapping[int, Attempt] | None = None,
+    fixed: BaseAttempts | None = None,
 ) -> Outcome:
     """``fixed``: the base model's greedy first attempts, for the fix and break rates (None: not measured)."""
     """One method, start to finish (or its earlier result, kept). A failure is recorded, not raised."""
@@ -102,17 +116,24 @@ def _train_and_evaluate(
     problems: list[int],
     method_dir: Path,
     start: float,
-    fixed: Mapping[int, Attempt] | None,
+    fixed: BaseAttempts | None,
 ) -> MethodResult:
     agent_config = method_agent(name, wiring.agent_config(name), config)
     updates = episodes = 0
+    probes: tuple[ProbePoint, ...] = ()
+    alarms: tuple[str, ...] = ()
     lr = getattr(agent_config, "lr", None)
     if agent_config.kind == "prompting":
         policy = config.policy.load(resolve_model(config.model))
     else:
         run_dir = method_dir / "train"
-        run = train_agent(train_config(agent_config, config, seed), wiring.build_agent, wiring.train_env, run_dir, name)
+        probe = None
+        if fixed is not None and fixed.validation:
+            probe = correction_probe(wiring.train_env, fixed.validation, config.eval_max_new_tokens)
+        config_ = train_config(agent_config, config, seed)
+        run = train_agent(config_, wiring.build_agent, wiring.train_env, run_dir, name, probe=probe)
         policy = run.agent.policy
+        probes, alarms = _probes_and_alarms(run_dir)
         updates, episodes = run.updates, run.episodes_sampled
     episode = agent_config.episode()
     make = replace(wiring.eval_env, feedback=episode.feedback, stop=episode.stop)
@@ -127,7 +148,7 @@ def _train_and_evaluate(
     on_fixed = None
     if fixed is not None and not episode.oracle:  # every method corrects the base model's greedy first attempts
         on_fixed = correct_fixed(
-            policy, make, fixed, evaluation.episodes, sampling=greedy, seed=seed, run_dir=method_dir / "fixed",
+            policy, make, fixed.test, evaluation.episodes, sampling=greedy, seed=seed, run_dir=method_dir / "fixed",
             label=f"{name}, fixed t1",
         ).rates  # fmt: skip
     if config.scaling.problems and name in config.scaling.methods and two_fixed:
@@ -167,7 +188,20 @@ def _train_and_evaluate(
         setting="oracle" if episode.oracle else "intrinsic",
         fixed=on_fixed,
         own=per_problem(evaluation.episodes, episode.max_attempts),
+        alarms=alarms,
+        probes=probes,
     )
+
+
+def _probes_and_alarms(run_dir: Path) -> tuple[tuple[ProbePoint, ...], tuple[str, ...]]:
+    """The probe's points and the collapse alarm of a training run (also written to ``alarms.txt`` in it)."""
+    records = read_jsonl(run_dir / PROBES_LOG) if (run_dir / PROBES_LOG).exists() else []
+    probes = tuple(ProbePoint(r["step"], r["stage"], r["acc@t1"], r.get("fix"), r.get("break")) for r in records)
+    alarm = collapse_alarm(records, read_jsonl(run_dir / METRICS_LOG))
+    if alarm is not None:
+        write_atomic(run_dir / "alarms.txt", alarm + "\n")
+        print(f"ALARM ({run_dir}): {alarm}", file=sys.stderr)
+    return probes, (alarm,) if alarm else ()
 
 
 def per_problem(episodes: Sequence[Episode], attempts: int) -> PerProblem:
@@ -190,7 +224,7 @@ def _sampled(
     problems: list[int],
     seed: int,
     run_dir: Path,
-    fixed: Mapping[int, Attempt] | None,
+    fixed: BaseAttempts | None,
 ) -> SampledResult | None:
     """Every metric averaged over n sampled episodes per problem, pass@2 / majority@2 of the first attempts, and
     sampled second attempts after the base model's greedy first attempts."""
@@ -206,7 +240,7 @@ def _sampled(
     episodes = evaluation.episodes
     on_fixed = None
     if fixed is not None and not episode.oracle:
-        subset = {p: fixed[p] for p in problems[: c.problems]}
+        subset = {p: fixed.test[p] for p in problems[: c.problems]}
         on_fixed = correct_fixed(
             policy, make, subset, episodes, sampling=sampling, seed=seed + 2, samples=c.samples,
             run_dir=run_dir / "fixed", label="sampled, fixed t1",

@@ -41,6 +41,17 @@ class PerProblem:
 
 
 @dataclass(frozen=True)
+class ProbePoint:
+    """The correction probe at one point of training, on validation problems (``benchmark/probe.py``)."""
+
+    step: int
+    stage: str
+    acc_t1: float  # the policy's own greedy first attempts
+    fix: float | None  # after the base model's wrong greedy first attempts
+    broken: float | None  # after its right ones
+
+
+@dataclass(frozen=True)
 class SampledResult:
     """The evaluation by sampling: every metric averaged over ``samples`` episodes per problem at ``temperature``,
     and the compute-matched baselines over the independent first attempts of those episodes."""
@@ -75,6 +86,7 @@ class MethodResult:
     fixed: CorrectionRates | None = None  # greedy second attempts after the base model's greedy first attempts
     own: PerProblem | None = None  # the greedy evaluation per problem, for paired tests
     alarms: tuple[str, ...] = ()  # what the training run's log flagged (a collapse of attempt 1, ...)
+    probes: tuple[ProbePoint, ...] = ()  # the learning check's probe during training (start, stage ends, end)
     status: Literal["done"] = "done"
 
 

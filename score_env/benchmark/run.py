@@ -13,7 +13,7 @@ from pathlib import Path
 from rich.console import Console
 
 from score_env.assets import resolve_model
-from score_env.benchmark.method import Outcome, Wiring, run_method
+from score_env.benchmark.method import BaseAttempts, Outcome, Wiring, run_method
 from score_env.config import BenchmarkConfig
 from score_env.correction import first_attempts
 from score_env.evaluation import evaluate_policy
@@ -25,7 +25,12 @@ from score_env.runs import open_run_dir
 def run_benchmark(config: BenchmarkConfig, wiring: Wiring, report_dir: Path, console: Console) -> tuple[Outcome, ...]:
     open_run_dir(report_dir, config.model_dump(mode="json", by_alias=True, exclude={"report_dir"}))
     problems = evaluated_problems(config, wiring)
-    fixed = base_first_attempts(config, wiring, problems, report_dir / "first-attempts")
+    test = base_first_attempts(config, wiring.eval_env, problems, report_dir / "first-attempts")
+    n_train = wiring.train_env.n_problems
+    start = n_train - config.validation_problems
+    probed = list(range(start, start + min(config.probe_problems, config.validation_problems)))
+    validation = base_first_attempts(config, wiring.train_env, probed, report_dir / "validation-first-attempts")
+    fixed = BaseAttempts(test, validation)
     outcomes = []
     runs = [(seed, name) for seed in config.seeds for name in config.methods]
     for position, (seed, name) in enumerate(runs, 1):

@@ -44,6 +44,7 @@ def run_sweep(
             "scaling": config.scaling.model_copy(update={"problems": 0}),
             "distribution_shift": False,
             "ceiling_samples": 0,
+            "probe_problems": 0,
         }
     )
     on_validation = Wiring(wiring.train_env, wiring.train_env, wiring.agent_config, wiring.build_agent)

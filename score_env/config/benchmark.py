@@ -14,8 +14,8 @@ class ScalingConfig(Strict):
     """Inference-compute scaling (docs/paper.md, "Metrics"): a budget of 2K samples per problem, spent as 2K parallel
     first attempts (majority vote) or K first attempts each followed by one correction (vote over the K)."""
 
-    problems: int = Field(40, ge=0)
-    """Problems to measure it on (0 = skip the analysis)."""
+    problems: int = Field(0, ge=0)
+    """Problems to measure it on (0 = skip the analysis; ``benchmark_full``: 40)."""
     max_k: PositiveInt = 16
     """K goes 1, 2, 4, ... up to this."""
     temperature: float = Field(0.7, gt=0)
@@ -60,8 +60,8 @@ class BenchmarkConfig(Strict):
     """The last N problems of the train split are never trained on: the sweep's validation set."""
     eval_split: str = "test"
     """Held-out split they are evaluated on."""
-    eval_problems: PositiveInt | None = 200
-    """Evaluate on the first N problems of the eval split (null = all)."""
+    eval_problems: PositiveInt | None = None
+    """Evaluate on the first N problems of the eval split (null = all: 500 for the embedded task, for power)."""
     model: str = "embedded"
     """Base model: ``embedded`` (score-env's own arithmetic model), a local path or a hub name."""
     methods: list[str] = [  # noqa: RUF012  (pydantic copies defaults)
@@ -70,12 +70,11 @@ class BenchmarkConfig(Strict):
         "star_plus",
         "score",
         "score_single_turn",
-        "score_no_stage1",
-        "score_no_shaping",
-        "pag",
     ]
-    """Agent files of configs/agents/ to compare (the first one must be ``prompting``: the base model)."""
-    updates: PositiveInt = 32
+    """Agent files of configs/agents/ to compare (the first one must be ``prompting``: the base model). The default
+    answers the paper's question (single-turn RL is the compute reference); ``benchmark_full`` adds the ablations and
+    PAG."""
+    updates: PositiveInt = 96
     """Gradient updates per trained method (SCoRe: split between the stages; STaR: over its iterations)."""
     problems_per_update: PositiveInt = 8
     """P: problems per update; every trained method samples updates x P x k episodes in all."""
@@ -95,9 +94,13 @@ class BenchmarkConfig(Strict):
     """The inference-compute scaling analysis."""
     distribution_shift: bool = True
     """Measure each trained method's correction rate on the base model's first attempts vs its own."""
-    ceiling_samples: int = Field(16, ge=0)
+    ceiling_samples: int = Field(0, ge=0)
     """The base model's correction ceiling: wrong first attempts right in at least one of N sampled second attempts
-    (0 = skip it)."""
+    (0 = skip it; ``benchmark_full``: 16)."""
+    probe_problems: int = Field(200, ge=0)
+    """The learning check's probe: on the first N validation problems, each trained method's greedy Acc@t1 and its
+    fix rate on the base model's frozen greedy first attempts, before training, at each stage's end and at the end
+    (``probes.jsonl``; 0 = off)."""
     checkpoint_every: PositiveInt = 10
     """Updates between a method's training checkpoints (an interrupted benchmark resumes from the last)."""
     grading_threads: PositiveInt = 8

@@ -90,6 +90,35 @@ def significance_section(table: Table, methods: Sequence[str]) -> list[str]:
     return lines
 
 
+def probes_section(table: Table, methods: Sequence[str]) -> list[str]:
+    """What the learning check's probe saw during training, and any collapse alarm."""
+    rows = []
+    for name in methods:
+        for seed, run in sorted(table.get(name, {}).items()):
+            if not run.probes:
+                continue
+            points = "; ".join(f"{p.stage}: {_plain(p.fix)} / {_plain(p.acc_t1)}" for p in run.probes)
+            rows.append(f"| {name} | {seed} | {points} | {' '.join(run.alarms) or '–'} |")
+    if not rows:
+        return []
+    return [
+        "## During training: the correction probe (validation problems)",
+        "",
+        "| method | seed | fix rate / own Acc@t1 at each point | alarm |",
+        "|---|---|---|---|",
+        *rows,
+        "",
+        "The fix rate after the base model's frozen greedy first attempts and the policy's own greedy Acc@t1, on",
+        "validation problems never trained on: before training, at the end of each stage and at the end. An alarm",
+        "flags Acc@t1 falling while the training Δ rises (first attempts made wrong for attempt 2 to fix).",
+        "",
+    ]
+
+
+def _plain(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.1f}"
+
+
 def _per_seed(table: Table, methods: Sequence[str], seeds: Sequence[int]) -> list[str]:
     if len(seeds) < 2:
         return []

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from score_env.benchmark.aggregate import by_method, spread
 from score_env.benchmark.compare import pooled_estimate
 from score_env.benchmark.results import MethodFailure, MethodResult
-from score_env.report.correction import correction_section, significance_section
+from score_env.report.correction import correction_section, probes_section, significance_section
 from score_env.report.paper import paper_section
 
 Outcome = MethodResult | MethodFailure
@@ -57,6 +57,7 @@ def results_markdown(outcomes: Sequence[Outcome], provenance: Sequence[str]) -> 
     lines += _failures(outcomes)
     lines += _sampled_table(table, methods)
     lines += significance_section(table, intrinsic)
+    lines += probes_section(table, methods)
     lines += _per_seed(table, methods, seeds)
     lines += _ceiling(table)
     lines += _shift_section(table)

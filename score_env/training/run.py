@@ -27,7 +27,7 @@ from score_env.registry import EnvFactory
 from score_env.runs import METRICS_LOG, check_run_dir, open_run_dir, read_jsonl
 from score_env.training.agent import Agent, TrainingPlan
 from score_env.training.checkpoint import read_index
-from score_env.training.session import TrainingSession
+from score_env.training.session import Probe, TrainingSession
 
 BuildAgent = Callable[[AgentConfig, Any], Agent]
 # Keys a resumed run may change: how it runs (logging, threads, disk), not what it computes.
@@ -65,9 +65,16 @@ def check_resumable(config: TrainConfig, run_dir: Path) -> None:
 
 
 def train_agent(
-    config: TrainConfig, build_agent: BuildAgent, env: EnvFactory, run_dir: Path, label: str = "train"
+    config: TrainConfig,
+    build_agent: BuildAgent,
+    env: EnvFactory,
+    run_dir: Path,
+    label: str = "train",
+    probe: Probe | None = None,
 ) -> TrainedRun:
-    """Train ``config.agent`` from ``config.model`` on ``env``; resume when ``run_dir`` has checkpoints."""
+    """Train ``config.agent`` from ``config.model`` on ``env``; resume when ``run_dir`` has checkpoints. ``probe``
+    measures the policy before the first update, at the end of each stage and after the last update
+    (``probes.jsonl``)."""
     open_run_dir(run_dir, saved_config(config), MAY_CHANGE)
     index = read_index(run_dir)
     last = run_dir / "checkpoints" / index["last"] if index and index["checkpoints"] else None
@@ -95,8 +102,12 @@ def train_agent(
         sampling=config.sampling.params(),
         grading_threads=config.grading_threads,
     )
+    session.probe = probe
+    if session.step == 0:
+        session.run_probe("start")
     with stop_on_ctrl_c(session):
         agent.train(session, plan)
+    session.run_probe("end")
     index = read_index(run_dir)
     if not index or index["checkpoints"][-1]["step"] != session.step:
         session.checkpoint(stage=-1)  # always leave the final weights

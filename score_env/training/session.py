@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,8 @@ from score_env.training.checkpoint import load_state, load_weights, save_checkpo
 
 SAMPLES_LOG = "samples.jsonl"  # a few episodes per update, for `score-env view`
 SAMPLES_PER_STEP = 2
+PROBES_LOG = "probes.jsonl"  # what a probe measured at the start, at each stage's end and at the end
+Probe = Callable[["TrainingSession"], dict[str, Any]]
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -53,6 +55,7 @@ class TrainingSession:
     tensorboard: Any = None
     bar: Any = None
     elapsed_before: float = 0.0  # seconds spent before the checkpoint this run resumed from
+    probe: Probe | None = None  # measures the current policy (the learning check's correction probe)
     _rewards_since_checkpoint: list[float] = field(default_factory=list)
     _started: float = field(default_factory=time.monotonic)
 
@@ -141,8 +144,24 @@ class TrainingSession:
             self.policy.sync_weights()
         return float(norm)
 
-    def end_step(self, stage: int, stage_name: str, metrics: dict[str, float], reward: float) -> None:
-        """Count the update, log it (``metrics.jsonl``, TensorBoard), checkpoint every ``checkpoint_every``."""
+    def run_probe(self, stage_name: str) -> None:
+        """Measure the current policy with ``probe`` (if any) and append it to ``probes.jsonl`` (once per step). It
+        draws from no random stream training uses, so a run with a probe trains exactly as one without."""
+        if self.probe is None or not self.accelerator.is_main_process:
+            return
+        path = self.run_dir / PROBES_LOG
+        if path.exists() and any(r["step"] == self.step for r in read_jsonl(path)):
+            return
+        with torch.random.fork_rng(devices=[]):
+            values = self.probe(self)
+        with path.open("a") as f:
+            f.write(json.dumps({"step": self.step, "stage": stage_name, **values}) + "\n")
+
+    def end_step(
+        self, stage: int, stage_name: str, metrics: dict[str, float], reward: float, last_of_stage: bool = False
+    ) -> None:
+        """Count the update, log it (``metrics.jsonl``, TensorBoard), checkpoint every ``checkpoint_every`` and at a
+        stage's last update (where the probe, if any, measures the policy)."""
         self.step += 1
         if self.bar is not None:
             self.bar.update(1)
@@ -156,7 +175,9 @@ class TrainingSession:
             if self.tensorboard:
                 for name, value in metrics.items():
                     self.tensorboard.add_scalar(name, value, self.step)
-        if self.step % self.checkpoint_every == 0 or self.stop_requested:
+        if last_of_stage:
+            self.run_probe(f"end of {stage_name}")
+        if self.step % self.checkpoint_every == 0 or self.stop_requested or last_of_stage:
             self.checkpoint(stage)
         if self.stop_requested:
             raise TrainingInterrupted(self.run_dir, self.step)
@@ -206,7 +227,7 @@ class TrainingSession:
         return json.loads(path.read_text())["rows"] if path.exists() else None
 
     def _cut_metrics_after(self, step: int) -> None:
-        for log in (METRICS_LOG, SAMPLES_LOG):  # the steps after the checkpoint are done again, and logged again
+        for log in (METRICS_LOG, SAMPLES_LOG, PROBES_LOG):  # the steps after the checkpoint are done again, and logged
             if self.accelerator.is_main_process and (self.run_dir / log).exists():
                 kept = [r for r in read_jsonl(self.run_dir / log) if r["step"] <= step]
                 write_atomic(self.run_dir / log, "".join(json.dumps(r) + "\n" for r in kept))

@@ -19,6 +19,7 @@ from score_env.config.benchmark import BenchmarkConfig
 PRESETS = {
     "benchmark": (BenchmarkConfig, []),
     "benchmark_quick": (BenchmarkConfig, []),
+    "benchmark_full": (BenchmarkConfig, []),
     # the GPU presets: validated here with the CPU swapped in (their own device and backend are checked below)
     "benchmark_math": (BenchmarkConfig, ["model=some/model", "policy.device=cpu", "policy.backend=auto"]),
     "benchmark_humaneval": (BenchmarkConfig, ["model=some/model", "policy.device=cpu", "policy.backend=auto"]),
