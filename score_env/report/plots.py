@@ -19,6 +19,7 @@ matplotlib.use("Agg")  # headless: files only
 import matplotlib.pyplot as plt
 
 from score_env.benchmark.aggregate import by_method, spread
+from score_env.benchmark.compare import pooled_estimate
 from score_env.benchmark.results import MethodResult
 
 
@@ -27,6 +28,7 @@ def write_plots(report_dir: Path, done: Sequence[MethodResult], title: str) -> l
         return []
     table = by_method(done)
     plots = [
+        *([_correction(report_dir, table, title)] if any(o.fixed for o in done) else []),
         _accuracy(report_dir, table, title),
         _edit_histograms(report_dir, table, title),
         _training_curves(report_dir, table, title),
@@ -36,6 +38,26 @@ def write_plots(report_dir: Path, done: Sequence[MethodResult], title: str) -> l
     if any(o.shift for o in done):
         plots.append(_shift(report_dir, table, title))
     return plots
+
+
+def _correction(report_dir: Path, table: dict[str, dict[int, MethodResult]], title: str) -> Path:
+    """The headline: fix rate, break rate and re-solve control on the base model's first attempts, with intervals."""
+    names = [n for n, runs in table.items() if any(r.fixed for r in runs.values())]
+    fig, ax = plt.subplots(figsize=(max(7.0, 1.6 * len(names)), 4.5))
+    for offset, metric, label in ((-0.27, "fix", "fix rate"), (0.0, "control", "re-solve control"),
+                                  (0.27, "break", "break rate")):  # fmt: skip
+        estimates = [pooled_estimate(table[n], metric) for n in names]
+        values = [100 * e.value if e else 0.0 for e in estimates]
+        errors = [[100 * (e.value - e.low) if e else 0 for e in estimates],
+                  [100 * (e.high - e.value) if e else 0 for e in estimates]]  # fmt: skip
+        bars = ax.bar([i + offset for i in range(len(names))], values, 0.27, yerr=errors, capsize=3, label=label)
+        ax.bar_label(bars, fmt="%.1f", fontsize=7, padding=2)
+    ax.set_xticks(range(len(names)), names, rotation=25, ha="right")
+    ax.set_ylabel("% of its wrong (fix, control) / right (break) t1")
+    ax.set_ylim(0, 105)
+    ax.legend(loc="upper right")
+    ax.set_title(f"Correction on the base model's greedy first attempts (greedy; 95% intervals)\n{title}", fontsize=9)
+    return _save(fig, report_dir / "correction.png")
 
 
 def _accuracy(report_dir: Path, table: dict[str, dict[int, MethodResult]], title: str) -> Path:

@@ -30,12 +30,17 @@ from score_env.view.training import read_training_run
 
 # The benchmark's plots (score_env/report/plots.py), in the order the page shows them; other PNGs follow.
 PLOTS = {
+    "correction.png": "Correction on the base model's first attempts",
     "accuracy.png": "Accuracy per attempt",
     "edit_distance.png": "How much attempt 2 rewrites attempt 1",
     "training_curves.png": "Training curves",
     "inference_scaling.png": "Inference-compute scaling",
     "distribution_shift.png": "Distribution shift",
 }
+FIXED_NOTE = (
+    "Attempt 1 is the base model's greedy first attempt, the same for every method; attempt 2 is this method's. "
+    "wrong→right episodes are the fix rate's, right→wrong the break rate's."
+)
 _OUTCOMES: TypeAdapter[tuple[MethodResult | MethodFailure, ...]] = TypeAdapter(tuple[MethodOutcome, ...])
 _REPORT: TypeAdapter[SelfCorrectionReport] = TypeAdapter(SelfCorrectionReport)
 
@@ -80,6 +85,11 @@ def read_benchmark(report_dir: Path) -> ViewPage:
         instruction = instruction or next((correction_instruction(e) for e in episodes), "")
         viewed = tuple(view_episode(e, problems) for e in episodes)
         runs.append(EpisodeRun(label, f"seed {o.seed}", viewed, note=_episodes_note(o, len(episodes))))
+        fixed = report_dir / f"seed-{o.seed}" / o.name / "fixed" / EPISODES
+        if fixed.exists():  # attempt 2 after the base model's first attempts: the fix and break rates' episodes
+            on_fixed = tuple(view_episode(e, problems) for e in read_episodes(fixed))
+            runs.append(EpisodeRun(f"{label}, on the base's first attempts", f"fixed t1, seed {o.seed}", on_fixed,
+                                   note=FIXED_NOTE))  # fmt: skip
     return ViewPage(
         title=f"benchmark {report_dir.name}",
         kind="benchmark",
@@ -128,7 +138,12 @@ def _outcomes(report_dir: Path) -> tuple[MethodResult | MethodFailure, ...]:
 
 
 def _method_columns(o: MethodResult) -> tuple[tuple[str, str], ...]:
+    rates = o.fixed
+    cell = lambda e: "–" if e is None else f"{100 * e.value:.1f}%"  # noqa: E731
     return (
+        ("fix rate (base's t1)", cell(rates.fix) if rates else "–"),
+        ("break rate (base's t1)", cell(rates.broken) if rates else "–"),
+        ("fix − control", cell(rates.fix_minus_control) if rates else "–"),
         ("lr", "–" if o.lr is None else f"{o.lr:g}"),
         ("updates", str(o.updates)),
         ("train episodes", str(o.episodes_sampled)),
