@@ -81,8 +81,8 @@ def run_method(
     console: Console,
     fixed: BaseAttempts | None = None,
 ) -> Outcome:
-    """``fixed``: the base model's greedy first attempts, for the fix and break rates (None: not measured)."""
-    """One method, start to finish (or its earlier result, kept). A failure is recorded, not raised."""
+    """One method, start to finish (or its earlier result, kept). A failure is recorded, not raised. ``fixed``: the
+    base model's greedy first attempts, for the fix and break rates and the probe (None: neither is measured)."""
     done = method_dir / "result.json"
     if done.exists():
         console.print(f"{name} (seed {seed}): done in an earlier run, kept")

@@ -1,6 +1,6 @@
 """The issue's check end to end: ``score-env benchmark config=benchmark_quick`` (two methods, no analyses, to keep it
 short), then ``score-env view`` on its report: in chromium, each method's wrong→right and right→wrong counts are
-Δi→c and Δc→i times the number of problems."""
+Δi→c and Δc→i times the number of problems, and on the base model's first attempts the fix and break rates'."""
 
 from __future__ import annotations
 
@@ -28,7 +28,13 @@ def test_quick_benchmark_page_counts_are_the_deltas(browser, tmp_path, capsys):
     assert path == str(report / "view.html")
     results = json.loads((report / "results.json").read_text())
     for number, result in enumerate(results):
-        page.click(f"#runs button[data-run='{number}']")
+        # each method has two lists: its own episodes, then its attempt 2 after the base model's first attempts
+        page.click(f"#runs button[data-run='{2 * number + 1}']")
+        fixed = result["fixed"]
+        wrong, right = fixed["first_right"].count(False), fixed["first_right"].count(True)
+        assert count(page, "i2c") == round(fixed["fix"]["value"] * wrong)
+        assert count(page, "c2i") == round(fixed["broken"]["value"] * right)
+        page.click(f"#runs button[data-run='{2 * number}']")
         n, estimates = result["report"]["problems"], result["report"]["estimates"]
         assert (
             count(page, "i2c")
