@@ -17,7 +17,8 @@ reports correction itself: the training Δ (reward@t2 − reward@t1, early vs la
 validation problems, the fix rate after the base model's frozen greedy first attempts and the policy's own Acc@t1,
 before training, at the end of each stage, e.g. Stage I, and at the end). It fails a correction method (every trained
 method but single-turn RL) whose fix rate does not rise from the start to the end: the change pooled over seeds must
-be positive with an exact McNemar p below 0.05 on the validation problems' paired outcomes. Collapse alarms (Acc@t1
+be positive with an exact sign test p below 0.05 over the validation problems (each problem's change averaged over
+seeds; McNemar's test with one seed). Collapse alarms (Acc@t1
 falling while the training Δ rises) are printed.
 """
 
@@ -79,7 +80,7 @@ def _correction(report: Path, results: list[dict]) -> list[str]:
     """Training Δ and the probe's fix rate per method and seed, and the verdict on the fix rate per method."""
     print("\ncorrection: training Δ (reward@t2 − reward@t1, first vs last fifth), and the probe on validation problems")
     print("(fix rate after the base model's frozen first attempts / own Acc@t1, at each probe point):")
-    pooled: dict[str, tuple[list[int], list[int]]] = {}
+    pooled: dict[str, list[tuple[list[int], list[int]]]] = {}  # method -> per seed: (start, end) per problem
     for result in results:
         if result["status"] != "done" or not result["updates"]:
             continue
@@ -98,19 +99,26 @@ def _correction(report: Path, results: list[dict]) -> list[str]:
         print(f"  {result['name']} (seed {result['seed']}): {delta}{points or 'no probe'}")
         for alarm in result.get("alarms", []):
             print(f"    ALARM: {alarm}")
-        if len(probes) >= 2 and "fixed" in probes[0] and result["name"] not in NOT_CORRECTION:
-            start, end = pooled.setdefault(result["name"], ([], []))
-            start += probes[0]["fixed"]
-            end += probes[-1]["fixed"]
+        first = probes[0] if probes else {}
+        if first.get("stage") == "start" and len(probes) >= 2 and result["name"] not in NOT_CORRECTION:
+            pooled.setdefault(result["name"], []).append((first.get("fixed", []), probes[-1].get("fixed", [])))
     failures = []
-    for name, (start, end) in pooled.items():
-        gained = sum(a == 0 and b == 1 for a, b in zip(start, end, strict=True))
-        lost = sum(a == 1 and b == 0 for a, b in zip(start, end, strict=True))
+    for name, seeds in pooled.items():
+        n = len(seeds[0][0])
+        if not n or any(len(s) != n or len(e) != n for s, e in seeds):
+            print(
+                f"  {name}: no wrong validation first attempt to fix (or the seeds probed different ones): no verdict"
+            )
+            continue
+        # problems are the units: each problem's change averaged over seeds, then an exact sign test
+        change = [sum(e[p] - s[p] for s, e in seeds) / len(seeds) for p in range(n)]
+        gained, lost = sum(c > 0 for c in change), sum(c < 0 for c in change)
         p = mcnemar_exact(gained, lost)
-        rise = (sum(end) - sum(start)) / max(len(start), 1)
-        ok = rise > 0 and p < 0.05
-        print(f"  {name}: fix rate {_pct(sum(start) / len(start))} -> {_pct(sum(end) / len(end))} over every seed "
-              f"({len(start)} wrong first attempts; {gained} newly fixed, {lost} lost; McNemar p {p:.2g})"
+        before = sum(sum(s) for s, _ in seeds) / (n * len(seeds))
+        after = sum(sum(e) for _, e in seeds) / (n * len(seeds))
+        ok = after > before and p < 0.05
+        print(f"  {name}: fix rate {_pct(before)} -> {_pct(after)} over {len(seeds)} seed(s) ({n} wrong first "
+              f"attempts; {gained} problems fixed more often, {lost} less; exact sign test p {p:.2g})"
               + ("" if ok else "  <- FAIL: the fix rate does not rise"))  # fmt: skip
         if not ok:
             failures.append(f"{name} (fix rate)")

@@ -127,9 +127,16 @@ def _recorded_first_attempts(config: EvalConfig, env: EnvFactory) -> dict[int, A
     finally:
         made.close()
     try:
-        return recorded_first_attempts(Path(config.first_attempts), prompts)
+        recorded = recorded_first_attempts(Path(config.first_attempts), prompts)
     except ValueError as error:
         raise ConfigError(f"first_attempts={config.first_attempts}: {error}") from None
+    limit = min(config.limit or len(prompts), len(prompts))
+    if not any(p < limit for p in recorded):
+        raise ConfigError(
+            f"first_attempts={config.first_attempts}: none of its {len(recorded)} recorded problems (from "
+            f"{min(recorded)}) is among the first limit={limit}; raise limit or leave it out"
+        )
+    return recorded
 
 
 def _evaluate_on_recorded(

@@ -62,7 +62,7 @@ class CorrectionRates:
     first_right: tuple[bool, ...]  # [P] the fixed first attempt was right
     second_right: tuple[float, ...]  # [P] attempt 2 right, mean over samples
     own_first_right: tuple[float, ...]  # [P] the model's own first attempt right, mean over samples
-    cut: float  # share of second attempts cut at max_new_tokens
+    cut: float  # share of the model's attempts after the replayed one cut at max_new_tokens
     samples: int
 
     @property
@@ -150,7 +150,7 @@ def correction_rates(
     broken = _bootstrap_mean(1.0 - t2[~wrong], n_bootstrap, rng)
     control = _bootstrap_mean(t1_own[wrong], n_bootstrap, rng)
     gain = _bootstrap_mean(t2[wrong] - t1_own[wrong], n_bootstrap, rng)
-    seconds = [e.attempts[-1] for e in on_fixed]
+    seconds = [a for e in on_fixed for a in e.attempts[1:]]  # the model's own attempts (not the replayed first)
     cut = sum(a.finish_reason == "length" for a in seconds) / max(len(seconds), 1)
     samples = max(e.sample for e in on_fixed) + 1 if on_fixed else 1
     return CorrectionRates(

@@ -4,9 +4,10 @@ over every comparison the report makes, and the minimum detectable difference (M
 A column is a per-problem outcome of a method ([seeds, problems], each seed's problems in the same order):
 
 - ``fix`` / ``break``: attempt 2 after the base model's greedy first attempts, on those that were wrong / right
-  (exact McNemar test on the discordant problems, pooled over seeds);
+  (an exact sign test on the problems whose outcome, averaged over seeds, differs: McNemar's test with one seed);
 - ``fix - control``: the fix rate minus the method's own fresh first attempt on the same problems (paired bootstrap);
-- ``delta`` and ``acc@final``: on the method's own attempts (paired bootstrap over seeds, then problems).
+- ``delta`` and ``acc@final``: on the method's own attempts (paired bootstrap over seeds, then problems; p from its
+  standard error).
 
 The comparisons: every trained method against the base model (prompting), and SCoRe against every other method. A
 difference *holds* when its Holm-adjusted p-value is below 0.05 and every seed's difference has its sign.
@@ -25,7 +26,7 @@ from score_env.metrics import Estimate
 from score_env.stats import Comparison, holds, holm, mdd_paired, mdd_paired_binary, paired_binary, paired_bootstrap
 
 HEADLINE = ("fix", "break", "fix_minus_control", "delta", "acc@final")
-BINARY = frozenset({"fix", "break"})  # exact McNemar; the others: paired bootstrap
+BINARY = frozenset({"fix", "break"})  # exact sign test per problem (McNemar); the others: paired bootstrap
 OWN = frozenset({"acc@t1", "acc@final", "delta", "delta_i_to_c", "delta_c_to_i"})  # on the method's own attempts
 FIXED = frozenset({"fix", "break", "control", "fix_minus_control"})  # on the base model's first attempts
 REFERENCES = ("prompting", "score")

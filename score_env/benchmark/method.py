@@ -128,7 +128,7 @@ def _train_and_evaluate(
     else:
         run_dir = method_dir / "train"
         probe = None
-        if fixed is not None and fixed.validation:
+        if fixed is not None and fixed.validation and not agent_config.episode().oracle:
             probe = correction_probe(wiring.train_env, fixed.validation, config.eval_max_new_tokens)
         config_ = train_config(agent_config, config, seed)
         run = train_agent(config_, wiring.build_agent, wiring.train_env, run_dir, name, probe=probe)

@@ -49,8 +49,8 @@ def correction_probe(env: EnvFactory, fixed: Mapping[int, Attempt], max_new_toke
 def collapse_alarm(probes: Sequence[Mapping[str, Any]], metrics: Sequence[Mapping[str, Any]]) -> str | None:
     """The alarm when the probe's Acc@t1 fell by more than ``COLLAPSE_FALL`` from the start to the end while the
     training Δ (reward@t2 − reward@t1, first fifth of the updates vs the last fifth) rose; None otherwise."""
-    if len(probes) < 2 or "acc@t1" not in probes[0] or "acc@t1" not in probes[-1]:
-        return None
+    if len(probes) < 2 or probes[0].get("stage") != "start" or "acc@t1" not in probes[-1]:
+        return None  # no baseline before training: nothing to compare with
     deltas = [m["reward@t2"] - m["reward@t1"] for m in metrics if "reward@t2" in m and "reward@t1" in m]
     if len(deltas) < 4:
         return None

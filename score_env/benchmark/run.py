@@ -19,6 +19,7 @@ from score_env.correction import first_attempts
 from score_env.evaluation import evaluate_policy
 from score_env.policies import SamplingParams
 from score_env.records import Attempt
+from score_env.registry import EnvFactory
 from score_env.runs import open_run_dir
 
 
@@ -41,14 +42,16 @@ def run_benchmark(config: BenchmarkConfig, wiring: Wiring, report_dir: Path, con
 
 
 def base_first_attempts(
-    config: BenchmarkConfig, wiring: Wiring, problems: list[int], run_dir: Path
+    config: BenchmarkConfig, env: EnvFactory, problems: list[int], run_dir: Path
 ) -> dict[int, Attempt]:
-    """The base model's greedy first attempts on the evaluated problems: every method corrects these same ones
-    (written to ``first-attempts/episodes.jsonl``; ``score-env eval first_attempts=<it>`` reuses them)."""
+    """The base model's greedy first attempts on ``problems``: every method corrects these same ones (written to
+    ``run_dir/episodes.jsonl``; ``score-env eval first_attempts=<run_dir>`` reuses them). None to play: none."""
+    if not problems:
+        return {}
     policy = config.policy.load(resolve_model(config.model))
     greedy = SamplingParams(temperature=0.0, top_p=1.0, max_new_tokens=config.eval_max_new_tokens)
     evaluation = evaluate_policy(
-        policy, partial(wiring.eval_env, 1), problems, sampling=greedy, seed=0, run_dir=run_dir, label="base t1"
+        policy, partial(env, 1), problems, sampling=greedy, seed=0, run_dir=run_dir, label="base t1", bootstrap=10
     )
     return first_attempts(evaluation.episodes)
 

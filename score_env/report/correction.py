@@ -79,12 +79,14 @@ def significance_section(table: Table, methods: Sequence[str]) -> list[str]:
     lines += [
         "",
         f"{len(tests)} comparisons, Holm-corrected together: every trained method against the base model and SCoRe",
-        "against every other method. Fix and break rates: exact McNemar test on the discordant problems (pooled over",
-        "seeds); the others: paired bootstrap (seeds, then problems). Holds = Holm p < 0.05 and every seed's",
-        "difference has the same sign.",
+        "against every other method. Fix and break rates: exact sign test with problems as the units (each problem's",
+        "outcome averaged over seeds; McNemar's test with one seed); the others: paired bootstrap (seeds, then",
+        "problems; p from its standard error). Holds = Holm p < 0.05 and every seed's difference has the same sign.",
         "",
         "Minimum detectable difference (80% power, two-sided 5%, before Holm; from the median spread of the paired",
-        "per-problem differences): " + "; ".join(_mdd(m, n, d) for m, (n, d) in mdd.items() if m in HEADLINE) + ".",
+        "per-problem differences): "
+        + ("; ".join(_mdd(m, n, d) for m, (n, d) in mdd.items() if m in HEADLINE) or "not estimable here")
+        + ".",
         "",
     ]
     return lines

@@ -73,7 +73,7 @@ def _cell(runs: dict[int, MethodResult], metric: str) -> str:
         e = next(iter(runs.values())).report.estimates[metric]
         return f"{100 * e.value:.1f} [{100 * e.low:.1f}, {100 * e.high:.1f}]"
     s = spread(runs, metric)
-    pooled = pooled_estimate(runs, "acc@final" if metric == "acc@t2" else metric)
+    pooled = pooled_estimate(runs, metric)
     interval = f" [{100 * pooled.low:.1f}, {100 * pooled.high:.1f}]" if pooled else ""
     return f"{100 * s.mean:.1f}{interval} ± {100 * s.std:.1f}"
 

@@ -152,7 +152,8 @@ class TrainingSession:
         path = self.run_dir / PROBES_LOG
         if path.exists() and any(r["step"] == self.step for r in read_jsonl(path)):
             return
-        with torch.random.fork_rng(devices=[]):
+        devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+        with torch.random.fork_rng(devices=devices):  # CUDA's generators too: generation may reseed them
             values = self.probe(self)
         with path.open("a") as f:
             f.write(json.dumps({"step": self.step, "stage": stage_name, **values}) + "\n")

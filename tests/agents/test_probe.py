@@ -48,9 +48,11 @@ def test_a_probe_sees_start_stage_end_and_end_and_changes_nothing_in_training(ti
 def test_the_collapse_alarm_needs_attempt_one_to_fall_while_the_training_delta_rises():
     rising = [{"reward@t1": 0.6 - 0.02 * i, "reward@t2": 0.6} for i in range(10)]  # Δ grows from 0 to +0.18
     flat = [{"reward@t1": 0.6, "reward@t2": 0.6} for _ in range(10)]
-    fell = [{"step": 0, "acc@t1": 0.60}, {"step": 10, "acc@t1": 0.60 - COLLAPSE_FALL - 0.01}]
-    held = [{"step": 0, "acc@t1": 0.60}, {"step": 10, "acc@t1": 0.59}]
+    fell = [{"step": 0, "stage": "start", "acc@t1": 0.60}, {"step": 10, "acc@t1": 0.60 - COLLAPSE_FALL - 0.01}]
+    held = [{"step": 0, "stage": "start", "acc@t1": 0.60}, {"step": 10, "acc@t1": 0.59}]
     assert "collapse" in collapse_alarm(fell, rising)
     assert collapse_alarm(held, rising) is None
     assert collapse_alarm(fell, flat) is None
     assert collapse_alarm(fell[:1], rising) is None
+    resumed = [{**fell[0], "stage": "end of stage1"}, fell[1]]  # no probe before training: no baseline, no alarm
+    assert collapse_alarm(resumed, rising) is None

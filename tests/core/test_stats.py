@@ -76,16 +76,30 @@ def test_one_seed_resamples_problems_only() -> None:
     result = paired_bootstrap(np.full(40, 0.5), np.zeros(40), n_boot=300)
     assert result.per_seed == (0.5,)
     assert (result.difference, result.low, result.high) == pytest.approx((0.5, 0.5, 0.5))
-    assert result.p == pytest.approx(2 / 301)
+    assert result.p == 0.0  # no spread at all around a non-zero difference
 
 
-def test_paired_binary_uses_mcnemar_on_discordant_pairs_of_all_seeds() -> None:
+def test_the_bootstrap_p_has_no_floor_at_one_over_n_boot() -> None:
+    """Holm over many comparisons needs p-values below 1 / n_boot: a normal approximation from the bootstrap's
+    standard error gives them."""
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=(1, 300))
+    result = paired_bootstrap(y + 0.5, y + rng.normal(scale=0.5, size=(1, 300)), n_boot=200)
+    assert 0 < result.p < 1 / 1000
+
+
+def test_paired_binary_tests_problems_not_seed_problem_pairs() -> None:
     rng = np.random.default_rng(4)
     x = rng.integers(0, 2, size=(3, 100))
     y = rng.integers(0, 2, size=(3, 100))
     result = paired_binary(x, y, n_boot=500, seed=7)
-    b, c = int(((x == 1) & (y == 0)).sum()), int(((x == 0) & (y == 1)).sum())
-    assert result.p == pytest.approx(mcnemar_exact(b, c))
+    d = (x - y).mean(axis=0)  # per problem, over seeds: the sign test counts problems
+    assert result.p == pytest.approx(mcnemar_exact(int((d > 0).sum()), int((d < 0).sum())))
+    one = paired_binary(x[:1], y[:1], n_boot=50)  # one seed: exactly McNemar
+    b, c = int(((x[0] == 1) & (y[0] == 0)).sum()), int(((x[0] == 0) & (y[0] == 1)).sum())
+    assert one.p == pytest.approx(mcnemar_exact(b, c))
+    # three identical seeds say no more than one: the same p (pooling seed-problem pairs would shrink it)
+    assert paired_binary(np.repeat(x[:1], 3, axis=0), np.repeat(y[:1], 3, axis=0), n_boot=50).p == pytest.approx(one.p)
     boot = paired_bootstrap(x, y, n_boot=500, seed=7)
     assert (result.difference, result.low, result.high, result.per_seed) == (
         boot.difference,
