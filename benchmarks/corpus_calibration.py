@@ -22,7 +22,7 @@ from math import comb
 import numpy as np
 
 from score_env.envs.arithmetic import make_task
-from score_env.envs.arithmetic_corpus import CAREFUL_FIRST, Detection, solve
+from score_env.envs.arithmetic_corpus import CAREFUL_FIRST, Detection, check, solve
 from score_env.envs.arithmetic_steps import Rates, exact
 
 TARGET = {1: 63.2, 2: 76.0, 4: 83.7, 8: 88.4, 16: 91.6}
@@ -62,20 +62,23 @@ def main() -> None:
 
 
 def detection_rates(rates: Rates, detection: Detection, samples: int = 20, seed: int = 0) -> tuple[float, float]:
+    """Run the corpus's own check on sampled first attempts: the share of wrong ones whose first step called wrong is
+    their earliest wrong step, and the share of right ones in which some step is called wrong."""
     rng = np.random.default_rng(seed)
     located = wrong = flagged = right = 0
     for p in make_task("test").problems:
         for _ in range(samples):
-            steps, answer = solve(p.question, rng, rates, careful=rng.random() < CAREFUL_FIRST)
-            errors = [s.value != exact(s.a, s.op, s.b) for s in steps]
-            flags = [rng.random() < detection.flag(s.a, s.op, s.b, s.value) for s in steps]
-            first = flags.index(True) if True in flags else None
-            if answer != int(p.reference):
+            first = solve(p.question, rng, rates, careful=rng.random() < CAREFUL_FIRST)
+            (steps, _), _ = check(p.question, first, rng, rates, detection)
+            errors = [s.value != exact(s.a, s.op, s.b) for s in first[0]]
+            changed = [i for i, (a, b) in enumerate(zip(first[0], steps, strict=False)) if a is not b]
+            called = changed[0] if changed else None  # the first step the check rewrote is the one it called wrong
+            if first[1] != int(p.reference):
                 wrong += 1
-                located += True in errors and first == errors.index(True)
+                located += True in errors and called == errors.index(True)
             else:
                 right += 1
-                flagged += first is not None
+                flagged += called is not None
     return 100 * located / wrong, 100 * flagged / right
 
 

@@ -16,18 +16,22 @@ committed with this corpus before any method trained on it, is in README.md, "Th
    as a chain of easy ones (``7 * 8 = 8 * 5 + 8 * 2 = 40 + 16 = 56``): more tokens, far fewer mistakes. It appears
    in 10% of first attempts and as a second-attempt behaviour, whatever the first attempt was.
 3. **A check that reads attempt 1, with imperfect detection.** One second-attempt behaviour walks the first
-   attempt's steps (``7 * 8 = 48? No: ...``), re-checks each and rewrites from the first step it calls wrong (that
-   step carefully, the rest quickly, so a later hard step can go wrong again); nothing called wrong keeps the
-   answer. Detection (:class:`Detection`) looks only at the step, never at the grader: a wrong step is caught 80%
-   of the time when its right result is small (under 40) and 35% when large; a right step is flagged 10% of the time
-   when hard and 3% when easy. Per solution (``benchmarks/corpus_calibration.py``, sampled first attempts of the
-   test split) that locates the earliest error in 70.6% of wrong solutions and flags 9.6% of right ones, matching
-   GPT-4o on GSM8K in ProcessBench (Zheng et al. 2024, arXiv 2412.06559, Table 5: 70.0% located, 8.8% of right
-   solutions flagged; Qwen2.5-72B-Instruct 62.8% and 3.1%). Smaller models do worse
-   there (Qwen2.5-7B-Instruct: 40.6% located, 66.8% false alarms), and on multistep arithmetic GPT-4 locates 41.6%
-   (Tyen et al. 2024, arXiv 2311.08516, Table 9). Given a step called wrong, a careful rewrite fixes it, mirroring
-   that models correct well once an error is located (Tyen et al., Table 6: +18.0 points on wrong traces given the
-   true location, 0.0 on right ones). The small/large split is ours, so that greedy detection misses some errors.
+   attempt's steps and judges each: a step whose right result is small (under 40) is recomputed (carefully when
+   hard) and compared with the value written (``6 * 6 = 30? 6 * 6 = 6 * 5 + 6 * 1 = 30 + 6 = 36, no``), with lapses
+   (a difference let through 20% of the time, an agreement called wrong 3%); a step with a large result only gets a
+   glance that catches a wrong one 30% of the time and flags a right one 3%. It rewrites from the first step it
+   calls wrong (its recomputed value, the rest quickly, so a later hard step can go wrong again); nothing called
+   wrong keeps the answer. Nothing reads the grader (:class:`Detection`). Per solution
+   (``benchmarks/corpus_calibration.py``, sampled first attempts of the test split) the check locates the earliest
+   error in 69.4% of wrong solutions and flags 10.8% of right ones, as GPT-4o does on GSM8K in ProcessBench (Zheng
+   et al. 2024, arXiv 2412.06559, Table 5: 70.0% located, 8.8% of right solutions flagged; Qwen2.5-72B-Instruct
+   62.8% and 3.1%). Smaller models do worse there (Qwen2.5-7B-Instruct: 40.6% located, 66.8% false alarms), and on
+   multistep arithmetic GPT-4 locates 41.6% (Tyen et al. 2024, arXiv 2311.08516, Table 9). Recomputing before
+   judging mirrors that a model corrects well once it has found where the error is (Tyen et al., Table 6: +18.0
+   points on wrong traces given the true location, 0.0 on right ones). The first version judged each step in one
+   token ("? No") with no recomputation; the model pretrained on it never learnt to tell a wrong step from a right
+   one (P(No) 0.15-0.23 whatever the step; README), so the check now recomputes. The small/large split is ours, so
+   that greedy detection misses some errors.
 4. **Prompted second attempts change right answers into wrong ones more often than the reverse.** The paper's base
    model (MATH-500: Δ −11.2, Δi→c 4.6, Δc→i 15.8; SCoRe, arXiv 2409.12917, Table 2), Qwen2.5-Math-7B prompted
    (Δ −14.0, Δi→c 1.4, Δc→i 15.4; arXiv 2502.19613, Table 3) and GPT-3.5 on GSM8K (answer kept 74.7% of the time,
@@ -51,7 +55,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from score_env.envs.arithmetic import CORRECTION_INSTRUCTION, FIRST_PROMPT, VERIFY_INSTRUCTION, make_task
-from score_env.envs.arithmetic_steps import Rates, careful_step, exact, quick_step, step_kind
+from score_env.envs.arithmetic_steps import Rates, careful_step, exact, quick_step
 from score_env.records import Message, Problem
 
 CAREFUL = "Let me work carefully."
@@ -74,22 +78,20 @@ CHECK_BEFORE_VERDICT = {7: 0.6, 8: 0.6, 9: 0.6}
 
 @dataclass(frozen=True)
 class Detection:
-    """How often the step-by-step check calls a step of a given solution wrong ("? No"). It looks only at the step
-    (its operands and the result written), never at the grader. A wrong step is caught more often when its right
-    result is small (``small_below``) than when it is large; a right step is flagged now and then, more often when
-    it is a hard one."""
+    """How the step-by-step check judges a step of a given solution. A step whose right result is small
+    (``recheck_below``) is recomputed (carefully when hard) and the recomputed value compared with the one written,
+    with lapses of attention (``miss``: a difference let through; ``false_alarm``: an agreement called wrong). A step
+    with a large result only gets a glance, which catches a wrong one ``glance_wrong`` of the time and flags a right
+    one ``glance_right`` of the time. Nothing here reads the grader: only the step as written."""
 
-    wrong_small: float = 0.80  # P(flag | wrong step, |right result| < small_below)
-    wrong_large: float = 0.35  # P(flag | wrong step, |right result| >= small_below)
-    right_hard: float = 0.10  # P(flag | right hard step)
-    right_easy: float = 0.03  # P(flag | right easy step)
-    small_below: int = 40
+    recheck_below: int = 40
+    miss: float = 0.20
+    false_alarm: float = 0.03
+    glance_wrong: float = 0.30
+    glance_right: float = 0.03
 
-    def flag(self, a: int, op: str, b: int, written: int) -> float:
-        right = exact(a, op, b)
-        if written != right:
-            return self.wrong_small if abs(right) < self.small_below else self.wrong_large
-        return self.right_easy if step_kind(a, op, b) == "easy" else self.right_hard
+    def rechecks(self, a: int, op: str, b: int) -> bool:
+        return abs(exact(a, op, b)) < self.recheck_below
 
 
 @dataclass(frozen=True)
@@ -134,27 +136,35 @@ def render(steps: list[Step], answer: int, opening: str = "") -> str:
 def check(
     expression: str, previous: Solution, rng: np.random.Generator, rates: Rates, detection: Detection
 ) -> tuple[Solution, str]:
-    """Walk the previous attempt's steps, re-checking each (``7 * 8 = 48? No``), and rewrite from the first step
-    called wrong: that step carefully, the rest quickly. Nothing called wrong: the previous answer stands."""
+    """Walk the previous attempt's steps, judging each (a small step recomputed and compared: ``6 * 6 = 30? 6 * 6 =
+    6 * 5 + 6 * 1 = 30 + 6 = 36, no.``; a large one at a glance: ``7 * 8 = 48? Yes.``), and rewrite from the first
+    step called wrong: its recomputed value (a glanced-at step is recomputed carefully then), the rest quickly.
+    Nothing called wrong: the previous answer stands."""
     tokens = expression.split()
     values, ops = [int(t) for t in tokens[::2]], tokens[1::2]
-    lines, steps = [CHECK], []
+    sentences: list[str] = []
     for done, s in enumerate(previous[0]):
-        head = f"{s.a} {s.op} {s.b} = {s.value}"
+        head = f"{s.a} {s.op} {s.b} = {s.value}?"
         i = ops.index("*") if "*" in ops else 0
-        if rng.random() < detection.flag(s.a, s.op, s.b, s.value):
+        if detection.rechecks(s.a, s.op, s.b):
             text, value = careful_step(s.a, s.op, s.b, rng, rates)
-            values[i : i + 2] = [value]
-            del ops[i]
+            differs = value != s.value
+            wrong = rng.random() < (1 - detection.miss if differs else detection.false_alarm)
+            sentences.append(f"{head} {text}, {'no' if wrong else 'yes'}")
+        else:
+            odds = detection.glance_wrong if s.value != exact(s.a, s.op, s.b) else detection.glance_right
+            wrong = rng.random() < odds
+            text, value = careful_step(s.a, s.op, s.b, rng, rates) if wrong else ("", s.value)
+            sentences.append(f"{head} No: {text}" if wrong else f"{head} Yes")
+        values[i : i + 2] = [value if wrong else s.value]
+        del ops[i]
+        if wrong:
             rest, answer = _finish(values, ops, rng, rates, careful=False)
             steps = [*previous[0][:done], Step(text, s.a, s.op, s.b, value), *rest]
-            lines += [f"{head}? No: {text}", *(r.text for r in rest), f"Answer: {answer}"]
-            return (steps, answer), " ".join(lines[:1]) + " " + ". ".join(lines[1:])
-        lines.append(f"{head}? Yes")
-        values[i : i + 2] = [s.value]
-        del ops[i]
-    lines.append(f"Answer: {previous[1]}")
-    return previous, " ".join(lines[:1]) + " " + ". ".join(lines[1:])
+            sentences += [*(r.text for r in rest), f"Answer: {answer}"]
+            return (steps, answer), f"{CHECK} " + ". ".join(sentences)
+    sentences.append(f"Answer: {previous[1]}")
+    return previous, f"{CHECK} " + ". ".join(sentences)
 
 
 def next_attempt(

@@ -81,16 +81,16 @@ def test_the_check_reads_attempt_one_and_rewrites_from_the_first_step_it_calls_w
     # 7 * 8 = 48: the product systematically wrong, the rest right
     first = solve("3 + 7 * 8", rng, Rates(easy=0.0, mul=1.0, carry=0.0), careful=False)
     assert [s.text for s in first[0]] == ["7 * 8 = 48", "3 + 48 = 51"] and first[1] == 51
-    perfect = Detection(wrong_small=1.0, wrong_large=1.0, right_hard=0.0, right_easy=0.0)
-    (steps, answer), text = check("3 + 7 * 8", first, rng, never_wrong, perfect)
+    attentive = Detection(miss=0.0, false_alarm=0.0, glance_wrong=1.0, glance_right=0.0)
+    (steps, answer), text = check("3 + 7 * 8", first, rng, never_wrong, attentive)  # 56 >= 40: a glance
     assert text == f"{CHECK} 7 * 8 = 48? No: 7 * 8 = 8 * 5 + 8 * 2 = 40 + 16 = 56. 3 + 56 = 59. Answer: 59"
     assert answer == 59 and [s.value for s in steps] == [56, 59]
+    small = solve("2 + 6 * 6", rng, Rates(easy=0.0, mul=1.0, carry=0.0), careful=False)  # 6 * 6 = 30; 36 < 40
+    (_, answer), text = check("2 + 6 * 6", small, rng, never_wrong, attentive)  # recomputed, compared
+    assert text == f"{CHECK} 6 * 6 = 30? 6 * 6 = 6 * 5 + 6 * 1 = 30 + 6 = 36, no. 2 + 36 = 38. Answer: 38"
     right = solve("3 + 7 * 8", rng, never_wrong, careful=False)
-    kept, text = check("3 + 7 * 8", right, rng, never_wrong, perfect)  # nothing called wrong: the answer stands
+    kept, text = check("3 + 7 * 8", right, rng, never_wrong, attentive)  # nothing called wrong: the answer stands
     assert kept == right and text == f"{CHECK} 7 * 8 = 56? Yes. 3 + 56 = 59? Yes. Answer: 59"
-    blind = Detection(wrong_small=0.0, wrong_large=0.0, right_hard=0.0, right_easy=0.0)
+    blind = Detection(miss=1.0, false_alarm=0.0, glance_wrong=0.0, glance_right=0.0)
     assert check("3 + 7 * 8", first, rng, never_wrong, blind)[0] == first  # a missed error stays
-    # Detection never reads the grader: the same step, written the same way, gets the same odds.
-    d = Detection()
-    assert d.flag(7, "*", 8, 48) == d.wrong_large and d.flag(3, "*", 8, 21) == d.wrong_small
-    assert d.flag(7, "*", 8, 56) == d.right_hard and d.flag(3, "+", 4, 7) == d.right_easy
+    assert check("2 + 6 * 6", small, rng, never_wrong, blind)[0] == small  # recomputed, the difference let through
