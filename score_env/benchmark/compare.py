@@ -88,9 +88,11 @@ def comparisons(table: Table, methods: Sequence[str], n_boot: int = 2000) -> lis
     raw: list[tuple[str, str, str, Comparison]] = []
     for method, other in pairs(methods):
         seeds = sorted(table.get(method, {}).keys() & table.get(other, {}).keys())
+        if not seeds:  # one of them failed or has not run: nothing to compare
+            continue
         for metric in HEADLINE:
             x, y = column(table[method], metric, seeds), column(table[other], metric, seeds)
-            if not seeds or x is None or y is None or x.shape != y.shape or x.size == 0:
+            if x is None or y is None or x.shape != y.shape or x.size == 0:
                 continue
             test = paired_binary if metric in BINARY and _binary(x) and _binary(y) else paired_bootstrap
             raw.append((method, other, metric, test(x, y, n_boot=n_boot)))

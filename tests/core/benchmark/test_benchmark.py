@@ -110,11 +110,22 @@ def test_the_same_seed_gives_the_same_table_and_seeds_are_aggregated(tmp_path):
 
     def table(name):
         rows = json.loads((tmp_path / name / "results.json").read_text())
-        return [(r["name"], r["seed"], r["report"]["estimates"], r["sampled"]["report"]["estimates"]) for r in rows]
+        return [
+            (
+                r["name"],
+                r["seed"],
+                r["report"]["estimates"],
+                r["sampled"]["report"]["estimates"],
+                r["fixed"],
+                r["probes"],
+            )
+            for r in rows
+        ]
 
     assert table("a") == table("b")
     markdown = (tmp_path / "a" / "results.md").read_text()
-    assert "## Per seed" in markdown and "± " in markdown and "holds across seeds" in markdown
+    assert "## Per seed" in markdown and "± " in markdown and "## Which differences hold" in markdown
+    assert "| score | prompting | fix rate |" in markdown and "Holm p" in markdown
     assert_tables_are_well_formed(markdown)
 
 
