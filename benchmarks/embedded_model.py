@@ -41,7 +41,8 @@ from score_env.records import Episode, Message, Problem
 from score_env.registry import EnvFactory
 
 MAX_NEW_TOKENS = 128
-STEP = re.compile(r"(-?\d+) ([+*-]) (-?\d+) = (-?\d+)(\?)?( No| Yes)?")
+STEP = re.compile(r"(-?\d+) ([+*-]) (-?\d+) = (-?\d+)")
+JUDGED = re.compile(r"(-?\d+) ([+*-]) (-?\d+) = (-?\d+)\? (.*)")  # a judged step: "<step>? <judgement>"
 
 
 def main() -> None:
@@ -102,7 +103,7 @@ def forced_check(model_dir: str, episodes: list[Episode]) -> None:
             first = ep.attempts[0]
             problem = first.prompt[-1].content.removeprefix("Compute ").split(".")[0]
             right_after = grade_answer(Problem("check", problem, str(evaluate(problem))), CHECK + text).correct
-            flags = [(int(a), op, int(b), int(r)) for a, op, b, r, _, verdict in STEP.findall(text) if verdict == " No"]
+            flags = [step for step, wrong in judged_steps(CHECK + text) if wrong]
             if first.grade.correct:
                 n_right += 1
                 broken += not right_after
@@ -110,13 +111,26 @@ def forced_check(model_dir: str, episodes: list[Episode]) -> None:
             elif not first.text.startswith(CAREFUL):  # quick steps only: a careful chain has no "a op b = r" steps
                 n_wrong += 1
                 fixed += right_after
-                steps = [(int(a), op, int(b), int(r)) for a, op, b, r, *_ in STEP.findall(first.text)]
+                steps = [(int(a), op, int(b), int(r)) for a, op, b, r in STEP.findall(first.text)]
                 errors = [st for st in steps if exact(st[0], st[1], st[2]) != st[3]]
                 located += bool(flags and errors and flags[0] == errors[0])
         share = lambda count, total: 100 * count / max(total, 1)  # noqa: E731
         print(f"forced check, {label}: fixes {share(fixed, n_wrong):.1f}% of {n_wrong} wrong first attempts, "
               f"breaks {share(broken, n_right):.1f}% of {n_right} right; earliest error located "
               f"{share(located, n_wrong):.1f}%, right ones flagged {share(alarms, n_right):.1f}%")  # fmt: skip
+
+
+def judged_steps(text: str) -> list[tuple[tuple[int, str, int, int], bool]]:
+    """The steps a check judged, in order, each with whether it was called wrong (``? No: ...`` after a glance,
+    ``..., no`` after a recomputation)."""
+    found = []
+    for sentence in text.split(". "):
+        match = JUDGED.match(sentence.strip())
+        if match:
+            a, op, b, r, judgement = match.groups()
+            wrong = judgement.startswith("No") or judgement.rstrip(".").endswith(", no")
+            found.append(((int(a), op, int(b), int(r)), wrong))
+    return found
 
 
 def generate(model, tokenizer, rows: list[list[int]], temperature: float, max_new: int) -> list[str]:
