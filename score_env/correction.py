@@ -135,9 +135,9 @@ def correction_rates(
 ) -> CorrectionRates:
     """Fix and break rates of ``on_fixed`` (episodes whose attempt 1 was replayed), with the re-solve control from
     ``own`` (the model's own episodes on the same problems)."""
-    second = _per_problem(on_fixed, lambda e: e.attempts[-1].grade.correct)
-    first = {p: bool(v) for p, v in _per_problem(on_fixed, lambda e: e.attempts[0].grade.correct).items()}
-    mine = _per_problem(own, lambda e: e.attempts[0].grade.correct)
+    second = mean_per_problem(on_fixed, [e.attempts[-1].grade.correct for e in on_fixed])
+    first = {p: bool(v) for p, v in mean_per_problem(on_fixed, [e.attempts[0].grade.correct for e in on_fixed]).items()}
+    mine = mean_per_problem(own, [e.attempts[0].grade.correct for e in own])
     problems = tuple(sorted(second))
     missing = [p for p in problems if p not in mine]
     if missing:
@@ -159,10 +159,11 @@ def correction_rates(
     )  # fmt: skip
 
 
-def _per_problem(episodes: Sequence[Episode], outcome: Callable[[Episode], bool]) -> dict[int, float]:
+def mean_per_problem(episodes: Sequence[Episode], values: Sequence[float]) -> dict[int, float]:
+    """``values`` (one per episode) averaged over each problem's samples, by problem index."""
     totals: dict[int, list[float]] = {}
-    for e in episodes:
-        totals.setdefault(e.problem_index, []).append(float(outcome(e)))
+    for e, value in zip(episodes, values, strict=True):
+        totals.setdefault(e.problem_index, []).append(float(value))
     return {p: sum(v) / len(v) for p, v in totals.items()}
 
 

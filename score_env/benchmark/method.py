@@ -38,7 +38,7 @@ from score_env.benchmark.results import (
     write_outcome,
 )
 from score_env.config import AgentConfig, BenchmarkConfig, EpisodeSettings, TrainConfig
-from score_env.correction import correct_fixed
+from score_env.correction import correct_fixed, mean_per_problem
 from score_env.evaluation import Evaluation, evaluate_policy
 from score_env.metrics import per_episode_correct
 from score_env.policies import Policy, SamplingParams
@@ -119,6 +119,7 @@ def _train_and_evaluate(
     fixed: BaseAttempts | None,
 ) -> MethodResult:
     agent_config = method_agent(name, wiring.agent_config(name), config)
+    episode = agent_config.episode()
     updates = episodes = 0
     probes: tuple[ProbePoint, ...] = ()
     alarms: tuple[str, ...] = ()
@@ -128,14 +129,13 @@ def _train_and_evaluate(
     else:
         run_dir = method_dir / "train"
         probe = None
-        if fixed is not None and fixed.validation and not agent_config.episode().oracle:
+        if fixed is not None and fixed.validation and not episode.oracle:
             probe = correction_probe(wiring.train_env, fixed.validation, config.eval_max_new_tokens)
         config_ = train_config(agent_config, config, seed)
         run = train_agent(config_, wiring.build_agent, wiring.train_env, run_dir, name, probe=probe)
         policy = run.agent.policy
         probes, alarms = _probes_and_alarms(run_dir)
         updates, episodes = run.updates, run.episodes_sampled
-    episode = agent_config.episode()
     make = replace(wiring.eval_env, feedback=episode.feedback, stop=episode.stop)
     greedy = SamplingParams(temperature=0.0, top_p=1.0, max_new_tokens=config.eval_max_new_tokens)
     evaluation = evaluate_policy(
@@ -207,13 +207,10 @@ def _probes_and_alarms(run_dir: Path) -> tuple[tuple[ProbePoint, ...], tuple[str
 def per_problem(episodes: Sequence[Episode], attempts: int) -> PerProblem:
     """Right at attempt 1, at the final attempt, and the two transitions, per problem (mean over its samples)."""
     correct = per_episode_correct(episodes, attempts)
-    rows: dict[int, list[tuple[float, float, float, float]]] = {}
-    for e, row in zip(episodes, correct, strict=True):
-        first, final = bool(row[0]), bool(row[-1])
-        rows.setdefault(e.problem_index, []).append((first, final, not first and final, first and not final))
-    problems = tuple(sorted(rows))
-    means = [tuple(sum(col) / len(col) for col in zip(*rows[p], strict=True)) for p in problems]
-    return PerProblem(problems, *(tuple(m[i] for m in means) for i in range(4)))
+    first, final = correct[:, 0], correct[:, -1]
+    columns = [mean_per_problem(episodes, v.tolist()) for v in (first, final, ~first & final, first & ~final)]
+    problems = tuple(sorted(columns[0]))
+    return PerProblem(problems, *(tuple(column[p] for p in problems) for column in columns))
 
 
 def _sampled(

@@ -17,7 +17,7 @@ from score_env.benchmark.method import BaseAttempts, Outcome, Wiring, run_method
 from score_env.config import BenchmarkConfig
 from score_env.correction import first_attempts
 from score_env.evaluation import evaluate_policy
-from score_env.policies import SamplingParams
+from score_env.policies import Policy, SamplingParams
 from score_env.records import Attempt
 from score_env.registry import EnvFactory
 from score_env.runs import open_run_dir
@@ -26,11 +26,13 @@ from score_env.runs import open_run_dir
 def run_benchmark(config: BenchmarkConfig, wiring: Wiring, report_dir: Path, console: Console) -> tuple[Outcome, ...]:
     open_run_dir(report_dir, config.model_dump(mode="json", by_alias=True, exclude={"report_dir"}))
     problems = evaluated_problems(config, wiring)
-    test = base_first_attempts(config, wiring.eval_env, problems, report_dir / "first-attempts")
     n_train = wiring.train_env.n_problems
     start = n_train - config.validation_problems
     probed = list(range(start, start + min(config.probe_problems, config.validation_problems)))
-    validation = base_first_attempts(config, wiring.train_env, probed, report_dir / "validation-first-attempts")
+    base = config.policy.load(resolve_model(config.model))
+    test = base_first_attempts(config, base, wiring.eval_env, problems, report_dir / "first-attempts")
+    validation = base_first_attempts(config, base, wiring.train_env, probed, report_dir / "validation-first-attempts")
+    del base  # each method loads its own model
     fixed = BaseAttempts(test, validation)
     outcomes = []
     runs = [(seed, name) for seed in config.seeds for name in config.methods]
@@ -42,13 +44,12 @@ def run_benchmark(config: BenchmarkConfig, wiring: Wiring, report_dir: Path, con
 
 
 def base_first_attempts(
-    config: BenchmarkConfig, env: EnvFactory, problems: list[int], run_dir: Path
+    config: BenchmarkConfig, policy: Policy, env: EnvFactory, problems: list[int], run_dir: Path
 ) -> dict[int, Attempt]:
     """The base model's greedy first attempts on ``problems``: every method corrects these same ones (written to
     ``run_dir/episodes.jsonl``; ``score-env eval first_attempts=<run_dir>`` reuses them). None to play: none."""
     if not problems:
         return {}
-    policy = config.policy.load(resolve_model(config.model))
     greedy = SamplingParams(temperature=0.0, top_p=1.0, max_new_tokens=config.eval_max_new_tokens)
     evaluation = evaluate_policy(
         policy, partial(env, 1), problems, sampling=greedy, seed=0, run_dir=run_dir, label="base t1", bootstrap=10
