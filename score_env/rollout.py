@@ -10,6 +10,7 @@ import gymnasium as gym
 import numpy as np
 
 from score_env.policies import Policy, SamplingParams
+from score_env.profile import phase
 from score_env.records import Attempt, Completion, Episode, EpisodeGroup, Grade, GradeReason, to_conversation
 
 # A batch in which more than this share of the attempts were graded `error` (the grader or the sandbox failed, not
@@ -69,9 +70,11 @@ def collect_episodes(
             prompts = [to_conversation(observations[i]) for i in running]
             turn_seed = int(np.random.SeedSequence([seed, turn]).generate_state(1)[0])
             sampler = first_attempt_policy if (turn == 1 and first_attempt_policy is not None) else policy
-            completions = sampler.generate(prompts, replace(sampling, n=1, seed=turn_seed))
+            with phase("sampling"):
+                completions = sampler.generate(prompts, replace(sampling, n=1, seed=turn_seed))
             texts = [c[0].text for c in completions]
-            steps = list(pool.map(lambda i, text: envs[i].step(text), running, texts))
+            with phase("grading"):
+                steps = list(pool.map(lambda i, text: envs[i].step(text), running, texts))
             still_running = []
             for i, prompt, (completion,), step in zip(running, prompts, completions, steps, strict=True):
                 observation, reward, terminated, truncated, info = step

@@ -7,6 +7,7 @@ method continues from its last training checkpoint and its evaluated batches.
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 import traceback
@@ -42,6 +43,7 @@ from score_env.correction import correct_fixed, mean_per_problem
 from score_env.evaluation import Evaluation, evaluate_policy
 from score_env.metrics import per_episode_correct
 from score_env.policies import Policy, SamplingParams
+from score_env.profile import phase, since, snapshot, to_json
 from score_env.records import Attempt, Episode
 from score_env.registry import EnvFactory
 from score_env.rollout import GradingFailed
@@ -50,6 +52,7 @@ from score_env.training.run import BuildAgent, train_agent
 from score_env.training.session import PROBES_LOG
 
 Outcome = MethodResult | MethodFailure
+PROFILE = "profile.json"  # where this process's time on a method went, per phase (benchmarks/main_job.py prints it)
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,7 @@ def run_method(
         console.print(f"{name} (seed {seed}): done in an earlier run, kept")
         return read_outcome(done)
     method_dir.mkdir(parents=True, exist_ok=True)
-    start = time.monotonic()
+    start, before = time.monotonic(), snapshot()
     try:
         outcome = _train_and_evaluate(name, config, seed, wiring, problems, method_dir, start, fixed)
     except GradingFailed:
@@ -98,6 +101,7 @@ def run_method(
         (method_dir / "error.txt").write_text(traceback.format_exc())
         return MethodFailure(name, seed, f"{type(error).__name__}: {error}")
     write_outcome(done, outcome)
+    write_atomic(method_dir / PROFILE, json.dumps(to_json(since(before)), indent=1))
     acc = outcome.report.estimates
     fix = outcome.fixed.fix if outcome.fixed else None
     console.print(
@@ -132,44 +136,49 @@ def _train_and_evaluate(
         if fixed is not None and fixed.validation and not episode.oracle:
             probe = correction_probe(wiring.train_env, fixed.validation, config.eval_max_new_tokens)
         config_ = train_config(agent_config, config, seed)
-        run = train_agent(config_, wiring.build_agent, wiring.train_env, run_dir, name, probe=probe)
+        with phase("training"):
+            run = train_agent(config_, wiring.build_agent, wiring.train_env, run_dir, name, probe=probe)
         policy = run.agent.policy
         probes, alarms = _probes_and_alarms(run_dir)
         updates, episodes = run.updates, run.episodes_sampled
     make = replace(wiring.eval_env, feedback=episode.feedback, stop=episode.stop)
     greedy = SamplingParams(temperature=0.0, top_p=1.0, max_new_tokens=config.eval_max_new_tokens)
-    evaluation = evaluate_policy(
-        policy, partial(make, episode.max_attempts), problems, sampling=greedy, seed=seed,
-        run_dir=method_dir / "eval", label=name, attempts=episode.max_attempts,
-    )  # fmt: skip
+    with phase("evaluation"):
+        evaluation = evaluate_policy(
+            policy, partial(make, episode.max_attempts), problems, sampling=greedy, seed=seed,
+            run_dir=method_dir / "eval", label=name, attempts=episode.max_attempts,
+        )  # fmt: skip
+        on_fixed = None
+        if fixed is not None and not episode.oracle:  # every method corrects the base model's greedy first attempts
+            on_fixed = correct_fixed(
+                policy, make, fixed.test, evaluation.episodes, sampling=greedy, seed=seed,
+                run_dir=method_dir / "fixed", label=f"{name}, fixed t1",
+            ).rates  # fmt: skip
     analyses = method_dir / "analyses"
     scaling = ceiling = None
     two_fixed = episode == EpisodeSettings()  # the paper's analyses are about two intrinsic attempts
-    on_fixed = None
-    if fixed is not None and not episode.oracle:  # every method corrects the base model's greedy first attempts
-        on_fixed = correct_fixed(
-            policy, make, fixed.test, evaluation.episodes, sampling=greedy, seed=seed, run_dir=method_dir / "fixed",
-            label=f"{name}, fixed t1",
-        ).rates  # fmt: skip
-    if config.scaling.problems and name in config.scaling.methods and two_fixed:
-        scaling = inference_scaling(
-            policy,
-            make,
-            problems[: config.scaling.problems],
-            max_k=config.scaling.max_k,
-            sampling=SamplingParams(config.scaling.temperature, 1.0, config.eval_max_new_tokens),
-            seed=seed,
-            run_dir=analyses / "scaling",
-        )
+    with phase("analyses"):
+        if config.scaling.problems and name in config.scaling.methods and two_fixed:
+            scaling = inference_scaling(
+                policy,
+                make,
+                problems[: config.scaling.problems],
+                max_k=config.scaling.max_k,
+                sampling=SamplingParams(config.scaling.temperature, 1.0, config.eval_max_new_tokens),
+                seed=seed,
+                run_dir=analyses / "scaling",
+            )
+        if config.ceiling_samples and agent_config.kind == "prompting" and two_fixed:
+            sampling = SamplingParams(1.0, 1.0, config.eval_max_new_tokens)
+            ceiling = correction_ceiling(
+                policy, evaluation.episodes, make, samples=config.ceiling_samples, sampling=sampling, seed=seed,
+                run_dir=analyses / "ceiling",
+            )  # fmt: skip
     shift = None  # the paper's distribution-shift analysis: the same fix rate, on its own first attempts
     if config.distribution_shift and on_fixed and on_fixed.fix and two_fixed and agent_config.kind != "prompting":
         shift = ShiftRates(correction_rate(evaluation.episodes), on_fixed.fix.value)
-    if config.ceiling_samples and agent_config.kind == "prompting" and two_fixed:
-        sampling = SamplingParams(1.0, 1.0, config.eval_max_new_tokens)
-        ceiling = correction_ceiling(
-            policy, evaluation.episodes, make, samples=config.ceiling_samples, sampling=sampling, seed=seed,
-            run_dir=analyses / "ceiling",
-        )  # fmt: skip
+    with phase("evaluation"):
+        sampled = _sampled(policy, config, make, episode, problems, seed, method_dir / "sampled", fixed)
     tokens = sum(len(a.token_ids) for e in evaluation.episodes for a in e.attempts)
     return MethodResult(
         name=name,
@@ -181,7 +190,7 @@ def _train_and_evaluate(
         report=evaluation.report,
         generated_tokens=tokens,
         wall_s=time.monotonic() - start,
-        sampled=_sampled(policy, config, make, episode, problems, seed, method_dir / "sampled", fixed),
+        sampled=sampled,
         scaling=scaling,
         shift=shift,
         ceiling=ceiling,

@@ -7,20 +7,22 @@ finish (``seed-<s>/<method>/result.json``); a rerun with the same report directo
 
 from __future__ import annotations
 
+import json
 from functools import partial
 from pathlib import Path
 
 from rich.console import Console
 
 from score_env.assets import resolve_model
-from score_env.benchmark.method import BaseAttempts, Outcome, Wiring, run_method
+from score_env.benchmark.method import PROFILE, BaseAttempts, Outcome, Wiring, run_method
 from score_env.config import BenchmarkConfig
 from score_env.correction import first_attempts
 from score_env.evaluation import evaluate_policy
 from score_env.policies import Policy, SamplingParams
+from score_env.profile import phase, since, snapshot, to_json
 from score_env.records import Attempt
 from score_env.registry import EnvFactory
-from score_env.runs import open_run_dir
+from score_env.runs import open_run_dir, write_atomic
 
 
 def run_benchmark(config: BenchmarkConfig, wiring: Wiring, report_dir: Path, console: Console) -> tuple[Outcome, ...]:
@@ -29,10 +31,16 @@ def run_benchmark(config: BenchmarkConfig, wiring: Wiring, report_dir: Path, con
     n_train = wiring.train_env.n_problems
     start = n_train - config.validation_problems
     probed = list(range(start, start + min(config.probe_problems, config.validation_problems)))
-    base = config.policy.load(resolve_model(config.model))
-    test = base_first_attempts(config, base, wiring.eval_env, problems, report_dir / "first-attempts")
-    validation = base_first_attempts(config, base, wiring.train_env, probed, report_dir / "validation-first-attempts")
-    del base  # each method loads its own model
+    before = snapshot()
+    with phase("base first attempts"):
+        base = config.policy.load(resolve_model(config.model))
+        test = base_first_attempts(config, base, wiring.eval_env, problems, report_dir / "first-attempts")
+        validation = base_first_attempts(
+            config, base, wiring.train_env, probed, report_dir / "validation-first-attempts"
+        )
+        del base  # each method loads its own model
+    (report_dir / "first-attempts").mkdir(exist_ok=True)
+    write_atomic(report_dir / "first-attempts" / PROFILE, json.dumps(to_json(since(before)), indent=1))
     fixed = BaseAttempts(test, validation)
     outcomes = []
     runs = [(seed, name) for seed in config.seeds for name in config.methods]

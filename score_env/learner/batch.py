@@ -11,6 +11,7 @@ import torch
 
 from score_env.learner.losses import gather_token_logprobs
 from score_env.policies.chat import render_prompt
+from score_env.profile import phase
 from score_env.records import Attempt, Conversation
 
 
@@ -107,6 +108,11 @@ def token_logprobs(model: Any, batch: TokenBatch) -> torch.Tensor:
     logprobs.py: 3.2x faster at 32k tokens, 4.6x at 152k). Below ``KEEP_POSITIONS_FROM_VOCAB`` tokens it saves little
     (1.0-1.2x at the embedded model's 389), so small models keep the full logits, which keeps their runs bit-identical
     to earlier versions; so do models whose forward cannot keep positions (same values)."""
+    with phase("learner"):
+        return _token_logprobs(model, batch)
+
+
+def _token_logprobs(model: Any, batch: TokenBatch) -> torch.Tensor:
     keep = batch.loss_mask.bool()
     if _keeps_positions(model):
         positions = keep.any(dim=0).nonzero().flatten()  # [K] prediction positions that some row's loss needs

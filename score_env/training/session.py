@@ -19,6 +19,7 @@ import torch
 
 from score_env.learner.reference import Reference, make_reference
 from score_env.policies import ModelPolicy
+from score_env.profile import phase
 from score_env.records import Episode
 from score_env.runs import METRICS_LOG, read_jsonl, write_atomic
 from score_env.training.checkpoint import load_state, load_weights, save_checkpoint
@@ -136,6 +137,10 @@ class TrainingSession:
 
     def update(self, loss: torch.Tensor) -> float:
         """One optimizer step on ``loss``; the gradient is clipped to ``max_grad_norm`` first. Returns its norm."""
+        with phase("learner"):
+            return self._update(loss)
+
+    def _update(self, loss: torch.Tensor) -> float:
         self.optimizer.zero_grad(set_to_none=True)
         self.accelerator.backward(loss)
         norm = self.accelerator.clip_grad_norm_(self.model.parameters(), self.max_grad_norm or float("inf"))
@@ -153,7 +158,7 @@ class TrainingSession:
         if path.exists() and any(r["step"] == self.step for r in read_jsonl(path)):
             return
         devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
-        with torch.random.fork_rng(devices=devices):  # CUDA's generators too: generation may reseed them
+        with torch.random.fork_rng(devices=devices), phase("probe"):  # CUDA's generators too: generation may reseed
             values = self.probe(self)
         with path.open("a") as f:
             f.write(json.dumps({"step": self.step, "stage": stage_name, **values}) + "\n")
@@ -200,6 +205,10 @@ class TrainingSession:
             f.writelines(lines)
 
     def checkpoint(self, stage: int) -> None:
+        with phase("checkpoint"):
+            self._checkpoint(stage)
+
+    def _checkpoint(self, stage: int) -> None:
         reward = float(np.mean(self._rewards_since_checkpoint)) if self._rewards_since_checkpoint else 0.0
         self._rewards_since_checkpoint.clear()
         self.accelerator.wait_for_everyone()
