@@ -217,6 +217,7 @@ def _benchmark_wiring(config: BenchmarkConfig) -> tuple[Wiring, str]:
         eval_env=env_factory(eval_id, config.eval_split, "intrinsic", config.env_kwargs),
         agent_config=agent_configs.__getitem__,
         build_agent=agents.build_agent,
+        prepare=partial(_worker_imports, list(config.imports)),
     )
     if config.validation_problems >= wiring.train_env.n_problems:
         raise ConfigError(
@@ -224,6 +225,11 @@ def _benchmark_wiring(config: BenchmarkConfig) -> tuple[Wiring, str]:
             f"({wiring.train_env.n_problems} in {train_id} {config.train_split})"
         )
     return wiring, short
+
+
+def _worker_imports(modules: list[str]) -> None:
+    """What a benchmark worker process imports first: this module (it registers the task envs) and the user's."""
+    import_tasks(modules)
 
 
 def pretrain(config: PretrainConfig | None = None, /, **values: Any) -> list[float]:

@@ -12,13 +12,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import gymnasium as gym
-from tqdm.auto import tqdm
 
 from score_env.metrics import SelfCorrectionReport, self_correction_metrics
 from score_env.policies import Policy, SamplingParams
 from score_env.records import Episode, flatten
 from score_env.rollout import collect_episodes
-from score_env.runs import EPISODES, append_episodes, read_episodes, write_episodes, write_metrics
+from score_env.runs import EPISODES, append_episodes, progress_bar, read_episodes, write_episodes, write_metrics
 
 
 @dataclass(frozen=True)
@@ -68,7 +67,7 @@ def evaluate_policy(
     episodes = [e for b in done.values() for e in b]
     if run_dir is not None:  # without the episodes of a torn, incomplete batch: it is played again
         write_episodes(run_dir / EPISODES, episodes)
-    with tqdm(total=len(problems), desc=label, unit="problem", leave=False) as bar:
+    with progress_bar(total=len(problems), desc=label, unit="problem", leave=False) as bar:
         bar.update(sum(len(batches[b]) for b in done))
         for number, batch in enumerate(batches):
             if number in done:

@@ -26,6 +26,16 @@ CONFIG = "config.yaml"
 EPISODES = "episodes.jsonl"
 METRICS = "metrics.json"
 METRICS_LOG = "metrics.jsonl"  # one line per training update
+# The terminal line of this process's progress bars: None (tqdm's own choice) but in a benchmark worker process,
+# where each worker draws on its own line (score_env.benchmark.workers sets it).
+BAR_LINE: int | None = None
+
+
+def progress_bar(**kwargs: Any) -> Any:
+    """A tqdm progress bar, on this process's line (``BAR_LINE``)."""
+    from tqdm.auto import tqdm
+
+    return tqdm(position=BAR_LINE, **kwargs)
 
 
 def default_run_dir(kind: str, *names: str, root: Path = Path("runs")) -> Path:

@@ -72,6 +72,7 @@ class Wiring:
     eval_env: EnvFactory
     agent_config: Callable[[str], AgentConfig]  # configs/agents/<name>.yaml, validated
     build_agent: BuildAgent
+    prepare: Callable[[], None] | None = None  # what a worker process runs first: import the command's task modules
 
 
 def run_method(

@@ -14,7 +14,8 @@ from pathlib import Path
 from rich.console import Console
 
 from score_env.assets import resolve_model
-from score_env.benchmark.method import PROFILE, BaseAttempts, Outcome, Wiring, run_method
+from score_env.benchmark.method import PROFILE, BaseAttempts, Outcome, Wiring
+from score_env.benchmark.workers import Run, run_all
 from score_env.config import BenchmarkConfig
 from score_env.correction import first_attempts
 from score_env.evaluation import evaluate_policy
@@ -24,9 +25,11 @@ from score_env.records import Attempt
 from score_env.registry import EnvFactory
 from score_env.runs import open_run_dir, write_atomic
 
+MAY_CHANGE = frozenset({"workers", "grading_threads"})  # how a rerun runs, not what it computes
+
 
 def run_benchmark(config: BenchmarkConfig, wiring: Wiring, report_dir: Path, console: Console) -> tuple[Outcome, ...]:
-    open_run_dir(report_dir, config.model_dump(mode="json", by_alias=True, exclude={"report_dir"}))
+    open_run_dir(report_dir, config.model_dump(mode="json", by_alias=True, exclude={"report_dir"}), MAY_CHANGE)
     problems = evaluated_problems(config, wiring)
     n_train = wiring.train_env.n_problems
     start = n_train - config.validation_problems
@@ -42,13 +45,8 @@ def run_benchmark(config: BenchmarkConfig, wiring: Wiring, report_dir: Path, con
     (report_dir / "first-attempts").mkdir(exist_ok=True)
     write_atomic(report_dir / "first-attempts" / PROFILE, json.dumps(to_json(since(before)), indent=1))
     fixed = BaseAttempts(test, validation)
-    outcomes = []
-    runs = [(seed, name) for seed in config.seeds for name in config.methods]
-    for position, (seed, name) in enumerate(runs, 1):
-        console.rule(f"{position}/{len(runs)}: {name}, seed {seed}")
-        directory = method_dir(report_dir, seed, name)
-        outcomes.append(run_method(name, config, seed, wiring, problems, directory, console, fixed))
-    return tuple(outcomes)
+    runs = [Run(seed, name, method_dir(report_dir, seed, name)) for seed in config.seeds for name in config.methods]
+    return tuple(run_all(runs, config, wiring, problems, fixed, console))
 
 
 def base_first_attempts(

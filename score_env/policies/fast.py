@@ -15,16 +15,19 @@ use); the ``auto`` backend falls back to ``transformers`` otherwise (for example
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
 import torch
 import torch.nn.functional as F
+from transformers import DynamicCache
 
 from score_env.policies import SamplingParams
 from score_env.policies.chat import render_prompt
 from score_env.policies.fast_ops import Weights, attend, rms_norm, rotate, sample
+from score_env.policies.prefix_cache import Entry, PrefixStore, cached_columns, past_for, reusable
 from score_env.records import Completion, Conversation
 
 SUPPORTED = ("llama", "mistral", "qwen2")  # pre-norm decoders without q/k norms; qwen2 adds q/k/v biases
@@ -42,10 +45,12 @@ def supports(model: Any) -> bool:
 class FastPolicy:
     """A :class:`~score_env.policies.Policy` with a hand-written KV-cache loop."""
 
-    def __init__(self, model: Any, tokenizer: Any, batch_size: int = 64):
+    def __init__(self, model: Any, tokenizer: Any, batch_size: int = 64, reuse_cache: bool = True):
         if not supports(model):
             raise ValueError(f"the fast backend supports {SUPPORTED} models, not {model.config.model_type!r}")
         self.model, self.tokenizer, self.batch_size = model, tokenizer, batch_size
+        self.store = PrefixStore() if reuse_cache else None  # the last call's caches, for the next turn's prefill
+        self.reused_tokens = 0  # prompt tokens whose keys and values came from the store instead of a prefill
         if tokenizer.pad_token_id is None:
             tokenizer.pad_token = tokenizer.eos_token
 
@@ -62,8 +67,12 @@ class FastPolicy:
         generator = torch.Generator(device=self.device)
         generator.manual_seed(params.seed if params.seed is not None else int(torch.randint(2**62, (1,))))
         flat: list[Completion] = []
+        if self.store is not None:
+            self.store.begin(self.model)
         for start in range(0, len(rows), self.batch_size):
             flat += self._generate_rows(rows[start : start + self.batch_size], params, generator)
+        if self.store is not None:
+            self.store.end()
         flat = [replace(c, prompt_ids=tuple(row)) for c, row in zip(flat, rows, strict=True)]
         return [flat[i * params.n : (i + 1) * params.n] for i in range(len(conversations))]
 
@@ -71,7 +80,8 @@ class FastPolicy:
     def _generate_rows(
         self, prompts: list[list[int]], params: SamplingParams, generator: torch.Generator
     ) -> list[Completion]:
-        state = _Decode.prefill(self, prompts, params.max_new_tokens)
+        reuse = reusable(self.store, prompts) if self.store is not None else None
+        state = _Decode.prefill(self, prompts, params.max_new_tokens, reuse)
         weights = Weights.of(self.model, state.column + params.max_new_tokens)
         eos = self.tokenizer.eos_token_id
         for step in range(params.max_new_tokens):
@@ -87,7 +97,12 @@ class FastPolicy:
             state.compact_if_worth_it(remaining)
             state.logits = self._decode_step(state, weights)
         state.flush()
-        return state.completions(self.tokenizer, params.stop)
+        completions = state.completions(self.tokenizer, params.stop)
+        if self.store is not None:
+            state.keep_all()
+            for row, completion in enumerate(completions):
+                self.store.add(state.entry(row, prompts[row], completion))
+        return completions
 
     def _decode_step(self, state: _Decode, weights: Weights) -> torch.Tensor:
         """One token for every active row: embed, the layers on the preallocated cache, the head. Returns [b, V].
@@ -142,9 +157,14 @@ class _Decode:
         self.flushed = 0  # steps already written to the rows' buffers
 
     @classmethod
-    def prefill(cls, policy: FastPolicy, prompts: list[list[int]], max_new: int) -> _Decode:
+    def prefill(
+        cls, policy: FastPolicy, prompts: list[list[int]], max_new: int, reuse: list[Entry] | None = None
+    ) -> _Decode:
+        """Run the prompts through the model and keep their cache; with ``reuse`` (a stored cache per row), only
+        the columns past the stored ones are computed."""
         device, pad = policy.device, policy.tokenizer.pad_token_id
         state = cls(len(prompts), max_new, device)
+        state.kept = {} if policy.store is not None else None
         width = max(len(p) for p in prompts)
         ids = torch.full((len(prompts), width), pad, dtype=torch.long, device=device)
         mask = torch.zeros((len(prompts), width), dtype=torch.long, device=device)
@@ -152,10 +172,25 @@ class _Decode:
             ids[i, width - len(p) :] = torch.tensor(p)
             mask[i, width - len(p) :] = 1
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
-        out = policy.model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True, logits_to_keep=1)
+        start = cached_columns(reuse, prompts) if reuse is not None else 0
+        past = None
+        if start > 0:
+            policy.reused_tokens += int(mask[:, :start].sum())
+            past = DynamicCache(config=policy.model.config)
+            for layer, (keys, values) in enumerate(past_for(reuse, prompts, start, policy.model.lm_head.weight)):
+                past.update(keys, values, layer)
+        cache_arg = "cache" if "cache" in inspect.signature(policy.model.forward).parameters else "past_key_values"
+        out = policy.model(
+            input_ids=ids[:, start:],
+            attention_mask=mask,
+            position_ids=positions[:, start:],
+            use_cache=True,
+            logits_to_keep=1,
+            **{cache_arg: past},
+        )  # fmt: skip  (transformers 5 names the cache `cache`, 4.x `past_key_values`)
         state.logits = out.logits[:, -1]
         state.keys, state.values = [], []
-        for layer in out.past_key_values.layers:
+        for layer in (out.cache if cache_arg == "cache" else out.past_key_values).layers:
             for source, buffers in ((layer.keys, state.keys), (layer.values, state.values)):
                 b, heads, _, dim = source.shape
                 # Each column from `width` on is written by the decode step that first reads it: no zeroing needed.
@@ -166,7 +201,8 @@ class _Decode:
         padding[:, :width] = mask == 0
         state.padding = padding if bool(padding.any()) else None  # [b, S] True at left padding
         state.positions = positions[:, -1] + 1
-        state.column = width
+        state.column = state.width = width
+        state.starts = [width - len(p) for p in prompts]  # each row's first real column
         return state
 
     def record(self, token: torch.Tensor, logprob: torch.Tensor) -> None:
@@ -188,6 +224,8 @@ class _Decode:
         if remaining == len(self.active_rows) or remaining > 0.75 * self.compacted_at:
             return
         self.flush()
+        if self.kept is not None:  # the rows leaving the cache keep theirs, for the next turn's prefill
+            self._keep(torch.nonzero(self.done).flatten().tolist())
         keep = torch.nonzero(~self.done).flatten()
         self.keys = [k.index_select(0, keep) for k in self.keys]
         self.values = [v.index_select(0, keep) for v in self.values]
@@ -197,6 +235,29 @@ class _Decode:
         self.logits, self.token = self.logits.index_select(0, keep), self.token.index_select(0, keep)
         self.active_rows, self.done = self.active_rows[keep], self.done[keep]
         self.compacted_at = len(keep)
+
+    def _keep(self, positions: list[int]) -> None:
+        """Copy the cache of the rows at these batch positions (their real columns so far) out of the batch."""
+        for position in positions:
+            row = int(self.active_rows[position])
+            start = self.starts[row]
+            self.kept[row] = (
+                self.column - self.width,  # tokens fed so far
+                tuple(k[position, :, start : self.column].clone() for k in self.keys),
+                tuple(v[position, :, start : self.column].clone() for v in self.values),
+            )
+
+    def keep_all(self) -> None:
+        """At the end of the batch: keep the cache of every row still in it."""
+        self._keep(list(range(len(self.active_rows))))
+
+    def entry(self, row: int, prompt: list[int], completion: Completion) -> Entry:
+        """The row's stored cache under its prompt and completion ids (as far as both agree: fed tokens past the
+        completion's end, sampled after the row finished, are not part of any later prompt)."""
+        fed, keys, values = self.kept[row]
+        tokens = (*prompt, *completion.token_ids)
+        covered = min(len(prompt) + fed, len(tokens))
+        return Entry(tokens, covered, tuple(k[:, :covered] for k in keys), tuple(v[:, :covered] for v in values))
 
     def completions(self, tokenizer: Any, stops: tuple[str, ...]) -> list[Completion]:
         eos = tokenizer.eos_token_id

@@ -21,7 +21,7 @@ from score_env.learner.reference import Reference, make_reference
 from score_env.policies import ModelPolicy
 from score_env.profile import phase
 from score_env.records import Episode
-from score_env.runs import METRICS_LOG, read_jsonl, write_atomic
+from score_env.runs import METRICS_LOG, progress_bar, read_jsonl, write_atomic
 from score_env.training.checkpoint import load_state, load_weights, save_checkpoint
 
 SAMPLES_LOG = "samples.jsonl"  # a few episodes per update, for `score-env view`
@@ -131,9 +131,7 @@ class TrainingSession:
     def show_progress(self, total: int) -> None:
         """A progress bar over the ``total`` updates the agent will make (main process only)."""
         if self.accelerator.is_main_process:
-            from tqdm.auto import tqdm
-
-            self.bar = tqdm(total=total, initial=self.step, desc=self.label, unit="update")
+            self.bar = progress_bar(total=total, initial=self.step, desc=self.label, unit="update")
 
     def update(self, loss: torch.Tensor) -> float:
         """One optimizer step on ``loss``; the gradient is clipped to ``max_grad_norm`` first. Returns its norm."""

@@ -13,7 +13,8 @@ METHODS = [
 ]  # fmt: skip
 
 
-def test_quick_benchmark_writes_the_whole_report_and_a_rerun_skips_what_is_done(tmp_path, capsys):
+def test_quick_benchmark_writes_the_whole_report_and_a_rerun_skips_what_is_done(tmp_path, capfd):
+    """The default: runs spread over one worker process per core (their output reaches the terminal directly)."""
     report = tmp_path / "report"
     assert main(["benchmark", "config=benchmark_quick", f"report_dir={report}"]) == 0
     results = json.loads((report / "results.json").read_text())
@@ -40,10 +41,10 @@ def test_quick_benchmark_writes_the_whole_report_and_a_rerun_skips_what_is_done(
     assert "## Correction on the base model's first attempts (the headline)" in markdown
     assert "Holm-corrected" in markdown and "Minimum detectable difference" in markdown
     assert_tables_are_well_formed(markdown)
-    capsys.readouterr()
+    capfd.readouterr()
 
     assert main(["benchmark", "config=benchmark_quick", f"report_dir={report}"]) == 0
-    out = capsys.readouterr().out
+    out = capfd.readouterr().out
     assert out.count("done in an earlier run, kept") == len(METHODS)
     assert outcomes[0].ceiling is not None and 0 <= outcomes[0].ceiling <= 1  # the base model's correction ceiling
     assert all(o.sampled and 0 <= o.sampled.pass_at_2 <= 1 for o in outcomes)
@@ -80,6 +81,7 @@ def test_a_failing_method_is_recorded_and_the_others_are_kept(tmp_path, monkeypa
         "methods=[prompting,sft,score]",
         "scaling.problems=0",
         "distribution_shift=false",
+        "workers=1",  # the monkeypatched agent exists in this process only
     ]
     assert main(argv) == 0
     outcomes = {n: read_outcome(report / "seed-0" / n / "result.json") for n in ("prompting", "score")}
@@ -92,8 +94,9 @@ def test_a_failing_method_is_recorded_and_the_others_are_kept(tmp_path, monkeypa
 
 
 def test_the_same_seed_gives_the_same_table_and_seeds_are_aggregated(tmp_path):
-    """Determinism at toy size: two runs of the same config on this machine agree to the last digit; with two seeds
-    the report has per-seed rows, the spread, and the differences across seeds."""
+    """Determinism at toy size: two runs of the same config on this machine agree to the last digit, one in this
+    process and one on two worker processes (one torch thread each); with two seeds the report has per-seed rows,
+    the spread, and the differences across seeds."""
     argv = [
         "config=benchmark_quick",
         "methods=[prompting,score]",
@@ -105,8 +108,8 @@ def test_the_same_seed_gives_the_same_table_and_seeds_are_aggregated(tmp_path):
         "updates=1",
         "seeds=[0,1]",
     ]
-    for name in ("a", "b"):
-        assert main(["benchmark", *argv, f"report_dir={tmp_path / name}"]) == 0
+    for name, workers in (("a", 1), ("b", 2)):
+        assert main(["benchmark", *argv, f"report_dir={tmp_path / name}", f"workers={workers}"]) == 0
 
     def table(name):
         rows = json.loads((tmp_path / name / "results.json").read_text())

@@ -1,0 +1,31 @@
+"""How a benchmark's runs are spread over worker processes."""
+
+from __future__ import annotations
+
+import pytest
+
+from score_env.benchmark import workers
+from score_env.config import BenchmarkConfig, ConfigError
+from score_env.config.load import load_config
+from score_env.config.policy import PolicyConfig
+
+
+@pytest.mark.parametrize(
+    ("values", "cores", "runs", "expected"),
+    [
+        ({}, 2, 5, (2, 1)),  # the default machine: one run per core, one torch thread each
+        ({}, 8, 3, (3, 2)),  # never more workers than runs; the cores shared among them
+        ({}, 1, 5, (1, 1)),
+        ({"workers": 1}, 2, 5, (1, 2)),  # all in the command's process, with every core's thread
+        ({"policy": PolicyConfig().model_copy(update={"device": "cuda:0"})}, 16, 5, (1, 16)),  # one drives the GPU
+    ],
+)
+def test_plan(monkeypatch, values, cores, runs, expected):
+    monkeypatch.setattr(workers, "cores", lambda: cores)
+    config = BenchmarkConfig().model_copy(update=values)
+    assert workers.plan_workers(config, runs) == expected
+
+
+def test_a_negative_worker_count_is_a_config_error():
+    with pytest.raises(ConfigError, match="workers"):
+        load_config(BenchmarkConfig, "benchmark", ["workers=-1"])
