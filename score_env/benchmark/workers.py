@@ -10,7 +10,8 @@ of the default machine computing.
 A run computes the same in a worker as in the main process: its seeds are its own and it reads and writes only its
 own directory; only torch's thread count differs, which changes no token of the embedded benchmark (tested). Workers
 are spawned (not forked: torch's thread pools do not survive a fork), import what the command imported (the user's
-task modules), and each draws its progress bars on its own terminal line. Outcomes come back in the order of the runs.
+task modules), and each draws its progress bars on its own terminal line. The runs likely to take longest start
+first (:func:`expected_work`); outcomes come back in the order of the runs.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Any
 
 from score_env import runs
 from score_env.benchmark.method import BaseAttempts, Outcome, Wiring, run_method
-from score_env.config import BenchmarkConfig
+from score_env.config import AgentConfig, BenchmarkConfig
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ def run_all(
             _announce_and_run(i, run, len(runs), config, wiring, problems, fixed, console) for i, run in enumerate(runs)
         ]
     console.print(f"{len(runs)} runs on {workers} worker processes ({threads} torch thread{'s' * (threads > 1)} each)")
+    order = sorted(range(len(runs)), key=lambda i: -expected_work(wiring.agent_config(runs[i].name)))
     context = multiprocessing.get_context("spawn")
     positions = context.Queue()
     for position in range(workers):
@@ -78,11 +80,19 @@ def run_all(
     with ProcessPoolExecutor(
         workers, mp_context=context, initializer=_start, initargs=(wiring.prepare, threads, positions)
     ) as pool:
-        futures = [
-            pool.submit(_announce_and_run, i, run, len(runs), config, wiring, problems, fixed, None)
-            for i, run in enumerate(runs)
-        ]
-        return [future.result() for future in futures]
+        futures = {
+            i: pool.submit(_announce_and_run, i, runs[i], len(runs), config, wiring, problems, fixed, None)
+            for i in order
+        }
+        return [futures[i].result() for i in range(len(runs))]
+
+
+def expected_work(agent: AgentConfig) -> int:
+    """A guess of a run's relative cost, to start the longest first (the pool finishes sooner): a method that is
+    not trained costs least; multi-turn RL, which samples and trains on every attempt, most."""
+    if agent.kind == "prompting":
+        return 0
+    return 2 if getattr(agent, "multi_turn", False) else 1
 
 
 def _start(prepare: Callable[[], None] | None, threads: int, positions: Any) -> None:

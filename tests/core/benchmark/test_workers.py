@@ -29,3 +29,10 @@ def test_plan(monkeypatch, values, cores, runs, expected):
 def test_a_negative_worker_count_is_a_config_error():
     with pytest.raises(ConfigError, match="workers"):
         load_config(BenchmarkConfig, "benchmark", ["workers=-1"])
+
+
+def test_multi_turn_rl_starts_first_and_the_untrained_base_last():
+    from score_env.config.load import load_agent_config
+
+    work = {name: workers.expected_work(load_agent_config(name)) for name in BenchmarkConfig().methods}
+    assert work["score"] > work["sft"] == work["star_plus"] == work["score_single_turn"] > work["prompting"]
