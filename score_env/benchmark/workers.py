@@ -20,6 +20,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,7 +85,13 @@ def run_all(
             i: pool.submit(_announce_and_run, i, runs[i], len(runs), config, wiring, problems, fixed, None)
             for i in order
         }
-        return [futures[i].result() for i in range(len(runs))]
+        try:
+            return [futures[i].result() for i in range(len(runs))]
+        except BrokenProcessPool:
+            raise RuntimeError(
+                "a benchmark worker process died (killed: out of memory?); the runs it finished are kept: rerun the "
+                "same command to continue, with workers=1 to run them one at a time in this process"
+            ) from None
 
 
 def expected_work(agent: AgentConfig) -> int:

@@ -36,3 +36,20 @@ def test_multi_turn_rl_starts_first_and_the_untrained_base_last():
 
     work = {name: workers.expected_work(load_agent_config(name)) for name in BenchmarkConfig().methods}
     assert work["score"] > work["sft"] == work["star_plus"] == work["score_single_turn"] > work["prompting"]
+
+
+def test_a_worker_that_dies_stops_the_benchmark_with_one_line_saying_what_to_do(tmp_path):
+    import os
+    from functools import partial
+
+    from rich.console import Console
+
+    from score_env.benchmark.method import Wiring
+
+    from score_env.config.load import load_agent_config
+
+    wiring = Wiring(None, None, load_agent_config, None, prepare=partial(os._exit, 1))  # dies as it starts
+    runs = [workers.Run(0, "prompting", tmp_path / "a"), workers.Run(0, "sft", tmp_path / "b")]
+    config = BenchmarkConfig(workers=2)
+    with pytest.raises(RuntimeError, match="worker process died.*rerun the same command"):
+        workers.run_all(runs, config, wiring, [0], None, Console(file=open(os.devnull, "w")))  # noqa: SIM115
