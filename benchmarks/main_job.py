@@ -9,7 +9,8 @@ per method, the seconds in each phase (training's sampling, grading, learner for
 evaluation; analyses) with the cores in use during each (CPU seconds of every thread per wall-clock second).
 
 ``--against REV`` runs the job at git revision REV too (a temporary worktree on ``PYTHONPATH``), alternating
-new/old ``--rounds`` times on the same machine in the same run, and prints the ratio of training episodes per minute.
+new/old ``--rounds`` times on the same machine in the same run, and prints the ratio of training episodes per minute
+and whether the two reports' tables are identical (the same seed must give the same numbers).
 """
 
 from __future__ import annotations
@@ -84,6 +85,11 @@ def profile_table(report: Path) -> str:
     return "\n".join(rows) + "\n(seconds of wall clock; in brackets, cores in use: CPU seconds per wall second)"
 
 
+def tables(report: Path) -> list[str]:
+    """results.md without the line naming the version and the time: what the two runs computed."""
+    return [line for line in (report / "results.md").read_text().splitlines() if not line.startswith("- score-env ")]
+
+
 def measure(label: str, overrides: list[str], report: Path, source: Path | None) -> float:
     load = os.getloadavg()[0]
     seconds = run_job(overrides, report, source)
@@ -121,7 +127,11 @@ def main() -> None:
                 print(profile_table(Path(tmp) / f"new-{round_}"), flush=True)
                 old_rate = measure(f"round {round_ + 1}, {args.against}", overrides, Path(tmp) / f"old-{round_}", old)
                 ratios.append(new_rate / old_rate)
-                print(f"round {round_ + 1}: {ratios[-1]:.2f}x the training episodes per minute of {args.against}")
+                same = tables(Path(tmp) / f"new-{round_}") == tables(Path(tmp) / f"old-{round_}")
+                print(
+                    f"round {round_ + 1}: {ratios[-1]:.2f}x the training episodes per minute of {args.against}; "
+                    f"results.md {'identical' if same else 'DIFFERENT'} (but for the version line)"
+                )
         finally:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old)], check=False)
 
