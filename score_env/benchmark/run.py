@@ -25,7 +25,7 @@ from score_env.records import Attempt
 from score_env.registry import EnvFactory
 from score_env.runs import open_run_dir, write_atomic
 
-MAY_CHANGE = frozenset({"workers", "grading_threads"})  # how a rerun runs, not what it computes
+MAY_CHANGE = frozenset({"workers", "grading_threads", "policy.reuse_cache"})  # how a rerun runs, not what it computes
 
 
 def run_benchmark(config: BenchmarkConfig, wiring: Wiring, report_dir: Path, console: Console) -> tuple[Outcome, ...]:

@@ -31,6 +31,9 @@ class PolicyConfig(Strict):
     """Compute dtype (float32 on CPU: bfloat16 is slow there)."""
     batch_size: PositiveInt = 64
     """Rows per forward pass when generating."""
+    reuse_cache: bool = True
+    """The fast backend keeps each row's key/value cache for the next turn, whose prompt extends it (attempt 2 after
+    attempt 1): only the new tokens are prefilled. Same tokens; log-probs equal to float tolerance, not bitwise."""
 
     @field_validator("backend")
     @classmethod
@@ -59,8 +62,9 @@ class PolicyConfig(Strict):
         from score_env.policies.factory import load_policy
 
         return load_policy(
-            model, backend=self.backend, device=self.device, dtype=self.dtype, batch_size=self.batch_size
-        )
+            model, backend=self.backend, device=self.device, dtype=self.dtype, batch_size=self.batch_size,
+            reuse_cache=self.reuse_cache,
+        )  # fmt: skip
 
 
 class SamplingConfig(Strict):

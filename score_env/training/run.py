@@ -31,7 +31,7 @@ from score_env.training.session import Probe, TrainingSession
 
 BuildAgent = Callable[[AgentConfig, Any], Agent]
 # Keys a resumed run may change: how it runs (logging, threads, disk), not what it computes.
-MAY_CHANGE = frozenset({"tensorboard", "grading_threads", "keep_checkpoints", "checkpoint_every"})
+MAY_CHANGE = frozenset({"tensorboard", "grading_threads", "keep_checkpoints", "checkpoint_every", "policy.reuse_cache"})
 
 
 @dataclass(frozen=True)

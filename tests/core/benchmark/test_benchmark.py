@@ -14,9 +14,9 @@ METHODS = [
 
 
 def test_quick_benchmark_writes_the_whole_report_and_a_rerun_skips_what_is_done(tmp_path, capfd):
-    """The default: runs spread over one worker process per core (their output reaches the terminal directly)."""
+    """With one worker process per core (workers=0; their output reaches the terminal directly)."""
     report = tmp_path / "report"
-    assert main(["benchmark", "config=benchmark_quick", f"report_dir={report}"]) == 0
+    assert main(["benchmark", "config=benchmark_quick", f"report_dir={report}", "workers=0"]) == 0
     results = json.loads((report / "results.json").read_text())
     assert [r["name"] for r in results] == METHODS
     outcomes = [read_outcome(report / "seed-0" / name / "result.json") for name in METHODS]

@@ -13,11 +13,11 @@ from score_env.config.policy import PolicyConfig
 @pytest.mark.parametrize(
     ("values", "cores", "runs", "expected"),
     [
-        ({}, 2, 5, (2, 1)),  # the default machine: one run per core, one torch thread each
-        ({}, 8, 3, (3, 2)),  # never more workers than runs; the cores shared among them
-        ({}, 1, 5, (1, 1)),
-        ({"workers": 1}, 2, 5, (1, 2)),  # all in the command's process, with every core's thread
-        ({"policy": PolicyConfig().model_copy(update={"device": "cuda:0"})}, 16, 5, (1, 16)),  # one drives the GPU
+        ({}, 2, 5, (1, 2)),  # the default: all in the command's process, with every core's thread
+        ({"workers": 0}, 2, 5, (2, 1)),  # one run per core, one torch thread each
+        ({"workers": 0}, 8, 3, (3, 2)),  # never more workers than runs; the cores shared among them
+        ({"workers": 0}, 1, 5, (1, 1)),
+        ({"workers": 0, "policy": PolicyConfig().model_copy(update={"device": "cuda:0"})}, 16, 5, (1, 16)),  # a GPU
     ],
 )
 def test_plan(monkeypatch, values, cores, runs, expected):
@@ -45,11 +45,10 @@ def test_a_worker_that_dies_stops_the_benchmark_with_one_line_saying_what_to_do(
     from rich.console import Console
 
     from score_env.benchmark.method import Wiring
-
     from score_env.config.load import load_agent_config
 
     wiring = Wiring(None, None, load_agent_config, None, prepare=partial(os._exit, 1))  # dies as it starts
     runs = [workers.Run(0, "prompting", tmp_path / "a"), workers.Run(0, "sft", tmp_path / "b")]
     config = BenchmarkConfig(workers=2)
-    with pytest.raises(RuntimeError, match="worker process died.*rerun the same command"):
+    with pytest.raises(RuntimeError, match=r"worker process died.*rerun the same command"):
         workers.run_all(runs, config, wiring, [0], None, Console(file=open(os.devnull, "w")))  # noqa: SIM115

@@ -88,3 +88,11 @@ def _conversation(*turns: str):
     from score_env.records import Message
 
     return tuple(Message("user" if i % 2 == 0 else "assistant", text) for i, text in enumerate(turns))
+
+
+def test_the_policy_config_turns_it_off():
+    from score_env.assets import resolve_model
+    from score_env.config.policy import PolicyConfig
+
+    assert PolicyConfig().load(resolve_model("embedded")).store is not None
+    assert PolicyConfig(reuse_cache=False).load(resolve_model("embedded")).store is None
