@@ -1,7 +1,8 @@
 """Per-run cgroups (pids, memory, cpu), v2 or v1, when running as root.
 
-A run gets its own cgroup; the launcher shell moves itself into it before ``exec``-ing the sandbox, so every process
-the program starts is counted and capped, and ``kill`` can end them all, wherever they moved in the process tree.
+A run gets its own cgroup; the run's supervisor joins it (through ``cgroup.procs`` files the host opened for it,
+:mod:`sandboxes.zygote`) before the program's process is forked, so every process the program starts is counted and
+capped, and ``kill`` can end them all, wherever they moved in the process tree.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ ROOT = Path("/sys/fs/cgroup")
 
 
 class RunCgroup:
-    """The cgroup(s) of one run. Use ``enter_command`` in the launcher, then ``kill_all`` and ``remove``."""
+    """The cgroup(s) of one run. Hand the run's supervisor :meth:`open_procs`, then ``kill_all`` and ``remove``."""
 
     def __init__(self, paths: list[Path]):
         self.paths = paths
@@ -44,10 +45,6 @@ class RunCgroup:
         _write(paths[2] / "cpu.cfs_quota_us", int(cpus * 100_000))
         return cls(paths)
 
-    def enter_command(self) -> str:
-        """Shell code that moves the current shell (``$$``) into the cgroup(s)."""
-        return " && ".join(f"echo $$ > {p / 'cgroup.procs'}" for p in self.paths)
-
     def pids(self) -> list[int]:
         found: set[int] = set()
         for path in self.paths:
@@ -55,9 +52,10 @@ class RunCgroup:
                 found |= {int(x) for x in (path / "cgroup.procs").read_text().split()}
         return sorted(found)
 
-    def procs_files(self) -> list[str]:
-        """The ``cgroup.procs`` files a launcher writes its own pid to, to join the run's cgroup(s)."""
-        return [str(p / "cgroup.procs") for p in self.paths]
+    def open_procs(self) -> list[int]:
+        """The ``cgroup.procs`` files, open for writing (the caller closes them): a process that writes "0" to each
+        joins the run's cgroup(s), with the permission of whoever opened them (root), wherever it runs."""
+        return [os.open(p / "cgroup.procs", os.O_WRONLY | os.O_CLOEXEC) for p in self.paths]
 
     def oom_killed(self) -> bool:
         """Whether the kernel OOM-killed a process of the run (its memory limit was hit and reclaim failed).

@@ -1,32 +1,24 @@
-"""The process backend's launcher: confine this process, then ``exec`` the untrusted program. Standard library only.
+"""The steps that confine one run's processes, for :mod:`sandboxes.zygote`. Standard library only (ctypes for the
+system calls Python 3.11 lacks).
 
-Run as ``python -I -S confine.py CONFIG_JSON`` (see :class:`sandboxes.process.ProcessSandbox` for the config). In
-order, each step only when configured:
-
-1. join the run's cgroup(s) (as root: the memory and process caps of the whole run);
-2. a private mount namespace with a tmpfs of ``disk_mb`` over the work dir, ``/tmp``, ``/var/tmp`` and
-   ``/dev/shm`` (as root: the run's disk quota; nothing it writes reaches the host, all of it vanishes with it);
-3. rlimits; drop to the run's own uid with no supplementary groups; ``no_new_privs``;
-4. Landlock: read only the interpreter, its standard library and shared libraries, and the program; write only
-   the private directories; no TCP (ABI 4+); no abstract Unix sockets or signals outside the run (ABI 6+);
-5. the seccomp filter compiled by :mod:`sandboxes.seccomp` (no sockets at all, no ptrace, ...);
-6. tell the parent the sandbox is set up (the "started" pipe, closed before the program runs), ``exec``.
-
-Any failure exits with status 125 before step 6: the parent then reports a sandbox error, never a program failure.
+Each step is a function that raises :class:`OSError` when the kernel refuses it; the zygote then ends the run with
+status 125 before the program starts, which the host reports as a sandbox error, never a program failure.
 """
 
 import ctypes
-import json
 import os
 import resource
-import sys
 
-CLONE_NEWNS, MS_NOSUID, MS_NODEV, MS_REC, MS_PRIVATE = 0x20000, 0x2, 0x4, 0x4000, 0x40000
-PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 22, 2
+CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC = 0x20000, 0x2000000, 0x4000000, 0x8000000
+CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 0x2, 0x4, 0x8, 0x4000, 0x40000
+PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 4, 24, 38, 47, 4
+PR_SET_SECCOMP, SECCOMP_MODE_FILTER, PR_SET_CHILD_SUBREAPER = 22, 2, 36
 LANDLOCK_CREATE_RULESET, LANDLOCK_ADD_RULE, LANDLOCK_RESTRICT_SELF = 444, 445, 446  # the same on every arch
 FS_EXECUTE, FS_WRITE_FILE, FS_READ_FILE, FS_READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
 FS_TRUNCATE, FS_IOCTL_DEV = 1 << 14, 1 << 15
 FILE_RIGHTS = FS_EXECUTE | FS_WRITE_FILE | FS_READ_FILE | FS_TRUNCATE | FS_IOCTL_DEV
+CAPABILITY_VERSION_3 = 0x20080522
 
 libc = ctypes.CDLL(None, use_errno=True)
 
@@ -45,6 +37,14 @@ class SockFprog(ctypes.Structure):
     _fields_ = (("len", ctypes.c_ushort), ("filter", ctypes.c_void_p))
 
 
+class CapHeader(ctypes.Structure):
+    _fields_ = (("version", ctypes.c_uint32), ("pid", ctypes.c_int))
+
+
+class CapData(ctypes.Structure):
+    _fields_ = (("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32))
+
+
 def check(result: int, what: str) -> int:
     if result < 0:
         errno = ctypes.get_errno()
@@ -52,18 +52,39 @@ def check(result: int, what: str) -> int:
     return result
 
 
-def join_cgroups(procs_files: list) -> None:
-    for path in procs_files:
-        with open(path, "w") as f:
-            f.write(str(os.getpid()))
+def prctl(option: int, arg: int, what: str) -> None:
+    check(libc.prctl(option, ctypes.c_ulong(arg), ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0)), what)
 
 
-def private_tmpfs(paths: list, size_mb: int, uid: int) -> None:
-    check(libc.unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
+def unshare(flags: int) -> None:
+    if flags:
+        check(libc.unshare(flags), f"unshare({flags:#x})")
+
+
+def set_pid_namespace(fd: int) -> None:
+    """Make the caller's next children start in the pid namespace ``fd`` (its own: after an ``unshare``)."""
+    check(libc.setns(fd, CLONE_NEWPID), "setns(CLONE_NEWPID)")
+
+
+def join_cgroups(procs_fds: list) -> None:
+    """Move the caller into the run's cgroups through ``cgroup.procs`` files the host opened ("0": the writer)."""
+    for fd in procs_fds:
+        os.write(fd, b"0")
+
+
+def mount_private(mounts: list) -> None:
+    """In the caller's (new) mount namespace: nothing propagates out, and a fresh file system at each
+    ``[type, path, options]`` of ``mounts`` (tmpfs for writable places, devpts for ptys, proc for /proc: one of the
+    caller's pid namespace)."""
     check(libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate /")
-    for path in paths:
-        options = f"size={size_mb}m,mode={'0700' if path == paths[0] else '1777'},uid={uid},gid={uid}"
-        check(libc.mount(b"tmpfs", path.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, options.encode()), f"mount {path}")
+    for kind, path, options in mounts:
+        flags = MS_NOSUID | (MS_NOEXEC if kind in ("proc", "devpts") else 0) | (0 if kind == "devpts" else MS_NODEV)
+        check(libc.mount(kind.encode(), path.encode(), kind.encode(), flags, options.encode()), f"mount {kind} {path}")
+
+
+def not_dumpable() -> None:
+    """No process of another uid, nor one without capabilities, may read or trace this one (``/proc/PID/mem``)."""
+    prctl(PR_SET_DUMPABLE, 0, "PR_SET_DUMPABLE")
 
 
 def set_rlimits(limits: dict) -> None:
@@ -71,10 +92,23 @@ def set_rlimits(limits: dict) -> None:
         resource.setrlimit(getattr(resource, name), (soft, hard))
 
 
-def drop_privileges(uid: int) -> None:
-    os.setgroups([])
-    os.setresgid(uid, uid, uid)
-    os.setresuid(uid, uid, uid)
+def drop_privileges(uid) -> None:
+    """Become ``uid`` (when given) with no supplementary groups, and hold no capability, now or after ``exec``."""
+    with open("/proc/sys/kernel/cap_last_cap") as f:
+        last = int(f.read())
+    for cap in range(last + 1):  # the bounding set: what an exec could grant (no_new_privs already forbids it)
+        if libc.prctl(PR_CAPBSET_DROP, ctypes.c_ulong(cap), 0, 0, 0) < 0:
+            break  # EPERM: a caller without CAP_SETPCAP has no capability for capset below to clear either
+    if uid is not None:
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, "PR_CAP_AMBIENT_CLEAR_ALL")
+    data = (CapData * 2)()  # all zero: no effective, permitted or inheritable capability
+    check(libc.capset(ctypes.byref(CapHeader(CAPABILITY_VERSION_3, 0)), data), "capset")
+    prctl(PR_SET_NO_NEW_PRIVS, 1, "no_new_privs")
+    # The uid change made the process undumpable; a program started by exec is dumpable (its /proc/self is its own).
+    prctl(PR_SET_DUMPABLE, 1, "PR_SET_DUMPABLE")
 
 
 def landlock(read: list, write: list) -> None:
@@ -99,35 +133,3 @@ def seccomp(bpf: bytes) -> None:
     buffer = ctypes.create_string_buffer(bpf, len(bpf))
     program = SockFprog(len(bpf) // 8, ctypes.cast(buffer, ctypes.c_void_p))
     check(libc.prctl(PR_SET_SECCOMP, ctypes.c_ulong(SECCOMP_MODE_FILTER), ctypes.byref(program), 0, 0), "seccomp")
-
-
-def confine(config: dict) -> None:
-    join_cgroups(config["cgroup_procs"])
-    if config["private_dirs"]:
-        private_tmpfs(config["private_dirs"], config["disk_mb"], config["uid"])
-    set_rlimits(config["rlimits"])
-    if config["uid"] is not None:
-        drop_privileges(config["uid"])
-    check(libc.prctl(PR_SET_NO_NEW_PRIVS, ctypes.c_ulong(1), ctypes.c_ulong(0), ctypes.c_ulong(0), 0), "no_new_privs")
-    if config["landlock"]:
-        landlock(config["read"], config["write"])
-    if config["seccomp"]:
-        seccomp(bytes.fromhex(config["seccomp"]))
-
-
-def main() -> None:
-    config = json.loads(sys.argv[1])
-    try:
-        confine(config)
-    except OSError as error:
-        os.write(2, f"confine: {error}\n".encode())
-        os._exit(125)
-    os.write(config["started_fd"], b"started")
-    os.close(config["started_fd"])
-    os.chdir(config["work"])
-    python = config["python"]
-    os.execve(python, [python, "-I", "-S", config["program"]], config["env"])
-
-
-if __name__ == "__main__":
-    main()

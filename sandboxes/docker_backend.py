@@ -74,6 +74,7 @@ class DockerSandbox:
 
     name = "docker"
     isolated = True
+    slow_start = True  # a container per run (unless pool_size)
 
     def __init__(self, image: str = IMAGE, pool_size: int = 0, limits: Limits = Limits()):
         import docker

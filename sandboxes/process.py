@@ -1,6 +1,8 @@
-"""The ``process`` backend: a fresh interpreter confined by the kernel's unprivileged tools. An explicit opt-in.
+"""The ``process`` backend: a fork of a pre-started interpreter, confined by the kernel's tools. An explicit opt-in.
 
 It is never chosen by ``sandbox="auto"``, and it warns once per process when made (:func:`sandboxes.make_sandbox`).
+Each run is a fork of the backend's fork server (:mod:`sandboxes.zygote`; a root process on the host when run as
+root), which confines the run's process before its program arrives (what runs share: :mod:`sandboxes.forkserver`).
 
 Covers, as root (how the project runs its tests and benchmarks):
 - a uid of its own for each run, allocated host-wide (:mod:`sandboxes.uids`): no two runs on the host, in any
@@ -9,12 +11,13 @@ Covers, as root (how the project runs its tests and benchmarks):
 - a per-run cgroup: memory for all its processes together (not per process), process count (fork bombs), CPU;
 - a private mount namespace with tmpfs of ``disk_mb`` over its work dir, ``/tmp``, ``/var/tmp`` and ``/dev/shm``:
   the disk quota of the run; nothing it writes lands on the host, and all of it vanishes with the run;
-- Landlock (Linux 5.13+): it can read only the interpreter, its standard library and shared libraries, and its
-  program (not the datasets, the project, site-packages, ``/proc`` or anyone's home), and write only its private
+- Landlock (Linux 5.13+): it can read only the interpreter, its standard library and shared libraries (not the
+  datasets, the project, site-packages, ``/proc`` or anyone's home), and write only its private
   directories; no TCP on ABI 4+; no abstract Unix sockets or signals out of the run on ABI 6+;
 - seccomp: no ``socket()`` at all (loopback, the network, Unix sockets), no ptrace, no mounts or namespaces, ...;
 - a cleared environment, rlimits (address space, CPU time, file size, open files, processes), an output cap, a
-  wall-clock limit after which the process group, the cgroup and the uid are swept.
+  wall-clock limit after which the process group, the cgroup and the uid are swept. The run's supervisor (root, a
+  fork of the server) reports its exit code and kills its process group when the run ends.
 
 Does NOT cover (use ``bwrap`` or ``docker``):
 - no pid, network, ipc or uts namespaces: network isolation rests on seccomp and Landlock alone, and hiding the
@@ -32,40 +35,43 @@ Does NOT cover (use ``bwrap`` or ``docker``):
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import subprocess
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 from score_env.sandboxes import seccomp
 from score_env.sandboxes.cgroups import RunCgroup, cgroups_available, remove_later
-from score_env.sandboxes.popen import PopenProgram, kill_group
+from score_env.sandboxes.confine import CLONE_NEWNS
+from score_env.sandboxes.forkserver import ZYGOTE, ForkServer
 from score_env.sandboxes.pythons import describe, sandbox_python
 from score_env.sandboxes.result import ExecutionResult, Limits
 from score_env.sandboxes.session import Session
 from score_env.sandboxes.uids import UidLease, kill_uid, lease_uid
 
-CONFINE = str(Path(__file__).with_name("confine.py"))
 PRIVATE = ("/tmp", "/var/tmp", "/dev/shm")  # covered by a private tmpfs as root
-RUNS_DIR = Path("/run/score-sandbox/runs")  # as root: where each run's program and work dir live
+RUNS_DIR = Path("/run/score-sandbox/runs")  # as root: where each run's work dir lives
 DEVICES = ("/dev/null", "/dev/zero", "/dev/urandom", "/dev/random")
 
 
 class ProcessSandbox:
-    """Runs Python programs in a fresh interpreter under the confinement the host allows (see the module doc)."""
+    """Runs Python programs in a fork of a pre-started interpreter, confined as the host allows (see the module
+    doc)."""
 
     name = "process"
     isolated = False  # no namespaces beyond a mount namespace: never chosen by "auto"
+    slow_start = False  # a run is a fork of the server (sandboxes.forkserver)
 
-    def __init__(self, python: str | None = None):
+    def __init__(self, python: str | None = None, modules: Mapping[str, str] | None = None):
         self.python = python or sandbox_python()
         self.layout = describe(self.python)
         self.as_root = os.geteuid() == 0
         self.use_cgroups = self.as_root and cgroups_available()
         self.landlock = landlock_abi() > 0
-        self._bpf = seccomp.compiled(unix_sockets=False).hex() if seccomp.available() else ""
+        self._bpf = seccomp.compiled(unix_sockets=False) if seccomp.available() else b""
+        argv = [self.python, "-I", "-S", ZYGOTE]
+        self.server = ForkServer(argv, seccomp=self._bpf, pid_namespace=False, modules=modules)
 
     def caveats(self) -> list[str]:
         """What this host leaves uncovered, beyond the module doc's list: empty when fully confined."""
@@ -81,11 +87,11 @@ class ProcessSandbox:
 
     def start(self, program: str, *, limits: Limits = Limits()) -> Session:
         lease = lease_uid() if self.as_root else None
-        if self.as_root:  # not under /tmp: the run's private tmpfs covers /tmp, and its program must stay visible
+        if self.as_root:  # not under /tmp: the run's private tmpfs covers /tmp
             RUNS_DIR.mkdir(parents=True, exist_ok=True, mode=0o711)
         run_dir = Path(tempfile.mkdtemp(prefix="score-sandbox-", dir=RUNS_DIR if self.as_root else None))
         cgroup = RunCgroup.create(limits.memory_mb, limits.max_processes, limits.cpus) if self.use_cgroups else None
-        status_r, status_w = os.pipe()
+        procs = cgroup.open_procs() if cgroup else []
 
         def release() -> bool:
             oom = bool(cgroup and cgroup.oom_killed())
@@ -98,60 +104,45 @@ class ProcessSandbox:
             return oom
 
         try:
-            config = self._config(run_dir, program, limits, lease, cgroup, status_w)
-            started = PopenProgram(
-                [self.python, "-I", "-S", CONFINE, json.dumps(config)],
-                kill=lambda proc: _kill(proc, lease, cgroup),
-                release=release,
-                started_fd=status_r,
-                env={},
-                cwd=run_dir,
-                pass_fds=(status_w,),
-            )
+            config = self._config(run_dir, limits, lease)
+            return self.server.start(program, limits, config, procs, kill=lambda: _kill(lease, cgroup), release=release)
         except Exception:  # could not start: release what was made, then fail loud
-            os.close(status_r)
             release()
             raise
         finally:
-            os.close(status_w)
-        return Session(started, limits)
+            for fd in procs:
+                os.close(fd)
 
-    def _config(
-        self, run_dir: Path, program: str, limits: Limits, lease: UidLease | None, cgroup: RunCgroup | None, fd: int
-    ) -> dict:
-        """What :mod:`sandboxes.confine` does for this run."""
+    def close(self) -> None:
+        """Stop the fork server (runs already started finish)."""
+        self.server.close()
+
+    def _config(self, run_dir: Path, limits: Limits, lease: UidLease | None) -> dict:
+        """What the zygote does for this run (see sandboxes.zygote)."""
         work = run_dir / "work"
         work.mkdir()
-        (run_dir / "main.py").write_text(program, encoding="utf-8")
         uid = lease.uid if lease else None
         if uid is not None:
-            run_dir.chmod(0o711)  # the run's uid may reach its program, not list the directory
-            (run_dir / "main.py").chmod(0o644)
+            run_dir.chmod(0o711)  # the run's uid may reach its work dir, not list the directory
             os.chown(work, uid, uid)
         private = [str(work), *PRIVATE] if uid is not None else []
+        mounts = [["tmpfs", path, f"size={limits.disk_mb}m,mode={'0700' if path == str(work) else '1777'},uid={uid},"
+                   f"gid={uid}"] for path in private]  # fmt: skip
         soft, hard = limits.cpu_s
         memory, file = limits.memory_mb << 20, limits.max_file_mb << 20
         rlimits = {"RLIMIT_AS": (memory, memory), "RLIMIT_CPU": (soft, hard), "RLIMIT_CORE": (0, 0),
                    "RLIMIT_FSIZE": (file, file), "RLIMIT_NOFILE": (256, 256)}  # fmt: skip
         if uid is not None:  # counts the processes of the real uid: only meaningful for a uid of the run's own
             rlimits["RLIMIT_NPROC"] = (limits.max_processes, limits.max_processes)
+        read = [p for p in dict.fromkeys([self.layout.executable, *self.layout.stdlib, *self.layout.libraries])
+                if os.path.exists(p)]  # fmt: skip
+        landlock = {"read": read, "write": [*(private or [str(work)]), *DEVICES]} if self.landlock else None
         tmp = "/tmp" if uid is not None else str(work)
         return {
-            "uid": uid, "cgroup_procs": cgroup.procs_files() if cgroup else [], "private_dirs": private,
-            "disk_mb": limits.disk_mb, "rlimits": rlimits, "landlock": self.landlock,
-            "read": self._readable(run_dir), "write": [*(private or [str(work)]), *DEVICES],
-            "seccomp": self._bpf, "started_fd": fd, "work": str(work), "python": self.python,
-            "program": str(run_dir / "main.py"),
+            "pid_namespace": False, "unshare": CLONE_NEWNS if private else 0, "mounts": mounts,
+            "uid": uid, "rlimits": rlimits, "landlock": landlock, "cwd": str(work),
             "env": {"PATH": "/usr/bin:/bin", "HOME": str(work), "LANG": "C.UTF-8", "TMPDIR": tmp},
         }  # fmt: skip
-
-    def _readable(self, run_dir: Path) -> list[str]:
-        layout = self.layout
-        return [
-            p
-            for p in dict.fromkeys([layout.executable, *layout.stdlib, *layout.libraries, str(run_dir / "main.py")])
-            if os.path.exists(p)
-        ]
 
 
 def landlock_abi() -> int:
@@ -162,8 +153,8 @@ def landlock_abi() -> int:
     return max(0, libc.syscall(444, None, ctypes.c_size_t(0), ctypes.c_uint32(1)))
 
 
-def _kill(proc: subprocess.Popen, lease: UidLease | None, cgroup: RunCgroup | None) -> None:
-    kill_group(proc)
+def _kill(lease: UidLease | None, cgroup: RunCgroup | None) -> None:
+    """Beyond the run's lifeline (its supervisor kills the program's process group): every process of the run."""
     if cgroup:
         cgroup.kill_all()  # every process of the run joined it before the program started
     elif lease:

@@ -3,8 +3,9 @@
 Allow by default, refuse with EPERM what a Python test program never needs and an escape would: opening non-Unix
 sockets (under bwrap the network namespace already has no route out: defence in depth; the process backend refuses
 every socket), ptrace, mounting, new namespaces, kernel keyrings, BPF, perf events, module loading, rebooting, swap,
-and the clock. bwrap loads it itself (``--seccomp FD``) after setting up its namespaces, so the filter does not stop
-bwrap from working; the process backend's launcher (:mod:`sandboxes.confine`) loads it last, just before ``exec``.
+and the clock. Each run's program process loads it itself (:mod:`sandboxes.zygote`), last, after its namespaces,
+mounts, uid and rlimits are set, so the filter does not stop that set-up; every process the program starts inherits
+it.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def available() -> bool:
 
 
 def compile_filter(unix_sockets: bool = True) -> BinaryIO:
-    """A temporary file holding the BPF program, positioned at its start (pass its fd to ``bwrap --seccomp``).
+    """A temporary file holding the BPF program, positioned at its start.
 
     ``unix_sockets=False`` (the process backend, which has no private file system) refuses every ``socket()``:
     Unix sockets on the host (a database, an agent) would be reachable by path or in the abstract namespace.
@@ -51,7 +52,7 @@ def compile_filter(unix_sockets: bool = True) -> BinaryIO:
     rules.add_rule(eperm, "clone", seccomp.Arg(0, seccomp.MASKED_EQ, 0x10000000, 0x10000000))
     # clone3 passes its flags in memory a filter cannot read: answer ENOSYS so libc falls back to clone (checked above).
     rules.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")
-    bpf = tempfile.TemporaryFile()  # noqa: SIM115  (the caller owns it: bwrap reads it through its fd)
+    bpf = tempfile.TemporaryFile()  # noqa: SIM115  (the caller owns it and reads it back)
     rules.export_bpf(bpf)
     bpf.seek(0)
     return bpf
@@ -61,11 +62,3 @@ def compiled(unix_sockets: bool = True) -> bytes:
     """The BPF program as bytes (see :func:`compile_filter`)."""
     with compile_filter(unix_sockets) as bpf:
         return bpf.read()
-
-
-def as_file(bpf: bytes) -> BinaryIO:
-    """A fresh temporary file holding ``bpf``, at offset 0 (bwrap reads it to the end)."""
-    file = tempfile.TemporaryFile()  # noqa: SIM115  (the caller closes it after bwrap has read it)
-    file.write(bpf)
-    file.seek(0)
-    return file

@@ -1,6 +1,6 @@
-"""Pre-started sandboxes, each handed exactly one program: a sandbox's start (namespaces, mounts, a cgroup, the
-interpreter: ~30 ms with bwrap, most of it waiting on the kernel, not CPU) overlaps the checks before it instead of
-preceding its own.
+"""Pre-started sandboxes, each handed exactly one program: where a run's sandbox is slow to start (a container:
+~0.5 s), its start overlaps the checks before it instead of preceding its own. The envs use it for backends whose
+``slow_start`` says so; a fork server's run starts in a few ms and needs none (:mod:`sandboxes.forkserver`).
 
 A warm sandbox is started like any other, by its backend and with the run's limits, running :data:`BOOTSTRAP`: it
 reads a length-prefixed program from stdin with unbuffered reads (what follows stays on fd 0 for the program) and
@@ -52,6 +52,7 @@ class WarmStarts:
     def __init__(self, sandbox, size: int = 4):
         self.sandbox, self.size = sandbox, size
         self.name, self.isolated = sandbox.name, sandbox.isolated
+        self.slow_start = False
         self._idle: dict[Limits, deque[Session]] = defaultdict(deque)
         self._lock = threading.Lock()
         self._closed = False
@@ -76,8 +77,9 @@ class WarmStarts:
 
     def close(self) -> None:
         """End every idle sandbox; one still starting ends as soon as it has started. Sandboxes already handed out
-        run on (they were started by the module's starter threads, which live until exit: bwrap's --die-with-parent
-        ties a sandbox to the thread that forked it)."""
+        run on (they were started by the module's starter threads, which live until exit: a sandbox tied to the
+        thread that started it, by a parent-death signal, outlives this call). ``self.sandbox`` is its owner's to
+        close."""
         self._closed = True
         with self._lock:
             idle = [s for sessions in self._idle.values() for s in sessions]

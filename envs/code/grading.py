@@ -7,7 +7,8 @@ answer as its own objects and decides. Limits, enforced from outside: each call'
 attempt's wall-clock deadline (``Limits.wall_s``) and be at most ``max_reply_bytes``; the attempt's CPU time is
 capped by the sandbox (``timeout_s``, RLIMIT_CPU of the candidate's process, which serves every call of the
 attempt); the judge gets the candidate's deadline plus ``JUDGE_SLACK_S``. A fresh sandboxed process serves each
-attempt (never reused: it ran untrusted code); judges are reused (:mod:`envs.code.judges`).
+attempt (never reused: it ran untrusted code; with bwrap or process a fork of the sandbox's pre-started server, which
+has the driver loaded: :mod:`sandboxes.forkserver`); judges are reused (:mod:`envs.code.judges`).
 
 What this defends: every way for the candidate to reach the verdict, the tests or the expected values from inside
 its process (frames, ``gc``, ``/proc/self/mem``, tracebacks, ``dis`` on its caller, ``sys.settrace``, patched

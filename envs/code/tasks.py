@@ -16,6 +16,7 @@ from score_env.envs.code.grading import CodeGrader
 from score_env.envs.code.judges import shared_judges
 from score_env.envs.code.prompts import CODE_CORRECTION_INSTRUCTION, humaneval_prompt, mbpp_prompt
 from score_env.envs.code.specs import TestSpec, humaneval_spec, mbpp_spec
+from score_env.envs.code.wire import driver_module
 from score_env.records import Conversation, Grade, Problem
 from score_env.sandboxes import Limits, Sandbox, make_sandbox
 from score_env.sandboxes.warm import WarmStarts
@@ -56,22 +57,26 @@ _lock = threading.Lock()
 
 
 def shared_sandbox(name: str) -> Sandbox:
-    """One sandbox per backend for the process (``auto`` resolved once: every task of a run uses the same), with
-    warm starts (each attempt still gets a fresh sandbox of its own, started ahead: sandboxes.warm)."""
+    """One sandbox per backend for the process (``auto`` resolved once: every task of a run uses the same); where a
+    run starts slowly (a container), with warm starts (each attempt still gets a fresh sandbox of its own, started
+    ahead: sandboxes.warm). A fork server's run starts in a few ms and needs none (sandboxes.forkserver)."""
     with _lock:
         if name not in _sandboxes:
-            _sandboxes[name] = WarmStarts(make_sandbox(name))
+            sandbox = make_sandbox(name, modules=driver_module())  # the judge's driver, preloaded (envs/code/wire)
+            _sandboxes[name] = WarmStarts(sandbox) if sandbox.slow_start else sandbox
         return _sandboxes[name]
 
 
 def close_shared_sandboxes() -> None:
-    """End the shared sandboxes' idle warm starts (done at exit anyway; tests call it between modules)."""
+    """End the shared sandboxes: their idle warm starts and fork servers (done at exit anyway; tests call it
+    between modules)."""
     with _lock:
         sandboxes = list(_sandboxes.values())
         _sandboxes.clear()
     for sandbox in sandboxes:
+        sandbox.close()
         if isinstance(sandbox, WarmStarts):
-            sandbox.close()
+            sandbox.sandbox.close()
 
 
 def _grader(sandbox: str, timeout_s: float, memory_mb: int, specs: Mapping[str, TestSpec]) -> CodeGrader:

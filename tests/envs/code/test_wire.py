@@ -6,10 +6,13 @@ import collections
 import decimal
 import fractions
 import math
+import shutil
 
 import pytest
 
-from score_env.envs.code.wire import MAX_DEPTH, MAX_HASHED, decode, dumps, encode, loads
+from score_env.envs.code.tasks import shared_sandbox
+from score_env.envs.code.wire import DRIVER_MODULE, MAX_DEPTH, MAX_HASHED, decode, driver_program, dumps, encode, loads
+from score_env.sandboxes import make_sandbox
 
 # Values an honest solution (or a test's input) may hold, one comment per row.
 ROUND_TRIPS = [
@@ -152,3 +155,16 @@ def _nest(depth: int) -> list:
     for _ in range(depth):
         value = [value]
     return value
+
+
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
+def test_the_code_tasks_sandbox_preloads_the_driver_and_any_other_sandbox_gets_its_text():
+    request = dumps({"call": "f", "args": [encode(2)], "kwargs": []}) + "\n"
+    program = driver_program("def f(x):\n    return x * 21\n")
+    preloaded, bare = shared_sandbox("bwrap"), make_sandbox("bwrap")
+    try:
+        for sandbox in (preloaded, bare):
+            assert sandbox.run(program, stdin=request).stdout.splitlines()[-1] == "{'value': 42}"
+        assert preloaded.run(f"import {DRIVER_MODULE}").ok and not bare.run(f"import {DRIVER_MODULE}").ok
+    finally:
+        bare.close()
