@@ -33,7 +33,8 @@ class PolicyConfig(Strict):
     """Rows per forward pass when generating."""
     reuse_cache: bool = True
     """The fast backend keeps each row's key/value cache for the next turn, whose prompt extends it (attempt 2 after
-    attempt 1): only the new tokens are prefilled. Same tokens; log-probs equal to float tolerance, not bitwise."""
+    attempt 1): only the new tokens are prefilled. Same tokens; log-probs equal to float tolerance, not bitwise. It
+    holds the last call's keys and values in memory (rows x tokens x layers; turn it off for large models)."""
 
     @field_validator("backend")
     @classmethod
