@@ -1,11 +1,11 @@
-"""Methods side by side: a benchmark's (seed, method) runs spread over worker processes, so every core is busy.
+"""Methods side by side: a benchmark's (seed, method) runs spread over worker processes (``workers``).
 
 A method's training is on-policy (each update samples from the policy the previous update left), so within one run
 sampling cannot overlap the learner without changing the algorithm; the runs of a benchmark, though, are independent
-of each other once the base model's first attempts are recorded. At the embedded model's size most of a run's time is
-spent dispatching small tensor ops, which a second intra-op thread does not speed up (``benchmarks/main_job.py``
-prints the cores in use per phase): one run per core, each with ``cores / workers`` torch threads, keeps both cores
-of the default machine computing.
+of each other once the base model's first attempts are recorded. Each worker gets ``cores / workers`` torch threads.
+On the 2-core reference machine this measured no gain over one process with torch's 2 threads (0.97x on the main
+job; ``benchmarks/speed/threads.py`` and the README give the per-phase figures), hence ``workers=1`` by default; it
+is there for machines with more cores than a small model's tensor ops can use.
 
 A run computes the same in a worker as in the main process: its seeds are its own and it reads and writes only its
 own directory; only torch's thread count differs, which changes no token of the embedded benchmark (tested). Workers
