@@ -48,9 +48,10 @@ class PrefixStore:
 
     def begin(self, model: Any) -> None:
         """A call starts: forget the entries if the weights changed since they were computed."""
-        if self._versions != weight_versions(model):
+        versions = weight_versions(model)
+        if self._versions != versions:
             self._by_length = {}
-        self._versions = weight_versions(model)
+        self._versions = versions
         self._next = {}
 
     def add(self, entry: Entry) -> None:
