@@ -47,8 +47,10 @@ class GradeReason(StrEnum):
     OK = "ok"
     WRONG = "wrong"
     UNPARSABLE = "unparsable"  # no final answer could be extracted from the attempt
-    TIMEOUT = "timeout"  # the grader or the program under test ran past its limit
-    ERROR = "error"  # the grader itself failed; `detail` says how (never silently a 0)
+    TIMEOUT = "timeout"  # the program under test, or the grader on its output, ran past a time limit
+    MEMORY = "memory"  # the program under test, or the grader on its output, ran past a memory limit
+    INVALID = "invalid"  # the attempt's output broke the grader's protocol or bounds (its failure, not ours)
+    ERROR = "error"  # the grader itself failed, in a way no attempt can cause; `detail` says how (never silently a 0)
 
 
 @dataclass(frozen=True)

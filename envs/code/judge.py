@@ -6,40 +6,57 @@ specs.TestSpec`): the prelude (the HumanEval prompt with its helpers, or the imp
 dataset, never from the candidate), the tests, and the names that stand for the candidate. The judge runs the
 prelude, binds each of those names to a :class:`Remote` stub, and runs the tests (HumanEval: ``check(entry)``). A
 stub sends the call's inputs to the host, which relays them to the candidate's driver in the sandbox and relays its
-answer back; the stub rebuilds the answer as the judge's own objects (:func:`wire.decode`) and returns it, so every
-comparison the tests make is between objects the judge built. The judge alone decides the verdict.
+answer back; the stub rebuilds the answer as the judge's own objects (:mod:`envs.code.replies`) and returns it, so
+every comparison the tests make is between objects the judge built. The judge alone decides the verdict.
+
+Each attempt runs inside its own limits, set when its task arrives: ``cpu_s`` seconds of CPU time (RLIMIT_CPU, from
+what the judge used so far: the kernel kills it at the limit) and ``memory_bytes`` of address space (RLIMIT_AS: a
+``MemoryError``), and the ``random`` module seeded with the task's ``seed``, so every attempt at a task sees the same
+inputs whatever ran before.
+
+Fault attribution: ``error`` is reserved for what no candidate can cause. Once a reply of the candidate has reached
+the judge, anything that goes wrong is the candidate's failure, with a reason of its own, never ``error``: a reply
+that is not valid data or past the format's bounds (``invalid``), tests that run out of memory on its answers
+(``memory``), or past the CPU limit (the host sees the judge killed: ``timeout``), tests that cannot pass its own
+answers back to it (``invalid``). Before that, a failure is ours (``error``): tests that do not load, tests that
+pass the candidate something the format cannot carry, a judge that dies.
 
 Protocol (stdin/stdout, one line each; the tests' own prints go to stderr):
-- host to judge: ``{"task": ...}``; then, for each call, ``R<the candidate's reply line>`` or ``L<why>`` when the
-  candidate is gone (a limit, a crash: the host knows, the candidate cannot send an ``L``).
-- judge to host: ``C<call message>`` (forwarded verbatim to the candidate), then ``V{"verdict": ..., "detail": ...}``
-  with the verdict ``pass``, ``fail`` (a test failed, the candidate raised, or its answer was not valid data),
-  ``lost`` (the candidate stopped answering) or ``error`` (the tests do not load, or pass the candidate something
-  the format cannot carry: our failure, never counted as a wrong answer).
+- host to judge: ``{"task": ..., "seed": ..., "cpu_s": ..., "memory_bytes": ...}``; then, for each call,
+  ``R<the candidate's reply line>`` or ``L<why>`` when the candidate is gone (a limit, a crash: the host knows, the
+  candidate cannot send an ``L``).
+- judge to host: ``C<call message>`` (forwarded verbatim to the candidate), then ``V{"verdict": ..., "detail": ...,
+  "recycle": ...}`` with the verdict ``pass``, ``fail`` (a test failed or the candidate raised), ``invalid``,
+  ``memory``, ``lost`` (the candidate stopped answering) or ``error``; ``recycle``: this judge should not grade
+  again (it ran out of memory, or holds more than it should).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
+import random
+import resource
 import sys
 import traceback
 
-from score_env.envs.code.wire import decode as decode_value
-from score_env.envs.code.wire import describe, dumps, encode, loads
+from score_env.envs.code.replies import InvalidReply, read_answer
+from score_env.envs.code.wire import describe, dumps, encode
 
 
-class CandidateLost(BaseException):
-    """The candidate stopped answering. A BaseException, so no ``except Exception`` in the tests can swallow it."""
+class CandidateGone(BaseException):
+    """The attempt is over: the candidate stopped answering, or sent what is not an answer. A BaseException, so no
+    ``except Exception`` in the tests can swallow it (and a bare ``except`` is caught by :attr:`Link.ended`)."""
 
 
 class CandidateError(Exception):
-    """The candidate raised, or answered with something that is not a value of the wire format."""
+    """The candidate raised, or could not send its result."""
 
 
 class JudgeFailure(BaseException):
-    """The judge cannot do its part (the tests pass something the format cannot carry): ours, not the candidate's.
-    A BaseException, so no test can turn it into an ordinary failure."""
+    """The tests pass the candidate something the format cannot carry. A BaseException, so no test can turn it
+    into an ordinary failure."""
 
 
 class Link:
@@ -47,12 +64,12 @@ class Link:
 
     def __init__(self, inp, out):
         self._inp, self._out = inp, out
-        self.calls = 0
-        self.lost: str | None = None
+        self.calls = self.replies = 0
+        self.ended: tuple[str, str] | None = None  # (verdict, why) once the candidate is gone or sent a non-answer
 
     def call(self, name: str, args: tuple, kwargs: dict):
-        if self.lost is not None:
-            raise CandidateLost(self.lost)
+        if self.ended is not None:
+            raise CandidateGone(self.ended[1])
         try:
             request = {"call": name, "args": [encode(a, fallback=_recipe) for a in args]}
             request["kwargs"] = [[k, encode(v, fallback=_recipe)] for k, v in kwargs.items()]
@@ -61,26 +78,21 @@ class Link:
         self._out.write("C" + dumps(request) + "\n")
         self._out.flush()
         self.calls += 1
-        line = self._inp.readline().decode("utf-8", errors="replace").rstrip("\n")
-        if not line.startswith("R"):
-            self.lost = line[1:] or "the host closed the judge's input"
-            raise CandidateLost(self.lost)
-        return _answer(line[1:])
-
-
-def _answer(reply: str):
-    """The candidate's reply rebuilt as the judge's own object, or the exception the call raises."""
-    try:
-        message = loads(reply)
-        if not isinstance(message, dict):
-            raise ValueError("not a message")
-        if "value" in message:
-            return decode_value(message["value"])
-    except (ValueError, TypeError, SyntaxError, MemoryError, LookupError, RecursionError, ArithmeticError) as error:
-        raise CandidateError(f"the answer is not valid data ({describe(error)})") from None
-    if isinstance(message.get("raised"), str):
-        raise CandidateError(f"the solution raised {message['raised']}")
-    raise CandidateError(f"no value came back: {str(message.get('error', message))[:300]}")
+        line = self._inp.readline().rstrip(b"\n")
+        if not line.startswith(b"R"):
+            self.ended = ("lost", line[1:].decode("utf-8", errors="replace") or "the host closed the judge's input")
+            raise CandidateGone(self.ended[1])
+        self.replies += 1
+        try:
+            kind, value = read_answer(line[1:])
+        except InvalidReply as error:
+            self.ended = ("invalid", f"the answer to call {self.calls} is not valid: {error}")
+            raise CandidateGone(self.ended[1]) from None
+        if kind == "value":
+            return value
+        if kind == "raised":
+            raise CandidateError(f"the solution raised {value}")
+        raise CandidateError(f"no value came back: {value}")
 
 
 class Remote:
@@ -133,7 +145,7 @@ def _recipe(value, depth: int):
 
 
 def judge(task: dict, link: Link) -> dict:
-    """Run one task's tests against the candidate behind ``link``; the verdict."""
+    """Run one task's tests against the candidate behind ``link``; the verdict (see the module doc)."""
     namespace: dict = {"__name__": "__tests__"}
     try:
         exec(compile(task["prelude"], "prompt.py", "exec"), namespace)
@@ -147,16 +159,23 @@ def judge(task: dict, link: Link) -> dict:
         exec(tests, namespace)
         if call is not None:
             exec(call, namespace)
-    except CandidateLost:
+    except CandidateGone:
         pass
     except JudgeFailure as failure:
-        return {"verdict": "error", "detail": str(failure)}
+        return {"verdict": "invalid" if link.replies else "error", "detail": _after_replies(str(failure), link)}
+    except MemoryError:
+        why = f"the tests ran out of memory{' on the answers' if link.replies else ''}"
+        return {"verdict": "memory" if link.replies else "error", "detail": why}
     except Exception as error:  # noqa: BLE001  (any failure of a test is the attempt's failure)
-        if link.lost is None:
+        if link.ended is None:
             return {"verdict": "fail", "detail": _failure(error, task["tests"])}
-    if link.lost is not None:  # also when a test swallowed the CandidateLost with a bare except
-        return {"verdict": "lost", "detail": link.lost}
+    if link.ended is not None:  # also when a test swallowed the CandidateGone with a bare except
+        return {"verdict": link.ended[0], "detail": link.ended[1]}
     return {"verdict": "pass", "detail": f"{link.calls} calls"}
+
+
+def _after_replies(why: str, link: Link) -> str:
+    return f"{why} (after {link.replies} answers of the candidate's: its values)" if link.replies else why
 
 
 def _failure(error: Exception, tests: str) -> str:
@@ -177,10 +196,33 @@ def main() -> None:
     inp = sys.stdin.buffer
     sys.setrecursionlimit(3000)
     while line := inp.readline():
+        request = json.loads(line)
+        limit_memory = _limit(request["cpu_s"], request["memory_bytes"])
+        random.seed(request["seed"])
         link = Link(inp, out)
-        verdict = judge(json.loads(line)["task"], link)
+        try:
+            verdict = judge(request["task"], link)
+        except MemoryError:  # outside the tests' own frames (a rebuilt answer, a failure's message)
+            verdict = {"verdict": "memory" if link.replies else "error", "detail": "the judge ran out of memory"}
+        verdict["recycle"] = verdict["verdict"] not in ("pass", "fail") or _size() > limit_memory // 4
         out.write("V" + json.dumps(verdict) + "\n")
         out.flush()
+
+
+def _limit(cpu_s: float, memory_bytes: int) -> int:
+    """This attempt's limits: ``cpu_s`` more seconds of CPU time (the kernel kills the judge past them: SIGXCPU) and
+    ``memory_bytes`` of address space (a MemoryError). The hard limits stay open: the next attempt sets its own."""
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    seconds = math.ceil(used.ru_utime + used.ru_stime + cpu_s)
+    resource.setrlimit(resource.RLIMIT_CPU, (seconds, resource.RLIM_INFINITY))
+    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, resource.RLIM_INFINITY))
+    return memory_bytes
+
+
+def _size() -> int:
+    """This process's address space now, in bytes."""
+    with open("/proc/self/statm", "rb") as f:
+        return int(f.read().split()[0]) * resource.getpagesize()
 
 
 if __name__ == "__main__":

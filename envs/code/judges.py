@@ -3,8 +3,9 @@
 A judge (:mod:`envs.code.judge`) runs trusted tests only and talks to no candidate directly, so one judge can grade
 attempt after attempt: each attempt's tests run in a fresh namespace, and nothing of a candidate but plain data
 ever reaches it. A judge that overruns its deadline, dies or breaks the protocol is killed and replaced; a fresh
-one starts in ~20 ms. Reused state between attempts is limited to the judge's imported modules (the global
-``random`` state, for instance, which a few HumanEval tests draw inputs from).
+one starts in ~20 ms. Reused state between attempts is limited to the judge's imported modules; the global ``random``
+state, which a few HumanEval tests draw inputs from, is seeded per task at the start of every attempt, and a judge
+that ran out of memory or grew past a quarter of its memory limit is replaced (see :mod:`envs.code.judge`).
 
 Judges start as ``python -I -S -c BOOT``: isolated from the environment and site-packages, with stub parent
 packages so that ``score_env.envs.code.judge`` imports without ``score_env/__init__`` (gymnasium, numpy: ~0.3 s).
@@ -22,7 +23,7 @@ from score_env.envs.worker_process import LineProcess
 
 BOOT = """
 import resource, sys, types
-resource.setrlimit(resource.RLIMIT_AS, ({memory}, {memory}))  # a judge holds tests and answers of at most 1 MiB
+resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # killed at its CPU limit (SIGXCPU): no core file
 for name, path in {packages!r}:
     module = types.ModuleType(name)
     module.__path__ = path
@@ -32,16 +33,13 @@ main()
 """
 
 
-JUDGE_MEMORY_BYTES = 2 << 30
-
-
 def _boot() -> str:
     import score_env
     import score_env.envs
     import score_env.envs.code
 
     packages = [(m.__name__, list(m.__path__)) for m in (score_env, score_env.envs, score_env.envs.code)]
-    return BOOT.format(packages=packages, memory=JUDGE_MEMORY_BYTES)
+    return BOOT.format(packages=packages)
 
 
 class JudgePool:

@@ -12,11 +12,11 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from score_env.envs.code.driver import driver_module
 from score_env.envs.code.grading import CodeGrader
 from score_env.envs.code.judges import shared_judges
 from score_env.envs.code.prompts import CODE_CORRECTION_INSTRUCTION, humaneval_prompt, mbpp_prompt
 from score_env.envs.code.specs import TestSpec, humaneval_spec, mbpp_spec
-from score_env.envs.code.wire import driver_module
 from score_env.records import Conversation, Grade, Problem
 from score_env.sandboxes import Limits, Sandbox, make_sandbox
 from score_env.sandboxes.warm import WarmStarts

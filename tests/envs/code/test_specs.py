@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from score_env.envs.code.driver import driver_program
 from score_env.envs.code.specs import mbpp_adapters
 from score_env.envs.code.tasks import humaneval_problems, humaneval_specs, mbpp_entry_point, mbpp_rows, mbpp_specs
-from score_env.envs.code.wire import driver_program
 
 
 def test_humaneval_helpers_come_from_the_prompt_and_the_entry_point_is_remote():
