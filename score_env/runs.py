@@ -21,6 +21,7 @@ import yaml
 from score_env.config import ConfigError
 from score_env.metrics import SelfCorrectionReport
 from score_env.records import Episode
+from score_env.text import dump_json
 
 CONFIG = "config.yaml"
 EPISODES = "episodes.jsonl"
@@ -135,7 +136,7 @@ _UMASK = _read_umask()
 
 
 def _line(episode: Episode) -> str:
-    return json.dumps(episode.to_json(), ensure_ascii=False) + "\n"
+    return dump_json(episode.to_json()) + "\n"  # model text may hold lone surrogates: see score_env.text
 
 
 def _differences(before: Mapping[str, Any], now: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any, Any]]:

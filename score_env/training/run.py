@@ -50,7 +50,9 @@ class TrainedRun:
     def episodes_sampled(self) -> int:
         """Episodes the agent played in training: per RL update (``metrics.jsonl``) and per collected dataset."""
         per_update = sum(int(r.get("episodes", 0)) for r in read_jsonl(self.run_dir / METRICS_LOG))
-        datasets = sum(json.loads(p.read_text())["episodes"] for p in (self.run_dir / "data").glob("*.json"))
+        datasets = sum(
+            json.loads(p.read_text(encoding="utf-8"))["episodes"] for p in (self.run_dir / "data").glob("*.json")
+        )
         return per_update + datasets
 
 

@@ -22,6 +22,7 @@ from score_env.policies import ModelPolicy
 from score_env.profile import phase
 from score_env.records import Episode
 from score_env.runs import METRICS_LOG, progress_bar, read_jsonl, write_atomic
+from score_env.text import dump_json
 from score_env.training.checkpoint import load_state, load_weights, save_checkpoint
 
 SAMPLES_LOG = "samples.jsonl"  # a few episodes per update, for `score-env view`
@@ -198,7 +199,7 @@ class TrainingSession:
             for number, attempt in enumerate(data["attempts"]):
                 attempt["token_ids"], attempt["logprobs"] = [], []
                 attempt["prompt"] = attempt["prompt"] if number == 0 else []
-            lines.append(json.dumps({"step": step, "stage": stage_name, "episode": data}) + "\n")
+            lines.append(dump_json({"step": step, "stage": stage_name, "episode": data}) + "\n")
         with (self.run_dir / SAMPLES_LOG).open("a", encoding="utf-8") as f:
             f.writelines(lines)
 
@@ -227,18 +228,18 @@ class TrainingSession:
         trains on exactly the same examples and the run's sampling budget can be read back."""
         if self.accelerator.is_main_process:
             (self.run_dir / "data").mkdir(exist_ok=True)
-            write_atomic(self.run_dir / "data" / f"{name}.json", json.dumps({"episodes": episodes, "rows": rows}))
+            write_atomic(self.run_dir / "data" / f"{name}.json", dump_json({"episodes": episodes, "rows": rows}))
         self.accelerator.wait_for_everyone()
 
     def load_data(self, name: str) -> list[dict[str, Any]] | None:
         path = self.run_dir / "data" / f"{name}.json"
-        return json.loads(path.read_text())["rows"] if path.exists() else None
+        return json.loads(path.read_text(encoding="utf-8"))["rows"] if path.exists() else None
 
     def _cut_metrics_after(self, step: int) -> None:
         for log in (METRICS_LOG, SAMPLES_LOG, PROBES_LOG):  # the steps after the checkpoint are done again, and logged
             if self.accelerator.is_main_process and (self.run_dir / log).exists():
                 kept = [r for r in read_jsonl(self.run_dir / log) if r["step"] <= step]
-                write_atomic(self.run_dir / log, "".join(json.dumps(r) + "\n" for r in kept))
+                write_atomic(self.run_dir / log, "".join(dump_json(r) + "\n" for r in kept))
 
     def _mean_over_processes(self, metrics: dict[str, float]) -> dict[str, float]:
         if self.accelerator.num_processes == 1:
