@@ -38,7 +38,8 @@ def changed_ranges(before: str, after: str) -> tuple[list[int], list[int]]:
 
 
 def utf16_length(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
+    # A lone surrogate is one UTF-16 code unit, as in JavaScript; "surrogatepass" encodes it instead of raising.
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def _utf16_offsets(tokens: list[str]) -> list[int]:

@@ -3,18 +3,20 @@ server and no network (its Content-Security-Policy forbids every fetch).
 
 Everything a model wrote is untrusted: the results table and the captions are escaped here, the episodes travel as
 JSON inside ``<script type="application/json">`` with ``<``, ``>`` and ``&`` written as ``\\u003c``... (so no text
-can close the element), and the script puts them in the page as text nodes only, never as markup.
+can close the element), and the script puts them in the page as text nodes only, never as markup. Text is shown
+through :func:`score_env.text.escape_text` (a NUL, a terminal escape, a lone surrogate as a visible escape), and the
+data is written with :func:`score_env.text.dump_json`, so no string can stop the page from being written.
 """
 
 from __future__ import annotations
 
 import base64
-import json
 import re
 from html import escape
 from importlib import resources
 
 from score_env.metrics import SelfCorrectionReport
+from score_env.text import dump_json, escape_text
 from score_env.view.model import ResultRow, ViewPage, page_json
 
 COLUMNS = (
@@ -26,14 +28,15 @@ COLUMNS = (
 )
 COUNTS = {"delta_i_to_c": "n_i_to_c", "delta_c_to_i": "n_c_to_i"}  # the episodes behind a rate, shown beside it
 PLACEHOLDER = re.compile(r"<!--@(\w+)-->|/\*@(\w+)\*/")
+ERROR_CHARS = 600  # of a failed method's error message, in its table row (error.txt in its directory has it all)
 
 
 def render_page(page: ViewPage) -> str:
     """The whole page, ready to write."""
     parts = {
-        "title": escape(page.title),
-        "facts": "".join(f"<li>{escape(f)}</li>" for f in page.facts),
-        "notes": "".join(f'<p class="note">{escape(n)}</p>' for n in page.notes),
+        "title": html_text(page.title),
+        "facts": "".join(f"<li>{html_text(f)}</li>" for f in page.facts),
+        "notes": "".join(f'<p class="note">{html_text(n)}</p>' for n in page.notes),
         "results": results_table(page.results),
         "figures": figures(page),
         "instruction": _instruction(page.instruction),
@@ -47,7 +50,7 @@ def render_page(page: ViewPage) -> str:
 
 def embed_json(data: object) -> str:
     """JSON that is safe inside a ``<script>`` element: nothing in it can end the element or open a comment."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    text = dump_json(data, compact=True)
     for char, code in (
         ("<", "\\u003c"),
         (">", "\\u003e"),
@@ -59,24 +62,29 @@ def embed_json(data: object) -> str:
     return text
 
 
+def html_text(text: str, limit: int | None = None) -> str:
+    """Any text as HTML element content or an attribute value: hidden characters shown, markup escaped."""
+    return escape(escape_text(text, limit))
+
+
 def results_table(rows: tuple[ResultRow, ...]) -> str:
     if not rows:
         return ""
     extra = list(dict.fromkeys(name for row in rows for name, _ in row.extra))
     head = ["run", *(label for _, label in COLUMNS), "edit ratio", "answer changed", "eval episodes", *extra]
-    lines = ['<div class="scroll"><table class="results"><thead><tr>', *(f"<th>{escape(h)}</th>" for h in head)]
+    lines = ['<div class="scroll"><table class="results"><thead><tr>', *(f"<th>{html_text(h)}</th>" for h in head)]
     lines.append("</tr></thead><tbody>")
     for row in rows:
-        cells = [escape(row.label)]
+        cells = [html_text(row.label)]
         if row.report is None:
-            cells.append(f'<span class="failed">failed: {escape(row.error)}</span>')
+            cells.append(f'<span class="failed">failed: {html_text(row.error, ERROR_CHARS)}</span>')
             lines.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + f'<td colspan="{len(head) - 2}"></td></tr>')
             continue
         cells += [_rate(row.report, key) for key, _ in COLUMNS]
         cells += [_plain(row.report, "edit_distance_ratio", 1, 3), _plain(row.report, "answer_changed", 100, 1)]
         cells.append(str(row.report.episodes))
         values = dict(row.extra)
-        cells += [escape(values.get(name, "")) for name in extra]
+        cells += [html_text(values.get(name, "")) for name in extra]
         lines.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     lines.append("</tbody></table></div>")
     note = (
@@ -91,10 +99,10 @@ def figures(page: ViewPage) -> str:
     for figure in page.figures:
         if figure.png:
             data = base64.b64encode(figure.png).decode()
-            body = f'<img src="data:image/png;base64,{data}" alt="{escape(figure.caption)}" loading="lazy">'
+            body = f'<img src="data:image/png;base64,{data}" alt="{html_text(figure.caption)}" loading="lazy">'
         else:
             body = figure.svg  # built by view.curves from numbers, every label escaped
-        out.append(f"<figure>{body}<figcaption>{escape(figure.caption)}</figcaption></figure>")
+        out.append(f"<figure>{body}<figcaption>{html_text(figure.caption)}</figcaption></figure>")
     return "".join(out)
 
 
@@ -116,7 +124,7 @@ def _plain(report: SelfCorrectionReport, key: str, scale: float, digits: int) ->
 def _instruction(text: str) -> str:
     if not text:
         return ""
-    return f'<p class="instruction">Before attempt 2 the model is shown its attempt and: <q>{escape(text)}</q></p>'
+    return f'<p class="instruction">Before attempt 2 the model is shown its attempt and: <q>{html_text(text)}</q></p>'
 
 
 def _asset(name: str) -> str:

@@ -5,6 +5,10 @@ An episode's *transition* is what the last attempt did to the first: ``i2c`` wro
 ``c2i`` right→wrong (Δc→i), ``i2i_changed`` and ``i2i_same`` wrong→wrong with the text rewritten or copied verbatim,
 ``c2c`` right→right; an episode of one attempt is ``right`` or ``wrong``; a training example (SFT data, never
 graded here) is ``example``.
+
+Every text a model, a grader or a program wrote is shown through :func:`score_env.text.escape_text`: a NUL, a
+terminal escape or a lone surrogate appears as ``\\x00``, ``\\x1b``, ``\\ud800`` (the page could not show it, and
+could not even be written with a lone surrogate in it); the marks are computed on the texts as shown.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import Any, Literal
 
 from score_env.metrics import SelfCorrectionReport, edit_distance_ratio
 from score_env.records import Attempt, Episode
+from score_env.text import escape_text
 from score_env.view.diff import changed_ranges
 
 Transition = Literal["i2c", "c2i", "i2i_changed", "i2i_same", "c2c", "right", "wrong", "example"]
@@ -91,6 +96,7 @@ class ProblemTexts:
     _index: dict[str, int] = field(default_factory=dict)
 
     def index(self, text: str) -> int:
+        text = escape_text(text)
         if text not in self._index:
             self._index[text] = len(self.texts)
             self.texts.append(text)
@@ -115,8 +121,9 @@ def view_episode(episode: Episode, problems: ProblemTexts, caption: str = "", qu
     """The episode as the page shows it. ``question``: the problem's text when the attempts do not carry it."""
     attempts = episode.attempts
     texts = [a.text for a in attempts]
-    marks = _marks(texts)
-    viewed = tuple(_view_attempt(a, m) for a, m in zip(attempts, marks, strict=True))
+    shown = [escape_text(t) for t in texts]
+    marks = _marks(shown)
+    viewed = tuple(_view_attempt(a, t, m) for a, t, m in zip(attempts, shown, marks, strict=True))
     return ViewEpisode(
         key=f"{episode.problem_id}#{episode.sample}",
         problem=problems.index(question or problem_text(attempts[0])),
@@ -163,14 +170,14 @@ def _marks(texts: list[str]) -> list[tuple[int, ...]]:
     return marks
 
 
-def _view_attempt(attempt: Attempt, marks: tuple[int, ...]) -> ViewAttempt:
+def _view_attempt(attempt: Attempt, shown: str, marks: tuple[int, ...]) -> ViewAttempt:
     grade = attempt.grade
     return ViewAttempt(
-        text=attempt.text,
+        text=shown,
         correct=grade.correct,
         reason=grade.reason.value,
-        extracted=grade.extracted,
-        detail=grade.detail[-DETAIL_TAIL:],
+        extracted=None if grade.extracted is None else escape_text(grade.extracted),
+        detail=escape_text(grade.detail[-DETAIL_TAIL:]),
         sandbox=grade.sandbox,
         finish=attempt.finish_reason,
         from_base=attempt.from_base,

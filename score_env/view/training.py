@@ -11,6 +11,7 @@ from typing import Any
 from score_env.metrics import edit_distance_ratio
 from score_env.records import Episode
 from score_env.runs import METRICS_LOG, read_jsonl
+from score_env.text import escape_text
 from score_env.view.curves import training_curves
 from score_env.view.diff import changed_ranges
 from score_env.view.model import EpisodeRun, Figure, ProblemTexts, ViewAttempt, ViewEpisode, ViewPage, view_episode
@@ -79,7 +80,7 @@ def _examples(run_dir: Path, problems: ProblemTexts) -> list[EpisodeRun]:
     decode = _decoder(run_dir)
     runs = []
     for path in sorted((run_dir / "data").glob("*.json")):
-        rows = json.loads(path.read_text())["rows"]
+        rows = json.loads(path.read_text(encoding="utf-8"))["rows"]
         chosen = _evenly(list(enumerate(rows)), EXAMPLES)
         episodes = tuple(_example(path.stem, i, row, decode, problems) for i, row in chosen)
         note = f"{len(episodes)} of {len(rows)} examples" + ("" if decode else " (no tokenizer found to decode them)")
@@ -94,7 +95,8 @@ def _example(name: str, number: int, row: dict[str, Any], decode: Any, problems:
     shown = prompt[last]["content"] if last < len(prompt) else ""
     question = next((m["content"] for m in reversed(prompt[:last]) if m["role"] == "user"), "")
     target = decode(row["target"]) if decode else f"({len(row['target'])} target tokens)"
-    removed, added = changed_ranges(shown, target)
+    texts = escape_text(shown), escape_text(target)  # shown as view_episode shows attempts, marked as shown
+    removed, added = changed_ranges(*texts)
     return ViewEpisode(
         key=f"{name}/{number}#0",
         problem=problems.index(question),
@@ -102,7 +104,7 @@ def _example(name: str, number: int, row: dict[str, Any], decode: Any, problems:
         sample=0,
         transition="example",
         edit_ratio=round(edit_distance_ratio(shown, target), 4),
-        attempts=(ViewAttempt(shown, None, marks=tuple(removed)), ViewAttempt(target, None, marks=tuple(added))),
+        attempts=(ViewAttempt(texts[0], None, marks=tuple(removed)), ViewAttempt(texts[1], None, marks=tuple(added))),
     )
 
 

@@ -4,8 +4,15 @@ step, search and the comparison across methods work, and hostile model output st
 
 from __future__ import annotations
 
+import yaml
+
+from score_env.metrics import self_correction_metrics
+from score_env.runs import write_atomic, write_episodes, write_metrics
+from score_env.text import escape_text
 from score_env.view import write_view
 from tests.core.view.conftest import HOSTILE, PLAYS, count, needs_chromium, open_page
+from tests.hostile import AGAIN, hostile_episode
+from tests.hostile import HOSTILE as FAMILIES
 
 pytestmark = needs_chromium
 
@@ -67,4 +74,21 @@ def test_hostile_model_output_is_shown_as_text(browser, hand_report):
     problem = page.locator("#episodes > li[data-key='hand/5#0'] pre.problem")
     assert problem.inner_text().endswith("</script><b>bold?</b>") and problem.locator("b").count() == 0
     assert page.locator("#episodes img, #episodes script").count() == 0  # no element came from the data
+    assert problems == []
+
+
+def test_lone_surrogates_controls_and_megabyte_lines_show_as_escapes(browser, tmp_path):
+    run_dir = tmp_path / "eval"
+    run_dir.mkdir()
+    episodes = [hostile_episode(i, text) for i, text in enumerate(FAMILIES.values())]
+    write_atomic(run_dir / "config.yaml", yaml.safe_dump({"env": "hostile", "agent": {"kind": "prompting"}}))
+    write_episodes(run_dir / "episodes.jsonl", episodes)
+    write_metrics(run_dir, self_correction_metrics(episodes, n_bootstrap=20))
+    page, problems = open_page(browser, write_view(run_dir))
+    assert page.evaluate("window.pwned") is None
+    for episode in episodes:
+        row = page.locator(f"#episodes > li[data-key='{episode.problem_id}#0']")
+        texts = row.locator(".attempt pre.text").all_text_contents()
+        assert texts == [escape_text(a.text) for a in episode.attempts]
+        assert texts[1].endswith(AGAIN) and row.locator("ins").all_text_contents() == [AGAIN]
     assert problems == []
