@@ -34,6 +34,7 @@ from score_env.config import (
 )
 from score_env.registry import UnknownNameError
 from score_env.rollout import GradingFailed
+from score_env.text import escape_text
 
 COMMANDS = ("envs", "agents", "eval", "train", "benchmark", "sweep", "pretrain", "tiny-model", "serve", "view")
 USAGE = __doc__.split("Usage::", 1)[1].rstrip()
@@ -66,10 +67,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return run(command, overrides)
     except (ConfigError, UnknownNameError) as exc:
-        print(f"score-env {command}: error: {exc}", file=sys.stderr)
+        print(f"score-env {command}: error: {escape_text(str(exc))}", file=sys.stderr)
         return 2
     except GradingFailed as exc:
-        print(f"score-env {command}: stopped: {exc}", file=sys.stderr)
+        print(f"score-env {command}: stopped: {escape_text(str(exc))}", file=sys.stderr)  # may quote a grade's detail
         return 1
     except KeyboardInterrupt as exc:
         print(f"\nscore-env {command}: interrupted. {continuation(command, overrides, exc)}", file=sys.stderr)
@@ -199,7 +200,8 @@ def run_benchmark(overrides: Sequence[str]) -> int:
 
     console = Console()
     result = api.benchmark(load_config(BenchmarkConfig, "benchmark", overrides), console=console)
-    console.print((result.report_dir / "results.md").read_text())
+    # Plain text: a failed method's message in it may hold "[...]" that rich would read as markup (and reject).
+    console.print((result.report_dir / "results.md").read_text(encoding="utf-8"), markup=False, emoji=False)
     console.print(f"report: {result.report_dir} ({', '.join(p.name for p in result.plots)})")
     return 0
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from score_env.assets import resolve_model
 from score_env.benchmark.analyses import (
@@ -48,11 +49,13 @@ from score_env.records import Attempt, Episode
 from score_env.registry import EnvFactory
 from score_env.rollout import GradingFailed
 from score_env.runs import METRICS_LOG, read_jsonl, write_atomic
+from score_env.text import escape_text
 from score_env.training.run import BuildAgent, train_agent
 from score_env.training.session import PROBES_LOG
 
 Outcome = MethodResult | MethodFailure
 PROFILE = "profile.json"  # where this process's time on a method went, per phase (benchmarks/main_job.py prints it)
+ERROR_CHARS = 2000  # of a failed method's error message kept in its outcome; error.txt has the whole traceback
 
 
 @dataclass(frozen=True)
@@ -98,9 +101,11 @@ def run_method(
     except GradingFailed:
         raise  # the grader or sandbox is broken: every method would fail the same way
     except Exception as error:  # noqa: BLE001  (one method failing must not lose the others: recorded, shown)
-        console.print(f"[red]{name} (seed {seed}) failed[/red]: {type(error).__name__}: {error}")
-        (method_dir / "error.txt").write_text(traceback.format_exc())
-        return MethodFailure(name, seed, f"{type(error).__name__}: {error}")
+        # Its message may quote model text (a lone surrogate, control characters, rich markup): shown escaped.
+        message = escape_text(f"{type(error).__name__}: {error}", ERROR_CHARS, one_line=True)
+        console.print(f"[red]{escape(name)} (seed {seed}) failed[/red]: {escape(message)}")
+        write_atomic(method_dir / "error.txt", escape_text(traceback.format_exc()))
+        return MethodFailure(name, seed, message)
     write_outcome(done, outcome)
     write_atomic(method_dir / PROFILE, json.dumps(to_json(since(before)), indent=1))
     acc = outcome.report.estimates

@@ -10,6 +10,7 @@ from score_env.benchmark.compare import pooled_estimate
 from score_env.benchmark.results import MethodFailure, MethodResult
 from score_env.report.correction import correction_section, probes_section, significance_section
 from score_env.report.paper import paper_section
+from score_env.text import escape_text
 
 Outcome = MethodResult | MethodFailure
 MAIN = ("acc@t1", "acc@final", "delta", "delta_i_to_c", "delta_c_to_i")
@@ -122,7 +123,8 @@ def _plain(runs: dict[int, MethodResult], metric: str) -> str:
 
 def _failures(outcomes: Sequence[Outcome]) -> list[str]:
     failed = [o for o in outcomes if isinstance(o, MethodFailure)]
-    return [f"- {o.name} (seed {o.seed}) failed: {o.error}" for o in failed] + ([""] if failed else [])
+    lines = [f"- {o.name} (seed {o.seed}) failed: {escape_text(o.error, one_line=True)}" for o in failed]
+    return lines + ([""] if failed else [])
 
 
 def _sampled_table(table: dict[str, dict[int, MethodResult]], methods: list[str]) -> list[str]:
