@@ -22,16 +22,20 @@ import gymnasium as gym
 from score_env import envs  # noqa: F401  (registers the built-in score/ envs)
 from score_env.records import Grade, GradeReason
 from score_env.registry import TaskSpec, resolve_env
+from score_env.text import escape_surrogates, escape_text
 
 ChatMessage = dict[str, str]  # {"role": ..., "content": ...}, as chat templates and every engine take them
+DETAIL_CHARS = 1000  # of a failed grade's detail quoted in the error's message (``GradingError.detail`` has it all)
 
 
 class GradingError(RuntimeError):
     """An attempt graded ``error``: the grader or the sandbox failed, so the attempt has no reward at all."""
 
     def __init__(self, problem_id: str, attempt: int, detail: str):
+        # The detail may quote the program's output: shown escaped, so the message prints and serialises anywhere.
+        shown = escape_text(detail, DETAIL_CHARS, one_line=True) or "no detail"
         super().__init__(
-            f"grading attempt {attempt} of problem {problem_id!r} failed ({detail or 'no detail'}); the attempt has "
+            f"grading attempt {attempt} of problem {problem_id!r} failed ({shown}); the attempt has "
             "no reward. This is a grader or sandbox failure, not a wrong answer: fix the grader (or the sandbox), "
             "or drop this rollout."
         )
@@ -102,8 +106,12 @@ class AttemptResult:
     problem_id: str
 
     def info(self) -> dict[str, Any]:
-        """The grade as the core env's ``info`` carries it (diagnostics for the trainer; never shown to the model)."""
-        return {**self.grade.as_info(), "attempt": self.attempt, "problem_id": self.problem_id}
+        """The grade as the core env's ``info`` carries it (diagnostics for the trainer; never shown to the model).
+
+        A lone surrogate in its text (a program's ``raise ValueError("\\ud800")`` quoted in ``detail``) is written
+        as its escape, so that every engine's JSON logs, result files and wire formats can encode it."""
+        info = {**self.grade.as_info(), "attempt": self.attempt, "problem_id": self.problem_id}
+        return {k: escape_surrogates(v) if isinstance(v, str) else v for k, v in info.items()}
 
 
 class EpisodeSession:

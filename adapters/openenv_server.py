@@ -22,6 +22,7 @@ import score_env
 from score_env.adapters.episode import EnvChoice, EpisodeSession
 from score_env.adapters.openenv_config import ServeConfig
 from score_env.adapters.openenv_protocol import SelfCorrectionAction, SelfCorrectionObservation
+from score_env.text import escape_surrogates
 
 RESET_OPTIONS = ("index",)  # reset's own options besides OpenEnv's seed and episode_id
 
@@ -37,6 +38,10 @@ class ScoreOpenEnv(Environment[SelfCorrectionAction, SelfCorrectionObservation, 
     model answers next, as the core env observes it: after an attempt that is not the last it ends with the task's
     correction instruction, identical whether the attempt was right or wrong), ``attempt``, ``max_attempts``,
     ``problem_id``, and for the trainer only ``grade`` and, once done, ``metrics`` (``acc@t1``, ``acc@t2``, ...).
+    OpenEnv sends it as JSON through pydantic, which cannot encode a lone surrogate (a response sent as ``"\\ud800"``,
+    a program's error quoted in a grade's ``detail``): each is sent as the six characters of its escape instead
+    (:func:`score_env.text.escape_surrogates`, as ``AttemptResult.info`` does for the grade); every other character,
+    controls included, goes as it is.
 
     ## Rewards
     The attempt's binary reward, on every step.
@@ -99,10 +104,10 @@ class ScoreOpenEnv(Environment[SelfCorrectionAction, SelfCorrectionObservation, 
 
     def _observation(self, reward: float | None, done: bool, grade: dict[str, Any] | None) -> SelfCorrectionObservation:
         return SelfCorrectionObservation(
-            messages=[dict(m) for m in self.session.messages],
+            messages=[{k: escape_surrogates(v) for k, v in m.items()} for m in self.session.messages],
             attempt=len(self.session.grades),
             max_attempts=self.session.choice.max_attempts,
-            problem_id=self.session.problem_id,
+            problem_id=escape_surrogates(self.session.problem_id),
             grade=grade,
             metrics=self.session.metrics() if done else {},
             reward=reward,

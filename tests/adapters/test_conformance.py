@@ -5,7 +5,19 @@ from __future__ import annotations
 
 import pytest
 
-from tests.adapters.harness import CASES, PROBE_RIGHT_ENV, PROBE_WRONG_ENV, SCRIPTS, Case, reference
+from score_env.records import Conversation
+from score_env.text import escape_surrogates
+from tests.adapters.harness import (
+    CASES,
+    PROBE_PROBLEMS,
+    PROBE_RIGHT_ENV,
+    PROBE_WRONG_ENV,
+    SCRIPTS,
+    Case,
+    reference,
+)
+from tests.conftest import turn_of
+from tests.hostile import HOSTILE
 
 
 @pytest.mark.parametrize("case_name", sorted(CASES))
@@ -42,3 +54,24 @@ def test_what_the_model_sees_after_attempt_one_does_not_depend_on_its_grade(driv
     assert right.prompts == wrong.prompts
     assert right.prompts[1][-1].role == "user"  # the correction instruction, identical in both
     assert (right.rewards, wrong.rewards) == ((1.0, 1.0), (0.0, 0.0))
+
+
+def test_hostile_responses_reach_the_next_prompt_exactly(driver, request):
+    """Each family of ``tests.hostile`` as a response (problem i answers family i, then family i + 1): no engine
+    fails, and the model's next prompt holds its response exactly; OpenEnv's JSON sends a lone surrogate escaped."""
+    engine = request.node.callspec.params["driver"]
+    families = list(HOSTILE.values())
+    if engine == "verifiers":  # its OpenAI client rejects a lone surrogate in the model server's reply (pydantic's
+        families = [t for t in families if escape_surrogates(t) == t]  # JSON): such a response never gets here
+    words = [p.reference for p in PROBE_PROBLEMS]
+
+    def hostile(conversation: Conversation) -> str:
+        word = conversation[0].content.removeprefix("Say the word ").rstrip(".")
+        return families[(words.index(word) + turn_of(conversation) - 1) % len(families)]
+
+    played = driver(Case(PROBE_WRONG_ENV, "test", 2, tuple(range(len(words)))), hostile)
+    sent = escape_surrogates if engine == "openenv" else str
+    assert [e.prompts[1][1].content for e in played.episodes] == [
+        sent(families[i % len(families)]) for i in range(len(words))
+    ]
+    assert all(e.reasons == ("wrong", "wrong") for e in played.episodes)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from score_env.adapters.episode import EnvChoice, EpisodeSession, GradingError, episode_metrics, problem_prompts
 from score_env.records import Grade
 from score_env.registry import UnknownNameError
+from score_env.text import escape_surrogates
 from tests.adapters.harness import PROBE_ENV, PROBE_INSTRUCTION, PROBE_PROBLEMS, reference
+from tests.hostile import HOSTILE
 
 
 def test_env_choice_takes_short_names_and_rejects_unknown_names_and_splits():
@@ -92,3 +96,22 @@ def test_episode_metrics_average_to_the_core_metrics():
     episodes, metrics = reference(CASES["user-task-3-attempts"], SCRIPTS["user-task-3-attempts"])
     per_episode = [episode_metrics([a.grade for a in e.attempts]) for e in episodes]
     assert {k: sum(m[k] for m in per_episode) / len(per_episode) for k in metrics} == pytest.approx(metrics)
+
+
+def test_a_grading_errors_message_shows_a_hostile_detail_escaped_and_the_error_keeps_it_whole():
+    detail = HOSTILE["terminal escapes"] + HOSTILE["lone high surrogate"] + HOSTILE["megabyte line"]
+    error = GradingError("probe/0", 1, detail)
+    message = str(error)
+    message.encode("utf-8")  # prints and serialises anywhere
+    assert "\\x1b[2J" in message and "\\ud800" in message and "more characters)" in message
+    assert len(message) < 2000 and error.detail == detail
+
+
+def test_an_attempts_info_holds_a_lone_surrogate_escaped_so_any_engine_can_encode_it():
+    session = EpisodeSession(EnvChoice(PROBE_ENV, "test"))
+    session.reset(index=0)
+    text = HOSTILE["lone high surrogate"] + HOSTILE["invalid UTF-8"] + HOSTILE["NUL bytes"]
+    info = session.step(text).info()
+    assert info["extracted"] == escape_surrogates(text.strip()) and "\x00" in info["extracted"]
+    json.dumps(info, ensure_ascii=False).encode("utf-8")
+    assert session.messages[-2] == {"role": "assistant", "content": text}  # the model's own text, exactly

@@ -21,6 +21,7 @@ from websockets.exceptions import ConnectionClosed  # noqa: E402
 from score_env.adapters.episode import EnvChoice  # noqa: E402
 from score_env.adapters.openenv_protocol import ScoreEnvClient, SelfCorrectionAction  # noqa: E402
 from score_env.envs.arithmetic import evaluate  # noqa: E402
+from score_env.text import escape_surrogates  # noqa: E402
 from tests.adapters.drivers.openenv_driver import (  # noqa: E402
     CONNECT_TIMEOUT_S,
     MESSAGE_TIMEOUT_S,
@@ -29,6 +30,7 @@ from tests.adapters.drivers.openenv_driver import (  # noqa: E402
     running_server,
 )
 from tests.adapters.harness import PROBE_ENV, PROBE_INSTRUCTION  # noqa: E402
+from tests.hostile import HOSTILE  # noqa: E402
 
 SERVER_START_S = 120  # a cold `score-env serve` imports torch, gradio (through openenv) and the task
 
@@ -94,6 +96,16 @@ def test_the_typed_client_sees_messages_for_the_model_and_grades_for_the_trainer
         assert result.observation.messages[-1] == {"role": "user", "content": PROBE_INSTRUCTION}
         result = env.step(SelfCorrectionAction(response="green"))
         assert result.done and result.observation.metrics["delta_i_to_c"] == 1.0
+
+
+@pytest.mark.parametrize("text", HOSTILE.values(), ids=HOSTILE.keys())
+def test_hostile_text_in_a_response_and_its_grade_is_sent_not_a_server_error(probe_server, text):
+    # pydantic's JSON cannot encode a lone surrogate: the server sends its escape; everything else goes as it is
+    with client(probe_server) as env:
+        env.reset(index=0)
+        observation = env.step({"response": text}).observation
+        assert observation["messages"][-2] == {"role": "assistant", "content": escape_surrogates(text)}
+        assert observation["grade"]["extracted"] == escape_surrogates(text.strip())
 
 
 def test_stateless_http_step_is_an_error_not_a_reward(probe_server):
