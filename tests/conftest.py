@@ -89,3 +89,39 @@ def _no_warm_sandboxes_between_modules():
     from score_env.envs.code.tasks import close_shared_sandboxes
 
     close_shared_sandboxes()
+
+
+# What an `error` code grade may say: each is a failure no candidate can cause (envs/code/grading.py's rule).
+INFRASTRUCTURE_CAUSES = (
+    "sandbox: the sandbox did not run the driver",  # its first line comes before any candidate code
+    "sandbox could not start",  # start() raised
+    "sandbox: the solution stopped answering: the run's supervisor",  # decided outside the program
+    "judge: the tests do not load",  # trusted tests
+    "judge: cannot send the inputs",  # the tests' own inputs, before any answer came back
+    "judge: the judge did not take the task",
+    "judge: the judge died before the candidate's output reached it",
+    "judge: the judge broke the protocol: ",
+)
+
+
+@pytest.fixture(autouse=True)
+def _every_error_grade_has_a_cause_no_candidate_controls(request, monkeypatch):
+    """Every code grade ``error`` in the suite comes from a test that breaks our side on purpose (marked
+    ``infrastructure_failure``) and names one of ``INFRASTRUCTURE_CAUSES``; anywhere else it fails the test."""
+    from score_env.envs.code.grading import CodeGrader
+    from score_env.records import GradeReason
+
+    errors, grade = [], CodeGrader.grade
+
+    def recorded(self, problem, response):
+        made = grade(self, problem, response)
+        if made.reason is GradeReason.ERROR:
+            errors.append(made.detail)
+        return made
+
+    monkeypatch.setattr(CodeGrader, "grade", recorded)
+    yield
+    if errors and request.node.get_closest_marker("infrastructure_failure") is None:
+        pytest.fail(f"a code grade 'error' in a test that breaks nothing of ours: {errors[0][:300]!r}")
+    unknown = [e for e in errors if not any(cause in e for cause in INFRASTRUCTURE_CAUSES)]
+    assert not unknown, f"an 'error' grade whose cause a candidate may control: {unknown[0][:300]!r}"

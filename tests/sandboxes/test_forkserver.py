@@ -133,6 +133,7 @@ def test_runs_that_fork_bomb_or_exhaust_memory_leave_the_server_serving(forked):
     assert run_checked(forked, "print('next')").stdout == "next\n" and _server_pid(forked.sandbox) == server
 
 
+@pytest.mark.infrastructure_failure
 @pytest.mark.parametrize("victim", ["supervisor", "server"])
 def test_a_sandbox_that_dies_mid_grade_is_an_error_never_a_reward_and_is_replaced(forked, victim):
     slow = SOLUTION.replace("def has_close_elements(", "def right(") + (
@@ -156,6 +157,7 @@ def test_a_sandbox_that_dies_mid_grade_is_an_error_never_a_reward_and_is_replace
     assert grader.grade(PROBLEM, f"```python\n{SOLUTION}\n```").correct  # a new server, or the same one
 
 
+@pytest.mark.infrastructure_failure
 @pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
 def test_a_server_that_cannot_start_is_an_error_grade():
     sandbox = BwrapSandbox()

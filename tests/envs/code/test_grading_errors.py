@@ -48,6 +48,7 @@ class DyingJudges(JudgePool):
         judge.kill()
 
 
+@pytest.mark.infrastructure_failure
 @pytest.mark.parametrize(
     ("sandbox", "judges", "detail"),
     [
@@ -62,6 +63,7 @@ def test_sandbox_and_judge_failures_are_errors(sandbox, judges, detail):
     assert grade.reason is GradeReason.ERROR and detail in grade.detail, grade
 
 
+@pytest.mark.infrastructure_failure
 @pytest.mark.parametrize(
     ("tests", "detail"),
     [
