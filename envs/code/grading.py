@@ -172,7 +172,7 @@ def _grade(code: str, outcome: Outcome, result: ExecutionResult, sandbox: str) -
         why += f"; stderr: {result.stderr.strip()[-300:]}"
     if outcome.verdict == "sandbox":
         return Grade(False, GradeReason.ERROR, code, f"sandbox: {why}", sandbox)
-    if result.status is Status.ERROR:  # decided from evidence outside the program (a supervisor gone): see the module doc
+    if result.status is Status.ERROR:  # decided outside the program (a supervisor gone): see the module doc
         return Grade(False, GradeReason.ERROR, code, f"sandbox: {why}", sandbox)
     return Grade(False, _ENDED.get(result.status, GradeReason.WRONG), code, why, sandbox)  # how its run ended
 
