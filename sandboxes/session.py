@@ -128,7 +128,7 @@ class Session:
     def _classify(self, ended: Ended) -> ExecutionResult:
         duration = time.monotonic() - self._started
         if ended.sandbox_error is not None:
-            stderr = self._err.decode("utf-8", errors="replace")[-2000:]
+            stderr = self._err.decode("utf-8", errors="backslashreplace")[-2000:]
             return ExecutionResult(Status.ERROR, ended.exit_code, "", stderr, duration, detail=ended.sandbox_error)
         cap = self.limits.max_output_bytes
         stopped = self._timed_out or self._exceeded

@@ -24,10 +24,11 @@ def classify(captured: Captured, limits: Limits, *, oom_killed: bool = False) ->
     """The status of a run, from evidence gathered outside the program.
 
     A memory kill counted by the run's cgroup wins over the rest: a run the kernel OOM-killed is ``memory`` even
-    when the wall clock ran out while it was being killed.
+    when the wall clock ran out while it was being killed. Output that is not UTF-8 keeps its bytes, escaped
+    (``\\xff``): nothing a program writes is lost or makes the text unwritable.
     """
-    stdout = captured.stdout.decode("utf-8", errors="replace")
-    stderr = captured.stderr.decode("utf-8", errors="replace")
+    stdout = captured.stdout.decode("utf-8", errors="backslashreplace")
+    stderr = captured.stderr.decode("utf-8", errors="backslashreplace")
     code = captured.returncode
     if oom_killed:
         status, detail = Status.MEMORY, f"memory limit of {limits.memory_mb} MB (OOM kill)"

@@ -14,6 +14,7 @@ _FINAL = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _BOXED = re.compile(r"\\(?:boxed|fbox)\s*")
+_TOKEN = re.compile(r"[^\s$]+")
 
 
 def extract_final_answer(solution: str) -> str | None:
@@ -26,29 +27,31 @@ def extract_final_answer(solution: str) -> str | None:
 
 
 def last_boxed(text: str) -> str | None:
-    """The content of the last ``\\boxed{...}`` (or ``\\fbox{...}``), braces balanced; None if there is none."""
+    """The content of the last ``\\boxed{...}`` (or ``\\fbox{...}``), braces balanced; None if there is none.
+    Linear in the text: every brace is matched once (a response of many unclosed boxes costs no more than one)."""
+    closing: dict[int, int] | None = None
     for match in reversed(list(_BOXED.finditer(text))):
-        content = _balanced(text, match.end())
-        if content is not None:
-            return content.strip()
+        start = match.end()
+        if start < len(text) and text[start] != "{":  # `\boxed 5`: a single token
+            token = _TOKEN.match(text, start)
+            if token:
+                return token.group(0).strip()
+            continue
+        closing = closing if closing is not None else _closing_braces(text)
+        if start in closing:
+            return text[start + 1 : closing[start]].strip()
     return None
 
 
-def _balanced(text: str, start: int) -> str | None:
-    if start >= len(text):
-        return None
-    if text[start] != "{":  # `\boxed 5`: a single token
-        token = re.match(r"[^\s$]+", text[start:])
-        return token.group(0) if token else None
-    depth = 0
-    for i in range(start, len(text)):
-        if text[i] == "{" and text[i - 1] != "\\":
-            depth += 1
-        elif text[i] == "}" and text[i - 1] != "\\":
-            depth -= 1
-            if depth == 0:
-                return text[start + 1 : i]
-    return None  # unbalanced: not an answer
+def _closing_braces(text: str) -> dict[int, int]:
+    """Where each brace that opens closes (braces escaped with a backslash are text); unclosed ones are absent."""
+    opened, closing = [], {}
+    for match in re.finditer(r"(?<!\\)[{}]", text):
+        if match.group() == "{":
+            opened.append(match.start())
+        elif opened:
+            closing[opened.pop()] = match.start()
+    return closing
 
 
 def as_latex(answer: str) -> str:

@@ -11,9 +11,14 @@ host's main module, so a host script without an ``if __name__ == "__main__":`` g
 plain ``python -m score_env.envs.math.worker`` (:mod:`envs.worker_process`): it never sees the host's main module,
 so grading works the same from a script, ``python -``, ``python -c`` or a notebook.
 
-Bounds: a worker gets ``start_timeout_s`` to start (import math-verify), each check ``timeout_s``; a worker that
-misses either is killed, and the call returns ``timeout`` (the check) or ``error`` (the start, a dead worker). No
-call waits on anything unbounded: a call waiting for a free worker waits for calls that are each bounded.
+Bounds: a worker gets ``start_timeout_s`` to start (import math-verify), each check ``timeout_s`` and its memory
+limit (:mod:`envs.math.worker`); a worker that misses either is killed, and the call returns ``timeout`` (the
+check) or ``error`` (the start). No call waits on anything unbounded: a call waiting for a free worker waits for
+calls that are each bounded.
+
+Fault attribution (as in the code judge): ``error`` only for what no answer can cause (no gold answer, a worker that
+does not start or is gone before it took the answer); once the answer reached a worker, a worker that dies or
+answers out of protocol is the answer's failure (``invalid``), one that overruns its ``timeout`` (``timeout``).
 """
 
 from __future__ import annotations
@@ -95,20 +100,27 @@ class MathGrader:
 
     def _check(self, worker: LineProcess, gold: str, answer: str) -> Grade:
         deadline = time.monotonic() + self.timeout_s
-        line = worker.read_line(deadline) if worker.send(json.dumps([gold, answer]).encode(), deadline) else None
+        sent = worker.send(json.dumps([gold, answer]).encode(), deadline)
+        line = worker.read_line(deadline) if sent else None
         if line is None:
             alive = worker.alive
             worker.kill()
             if alive:
                 return Grade(False, GradeReason.TIMEOUT, answer, f"math-verify took longer than {self.timeout_s} s")
             died = f"the grader worker died (exit code {worker.proc.returncode})"
-            return Grade(False, GradeReason.ERROR, answer, died)
+            if not sent:  # gone before it took the answer: nothing of the answer's doing
+                return Grade(False, GradeReason.ERROR, answer, died)
+            return Grade(False, GradeReason.INVALID, answer, f"{died} on this answer")
         try:
             reason, detail = json.loads(line)
-            return Grade(reason == GradeReason.OK.value, GradeReason(reason), answer, detail)
+            grade = Grade(reason == GradeReason.OK.value, GradeReason(reason), answer, detail)
         except (ValueError, TypeError):
             worker.kill()  # out of step with the protocol: never reused
-            return Grade(False, GradeReason.ERROR, answer, f"the grader worker answered {line[:100]!r}")
+            why = f"the grader worker answered {line[:100]!r} on this answer"
+            return Grade(False, GradeReason.INVALID, answer, why)
+        if grade.reason is GradeReason.MEMORY:
+            worker.kill()  # it exits by itself: not a worker the next answer may be sent to
+        return grade
 
     def _acquire(self) -> tuple[LineProcess | None, str]:
         """A live worker (started if need be), or None and why not."""

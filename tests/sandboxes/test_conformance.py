@@ -28,6 +28,13 @@ def test_failing_program(backend):
     assert result.status is Status.FAILED and result.exit_code == 1 and "ValueError: no" in result.stderr
 
 
+def test_output_that_is_not_utf8_keeps_its_bytes_escaped(backend):
+    program = "import os\nos.write(1, b'a\\xff\\x00b\\n')\nos.write(2, b'\\xed\\xa0\\x80')\n"
+    result = run_checked(backend, program)
+    assert result.stdout == "a\\xff\x00b\n" and result.stderr == "\\xed\\xa0\\x80", result
+    assert (result.stdout + result.stderr).encode("utf-8")  # never a lone surrogate: always writable
+
+
 def test_infinite_loop(backend):
     result = run_checked(backend, "while True: pass", Limits(timeout_s=1))
     assert result.status is Status.TIMEOUT and "CPU time" in result.detail

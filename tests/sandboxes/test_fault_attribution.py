@@ -8,8 +8,6 @@ Judge overruns use tasks of their own whose trusted tests do something expensive
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from score_env.envs.code.grading import CodeGrader
@@ -89,29 +87,30 @@ def _task(tests: str, prelude: str = "") -> tuple[Problem, dict[str, TestSpec]]:
 
 OVERRUNS = {
     # the tests spin on the candidate's number: the judge's CPU limit, then the kernel, stops them
-    "the tests loop as long as the answer says": ("n = answer()\nwhile n:\n    n -= 1\n", "10 ** 15", "timeout"),
+    "the tests loop as long as the answer says": ("n = answer()\nwhile n:\n    n -= 1\n", "10 ** 15", "CPU time"),
     # the tests build what the answer asks for: the judge's memory limit stops them
-    "the tests allocate what the answer says": ("[0] * answer()\n", "10 ** 10", "memory"),
+    "the tests allocate what the answer says": ("[0] * answer()\n", "10 ** 10", "out of memory"),
     # the tests pass the answer back, one level deeper than the format carries
     "the tests pass the answer back deeper": (
         "v = answer()\nfor _ in range(3):\n    v = [v]\nanswer(v)\n",
         "__import__('functools').reduce(lambda a, _: [a], range(99), [])",
-        "invalid",
+        "cannot send the inputs",
     ),
     # the judge process dies while the tests use the answer
-    "the judge dies on the answer": ("import os\nif answer():\n    os._exit(3)\n", "True", "invalid"),
+    "the judge dies on the answer": ("import os\nif answer():\n    os._exit(3)\n", "True", "died on the candidate's"),
 }
+REASONS = {"CPU time": "timeout", "out of memory": "memory", "cannot send the inputs": "invalid", "died on": "invalid"}
 
 
 @pytest.mark.parametrize("name", sorted(OVERRUNS))
 def test_a_judge_that_overruns_on_the_answers_is_the_candidates_failure(backend, name):
-    tests, answer, reason = OVERRUNS[name]
+    tests, answer, detail = OVERRUNS[name]
     problem, specs = _task(tests)
     grader = CodeGrader(backend.sandbox, Limits(timeout_s=1, wall_timeout_s=20), specs)
-    start = time.monotonic()
     grade = grader.grade(problem, f"```python\ndef answer(*args):\n    return {answer}\n```")
-    assert grade.reason.value == reason and not grade.correct, grade
-    assert time.monotonic() - start < 15  # stopped by the judge's own limits, not the relay's deadline (+30 s)
+    reason = next(r for key, r in REASONS.items() if key in detail)
+    # stopped by the judge's own limits (its CPU time, its memory), not by the relay's deadline (+30 s)
+    assert grade.reason.value == reason and detail in grade.detail and not grade.correct, grade
 
 
 @pytest.mark.infrastructure_failure
