@@ -14,7 +14,9 @@ from score_env.profile import phase
 from score_env.records import Attempt, Completion, Episode, EpisodeGroup, Grade, GradeReason, to_conversation
 
 # A batch in which more than this share of the attempts were graded `error` (the grader or the sandbox failed, not
-# the model) stops the run: its numbers would say more about our infrastructure than about the model.
+# the model) stops the run: its numbers would say more about our infrastructure than about the model. The built-in
+# graders grade `error` only for what no attempt can cause (envs/code/grading.py: fault attribution), so no model
+# output can stop a run; a user's grader that raises on a response makes that response `error` (the task's fault).
 MAX_ERROR_SHARE = 0.2
 
 

@@ -12,7 +12,7 @@ between checks:
 - the judge processes (a pool, one per concurrent attempt: they never run candidate code, each attempt's tests get
   a fresh namespace);
 - with bwrap and process, the backend's fork server: one sandboxed interpreter, started once, that has imported the
-  standard-library modules the programs need and the judge's driver (envs/code/wire.py); each attempt is a fork of
+  standard-library modules the programs need and the judge's driver (envs/code/driver.py); each attempt is a fork of
   it with fresh namespaces (bwrap: pid, mount, network, IPC, UTS, cgroup), a fresh tmpfs for every writable place,
   its own cgroup, rlimits and uid, a fresh seccomp filter; it never holds a program (sandboxes.forkserver says what
   forks of one server share and why that is safe);

@@ -124,7 +124,11 @@ class CodeGrader:
             "memory_bytes": self.limits.memory_mb << 20,
         }
         with self.judges.lease() as judge:
-            outcome = _relay(judge, session, request, session.deadline + JUDGE_SLACK_S)
+            try:
+                outcome = _relay(judge, session, request, session.deadline + JUDGE_SLACK_S)
+            except BaseException:
+                judge.kill()  # out of step with the protocol: never reused
+                raise
             if outcome.recycle:
                 judge.kill()  # whatever went wrong, this judge is not reused
             return outcome

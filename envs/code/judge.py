@@ -55,8 +55,12 @@ class CandidateError(Exception):
 
 
 class JudgeFailure(BaseException):
-    """The tests pass the candidate something the format cannot carry. A BaseException, so no test can turn it
-    into an ordinary failure."""
+    """The tests pass the candidate something the format cannot carry (``theirs``: built from the candidate's own
+    answers). A BaseException, so no test can turn it into an ordinary failure."""
+
+    def __init__(self, why: str, theirs: bool):
+        super().__init__(why)
+        self.theirs = theirs
 
 
 class Link:
@@ -74,7 +78,10 @@ class Link:
             request = {"call": name, "args": [encode(a, fallback=_recipe) for a in args]}
             request["kwargs"] = [[k, encode(v, fallback=_recipe)] for k, v in kwargs.items()]
         except (TypeError, ValueError) as error:
-            raise JudgeFailure(f"cannot send the inputs of {name}: {describe(error)}") from None
+            # A type the format does not have comes from the tests (no answer is rebuilt as one): ours. A value past
+            # its depth or bounds, once the candidate has answered, is built from its answers: its failure.
+            theirs = isinstance(error, ValueError) and self.replies > 0
+            raise JudgeFailure(f"cannot send the inputs of {name}: {describe(error)}", theirs) from None
         self._out.write("C" + dumps(request) + "\n")
         self._out.flush()
         self.calls += 1
@@ -162,7 +169,9 @@ def judge(task: dict, link: Link) -> dict:
     except CandidateGone:
         pass
     except JudgeFailure as failure:
-        return {"verdict": "invalid" if link.replies else "error", "detail": _after_replies(str(failure), link)}
+        if failure.theirs:
+            return {"verdict": "invalid", "detail": f"{failure} (a value built from the candidate's answers)"}
+        return {"verdict": "error", "detail": str(failure)}
     except MemoryError:
         why = f"the tests ran out of memory{' on the answers' if link.replies else ''}"
         return {"verdict": "memory" if link.replies else "error", "detail": why}
@@ -172,10 +181,6 @@ def judge(task: dict, link: Link) -> dict:
     if link.ended is not None:  # also when a test swallowed the CandidateGone with a bare except
         return {"verdict": link.ended[0], "detail": link.ended[1]}
     return {"verdict": "pass", "detail": f"{link.calls} calls"}
-
-
-def _after_replies(why: str, link: Link) -> str:
-    return f"{why} (after {link.replies} answers of the candidate's: its values)" if link.replies else why
 
 
 def _failure(error: Exception, tests: str) -> str:
@@ -214,8 +219,9 @@ def _limit(cpu_s: float, memory_bytes: int) -> int:
     ``memory_bytes`` of address space (a MemoryError). The hard limits stay open: the next attempt sets its own."""
     used = resource.getrusage(resource.RUSAGE_SELF)
     seconds = math.ceil(used.ru_utime + used.ru_stime + cpu_s)
-    resource.setrlimit(resource.RLIMIT_CPU, (seconds, resource.RLIM_INFINITY))
-    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, resource.RLIM_INFINITY))
+    for limit, value in ((resource.RLIMIT_CPU, seconds), (resource.RLIMIT_AS, memory_bytes)):
+        hard = resource.getrlimit(limit)[1]  # what the host allows: never raised, so never refused
+        resource.setrlimit(limit, (value if hard == resource.RLIM_INFINITY else min(value, hard), hard))
     return memory_bytes
 
 

@@ -120,6 +120,7 @@ def test_a_judge_that_overruns_on_the_answers_is_the_candidates_failure(backend,
         ("def broken(:\n", "", "the tests do not load"),  # trusted tests that do not compile
         ("answer()\n", "import os\nos._exit(3)\n", "before the candidate's output reached it"),  # dies first
         ("answer(object())\n", "", "cannot send the inputs"),  # tests pass what the format cannot carry
+        ("answer()\nanswer(object())\n", "", "cannot send the inputs"),  # ... even after an answer came back
     ],
 )
 def test_a_judge_that_fails_before_any_answer_is_ours(backend, tests, prelude, detail):
@@ -136,3 +137,46 @@ def test_every_attempt_at_a_task_sees_the_same_random_inputs_whatever_ran_before
     other, other_specs = _task("import random\nrandom.random()\nanswer(random.random())\n")
     CodeGrader(backend.sandbox, LIMITS, other_specs).grade(other, shows)  # draws from the same judge's random
     assert grader.grade(problem, shows).detail == first and "ValueError" in first
+
+
+EVAL_ROUTES = [
+    "an exception holding a lone surrogate",
+    "a fake ready line with a 401-digit complex (Python literal)",
+    "a Fraction tag with a billion-digit power of ten",
+    "a megabyte line on stdout",
+    "invalid UTF-8 on stderr",
+]
+
+
+def test_score_env_eval_and_view_of_a_policy_that_writes_the_routes(monkeypatch, tmp_path):
+    """Through the commands: ``score-env eval`` on HumanEval (the default sandbox) with a policy that answers problem
+    i with route i, then ``score-env view``: exit 0, every attempt graded, none ``error``."""
+    from score_env.cli import main
+    from score_env.config.policy import PolicyConfig
+    from score_env.runs import EPISODES, read_episodes
+    from tests.conftest import ScriptedPolicy
+
+    problems = humaneval_problems()[: len(EVAL_ROUTES)]
+    routes = {
+        p.question.strip(): ROUTES[r].replace("has_close_elements", str(p.metadata["entry_point"]))
+        for p, r in zip(problems, EVAL_ROUTES, strict=True)
+    }
+
+    def answer(conversation) -> str:
+        first = next(m.content for m in conversation if m.role == "user")
+        return f"```python\n{next(code for q, code in routes.items() if q in first)}```"
+
+    monkeypatch.setattr(PolicyConfig, "load", lambda self, model: ScriptedPolicy(answer))
+    run_dir = tmp_path / "eval"
+    argv = [
+        "eval",
+        "agent=prompting",
+        "env=humaneval",
+        "model=embedded",
+        f"limit={len(EVAL_ROUTES)}",
+        f"run_dir={run_dir}",
+    ]
+    assert main(argv) == 0
+    grades = [a.grade for e in read_episodes(run_dir / EPISODES) for a in e.attempts]
+    assert len(grades) == 2 * len(EVAL_ROUTES) and not any(g.correct or g.reason is GradeReason.ERROR for g in grades)
+    assert main(["view", str(run_dir)]) == 0
