@@ -31,6 +31,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from score_env.layout import BenchmarkLayout
+from score_env.runs import read_jsonl
 from score_env.stats import mcnemar_exact
 
 NOT_CORRECTION = {"score_single_turn"}  # the compute reference: never trained at attempt 2
@@ -49,14 +51,13 @@ def main() -> int:
 
 
 def check(report: Path) -> int:
-    results = json.loads((report / "results.json").read_text())
+    results = json.loads(BenchmarkLayout(report).results.read_text())
     print(f"{'method':<20} {'seed':>4} {'objective':<12} {'early':>8} {'late':>8} {'change [95% interval]':>28}")
     pooled: dict[str, tuple[str, list[float], list[float]]] = {}
     for result in results:
         if result["status"] != "done" or not result["updates"]:
             continue
-        log = report / f"seed-{result['seed']}" / result["name"] / "train" / "metrics.jsonl"
-        records = [json.loads(line) for line in log.read_text().splitlines()]
+        records = read_jsonl(BenchmarkLayout(report).method(result["seed"], result["name"]).train.metrics_log)
         key = "loss" if "loss" in records[0] and "reward@t1" not in records[0] else _reward_key(records)
         first, last = early_late(records, key)
         _print_row(result["name"], str(result["seed"]), key, first, last)
@@ -84,15 +85,14 @@ def _correction(report: Path, results: list[dict]) -> list[str]:
     for result in results:
         if result["status"] != "done" or not result["updates"]:
             continue
-        train = report / f"seed-{result['seed']}" / result["name"] / "train"
-        records = [json.loads(line) for line in (train / "metrics.jsonl").read_text().splitlines()]
+        train = BenchmarkLayout(report).method(result["seed"], result["name"]).train
+        records = read_jsonl(train.metrics_log)
         deltas = [{"d": r["reward@t2"] - r["reward@t1"]} for r in records if "reward@t2" in r and "reward@t1" in r]
         delta = ""
         if len(deltas) >= 4:
             first, last = early_late(deltas, "d")
             delta = f"training Δ {_mean(first):+.3f} -> {_mean(last):+.3f}; "
-        probes_log = train / "probes.jsonl"
-        probes = [json.loads(line) for line in probes_log.read_text().splitlines()] if probes_log.exists() else []
+        probes = read_jsonl(train.probes_log)
         points = ", ".join(
             f"{p['stage']} (step {p['step']}): {_pct(p.get('fix'))} / {_pct(p.get('acc@t1'))}" for p in probes
         )

@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from score_env.layout import BenchmarkLayout
+
 BUDGET_S = 15 * 60
 ROOT = Path(__file__).resolve().parent.parent
 COLUMNS = {  # column: the phase keys (score_env.profile) it adds up, by prefix (the first column that matches)
@@ -56,13 +58,15 @@ def run_job(overrides: list[str], report: Path, source: Path | None) -> float:
 
 def training_episodes(report: Path) -> int:
     """Training episodes the methods sampled (each method's ``episodes_sampled``)."""
-    return sum(int(json.loads(r.read_text()).get("episodes_sampled", 0)) for r in report.glob("seed-*/*/result.json"))
+    results = BenchmarkLayout(report).method_results()
+    return sum(int(json.loads(r.read_text()).get("episodes_sampled", 0)) for r in results)
 
 
 def profile_table(report: Path) -> str:
     """Per method (and the base model's first attempts): wall seconds per column, and the cores in use."""
     rows = ["| part | " + " | ".join(COLUMNS) + " | total |", "|---" * (len(COLUMNS) + 2) + "|"]
-    for path in [report / "first-attempts" / "profile.json", *sorted(report.glob("seed-*/*/profile.json"))]:
+    layout = BenchmarkLayout(report)
+    for path in [layout.first_attempts.profile, *layout.method_profiles()]:
         if not path.exists():
             continue
         spent = json.loads(path.read_text())
@@ -80,7 +84,11 @@ def profile_table(report: Path) -> str:
 
 def tables(report: Path) -> list[str]:
     """results.md without the line naming the version and the time: what the two runs computed."""
-    return [line for line in (report / "results.md").read_text().splitlines() if not line.startswith("- score-env ")]
+    return [
+        line
+        for line in BenchmarkLayout(report).results_md.read_text().splitlines()
+        if not line.startswith("- score-env ")
+    ]
 
 
 def measure(label: str, overrides: list[str], report: Path, source: Path | None) -> float:
@@ -108,7 +116,7 @@ def main() -> None:
         report = Path(given[0]) if given else Path(tmp) / "report"
         if not args.against:
             measure("score-env benchmark", overrides, report, None)
-            print((report / "results.md").read_text())
+            print(BenchmarkLayout(report).results_md.read_text())
             print(profile_table(report))
             return
         old = Path(tmp) / "old"

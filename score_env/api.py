@@ -36,6 +36,7 @@ from score_env.config.benchmark import SweepConfig
 from score_env.config.load import agent_names, load_agent_config, load_config
 from score_env.correction import CorrectionRates, correct_fixed, recorded_first_attempts
 from score_env.evaluation import Evaluation, evaluate_policy
+from score_env.layout import EvalLayout
 from score_env.policies import Policy
 from score_env.preflight import check_env_choice, env_factory, import_tasks
 from score_env.records import Attempt
@@ -92,7 +93,7 @@ def evaluate(config: EvalConfig | None = None, /, **values: Any) -> EvalResult:
     if is_training_run(Path(model)):  # a trained run directory: its best (or last) checkpoint, recorded
         checkpoint = checkpoint_path(Path(model), config.checkpoint)
         model = str(checkpoint / "model")
-        write_atomic(run_dir / "model.json", json.dumps({"run": config.model, "checkpoint": checkpoint.name}) + "\n")
+        write_atomic(EvalLayout(run_dir).model, json.dumps({"run": config.model, "checkpoint": checkpoint.name}) + "\n")
     agent = agents.build_agent(config.agent, config.policy.load(model))
     problems = list(range(min(config.limit or env.n_problems, env.n_problems)))
     if fixed is not None:
@@ -147,7 +148,9 @@ def _evaluate_on_recorded(
     problems = [p for p in problems if p in fixed]
     sampling = config.sampling.params()
     play = dict(sampling=sampling, seed=config.seed, samples=config.samples, bootstrap=config.bootstrap)
-    own = evaluate_policy(policy, partial(env, 1), problems, run_dir=run_dir / "own-first", label="own t1", **play)
+    own = evaluate_policy(
+        policy, partial(env, 1), problems, run_dir=EvalLayout(run_dir).own_first.root, label="own t1", **play
+    )
     on_fixed = correct_fixed(
         policy,
         env,
@@ -156,7 +159,7 @@ def _evaluate_on_recorded(
         run_dir=run_dir,
         **play,  # type: ignore[arg-type]
     )
-    write_atomic(run_dir / "correction.json", CORRECTION_JSON.dump_json(on_fixed.rates, indent=2).decode() + "\n")
+    write_atomic(EvalLayout(run_dir).correction, CORRECTION_JSON.dump_json(on_fixed.rates, indent=2).decode() + "\n")
     return EvalResult(run_dir, model, Evaluation(on_fixed.episodes, on_fixed.report), on_fixed.rates)
 
 

@@ -32,6 +32,7 @@ from score_env.config import (
     TrainConfig,
     load_config,
 )
+from score_env.layout import BenchmarkLayout
 from score_env.registry import UnknownNameError
 from score_env.rollout import GradingFailed
 from score_env.text import escape_text
@@ -201,7 +202,7 @@ def run_benchmark(overrides: Sequence[str]) -> int:
     console = Console()
     result = api.benchmark(load_config(BenchmarkConfig, "benchmark", overrides), console=console)
     # Plain text: a failed method's message in it may hold "[...]" that rich would read as markup (and reject).
-    console.print((result.report_dir / "results.md").read_text(encoding="utf-8"), markup=False, emoji=False)
+    console.print(BenchmarkLayout(result.report_dir).results_md.read_text(encoding="utf-8"), markup=False, emoji=False)
     console.print(f"report: {result.report_dir} ({', '.join(p.name for p in result.plots)})")
     return 0
 

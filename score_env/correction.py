@@ -21,10 +21,11 @@ import gymnasium as gym
 import numpy as np
 
 from score_env.evaluation import evaluate_policy
+from score_env.layout import EvalLayout
 from score_env.metrics import Estimate, SelfCorrectionReport
 from score_env.policies import Policy, SamplingParams
 from score_env.records import Attempt, Completion, Conversation, Episode
-from score_env.runs import EPISODES, read_episodes
+from score_env.runs import read_episodes
 
 
 @dataclass(frozen=True)
@@ -109,10 +110,10 @@ def recorded_first_attempts(run_dir: Path, first_prompts: Sequence[str]) -> dict
     """The first attempts recorded in ``run_dir/episodes.jsonl`` (an eval run, or a benchmark's ``first-attempts/``
     or ``seed-<s>/<method>/eval/``), each checked to answer this env's prompt of its problem (``first_prompts``: the
     last message of each problem's first prompt, by index). Raises ValueError naming what is wrong."""
-    path = run_dir / EPISODES
+    path = EvalLayout(run_dir).episodes
     if not path.is_file():
         raise ValueError(
-            f"no {EPISODES} in {str(run_dir)!r}: give an eval run directory, or a benchmark report's first-attempts/ "
+            f"no {path.name} in {str(run_dir)!r}: give an eval run directory, or a benchmark report's first-attempts/ "
             "or seed-<s>/<method>/eval/ directory"
         )
     recorded = first_attempts(read_episodes(path))

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import gymnasium as gym
 
+from score_env.layout import EvalLayout
 from score_env.metrics import SelfCorrectionReport, self_correction_metrics
 from score_env.policies import Policy, SamplingParams
 from score_env.records import Episode, flatten
 from score_env.rollout import collect_episodes
-from score_env.runs import EPISODES, append_episodes, progress_bar, read_episodes, write_episodes, write_metrics
+from score_env.runs import append_episodes, progress_bar, read_episodes, write_episodes, write_metrics
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ def evaluate_policy(
     done = _complete_batches(run_dir, batches, samples)
     episodes = [e for b in done.values() for e in b]
     if run_dir is not None:  # without the episodes of a torn, incomplete batch: it is played again
-        write_episodes(run_dir / EPISODES, episodes)
+        write_episodes(EvalLayout(run_dir).episodes, episodes)
     with progress_bar(total=len(problems), desc=label, unit="problem", leave=False) as bar:
         bar.update(sum(len(batches[b]) for b in done))
         for number, batch in enumerate(batches):
@@ -85,7 +86,7 @@ def evaluate_policy(
                 )
             )
             if run_dir is not None:
-                append_episodes(run_dir / EPISODES, new)
+                append_episodes(EvalLayout(run_dir).episodes, new)
             episodes += new
             bar.update(len(batch))
     order = {index: position for position, index in enumerate(problems)}
@@ -101,7 +102,7 @@ def _complete_batches(run_dir: Path | None, batches: list[list[int]], samples: i
     if run_dir is None:
         return {}
     run_dir.mkdir(parents=True, exist_ok=True)
-    by_key = {(e.problem_index, e.sample): e for e in read_episodes(run_dir / EPISODES)}
+    by_key = {(e.problem_index, e.sample): e for e in read_episodes(EvalLayout(run_dir).episodes)}
     done = {}
     for number, batch in enumerate(batches):
         keys = [(p, s) for p in batch for s in range(samples)]

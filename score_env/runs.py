@@ -1,8 +1,10 @@
 """Run directories: the resolved config, episodes appended as they finish, metrics; the one place runs resume.
 
 A run directory holds ``config.yaml`` (what was asked), ``episodes.jsonl`` (appended after every batch, so an
-interrupted run keeps what it did) and ``metrics.json``; a training run adds ``metrics.jsonl`` and checkpoints. A
-directory that already holds a *different* config is refused with both values, so results are never mixed.
+interrupted run keeps what it did) and ``metrics.json``; a training run adds ``metrics.jsonl`` and checkpoints (the
+files of each kind of run directory are named in ``score_env.layout``). A directory that already holds a *different*
+config is refused with both values, so results are never mixed. ``read_jsonl`` is the one reader of JSONL logs: it
+drops a torn last line (the process died mid-write).
 """
 
 from __future__ import annotations
@@ -19,14 +21,11 @@ from typing import Any
 import yaml
 
 from score_env.config import ConfigError
+from score_env.layout import CONFIG, EPISODES, EvalLayout
 from score_env.metrics import SelfCorrectionReport
 from score_env.records import Episode
 from score_env.text import dump_json
 
-CONFIG = "config.yaml"
-EPISODES = "episodes.jsonl"
-METRICS = "metrics.json"
-METRICS_LOG = "metrics.jsonl"  # one line per training update
 # The terminal line of this process's progress bars: None (tqdm's own choice) but in a benchmark worker process,
 # where each worker draws on its own line (score_env.benchmark.workers sets it).
 BAR_LINE: int | None = None
@@ -110,7 +109,7 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 
 def write_metrics(run_dir: Path, report: SelfCorrectionReport) -> Path:
-    path = run_dir / METRICS
+    path = EvalLayout(run_dir).metrics
     write_atomic(path, json.dumps(asdict(report), indent=2) + "\n")
     return path
 

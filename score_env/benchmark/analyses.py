@@ -18,6 +18,7 @@ import gymnasium as gym
 from score_env.benchmark.results import ScalingCurve
 from score_env.correction import replay
 from score_env.evaluation import evaluate_policy
+from score_env.layout import ScalingLayout
 from score_env.policies import Policy, SamplingParams
 from score_env.records import Attempt, Episode
 
@@ -47,9 +48,10 @@ def inference_scaling(
     correction, majority vote over the K corrected answers.
     """
     play = dict(sampling=sampling, samples=max_k, label="scaling")
-    two = evaluate_policy(policy, lambda: make_env(2), problems, seed=seed, run_dir=run_dir / "two", **play).episodes
+    layout = ScalingLayout(run_dir)
+    two = evaluate_policy(policy, lambda: make_env(2), problems, seed=seed, run_dir=layout.two.root, **play).episodes
     one = evaluate_policy(
-        policy, lambda: make_env(1), problems, seed=seed + 1, run_dir=run_dir / "one", **play
+        policy, lambda: make_env(1), problems, seed=seed + 1, run_dir=layout.one.root, **play
     ).episodes
     ks = [k for k in (1, 2, 4, 8, 16, 32, 64) if k <= max_k]
     parallel, sequential = [], []

@@ -42,19 +42,18 @@ from score_env.benchmark.results import (
 from score_env.config import AgentConfig, BenchmarkConfig, EpisodeSettings, TrainConfig
 from score_env.correction import correct_fixed, mean_per_problem
 from score_env.evaluation import Evaluation, evaluate_policy
+from score_env.layout import MethodLayout, TrainLayout
 from score_env.metrics import per_episode_correct
 from score_env.policies import Policy, SamplingParams
 from score_env.profile import phase, since, snapshot, to_json
 from score_env.records import Attempt, Episode
 from score_env.registry import EnvFactory
 from score_env.rollout import GradingFailed
-from score_env.runs import METRICS_LOG, read_jsonl, write_atomic
+from score_env.runs import read_jsonl, write_atomic
 from score_env.text import escape_text
 from score_env.training.run import BuildAgent, train_agent
-from score_env.training.session import PROBES_LOG
 
 Outcome = MethodResult | MethodFailure
-PROFILE = "profile.json"  # where this process's time on a method went, per phase (benchmarks/main_job.py prints it)
 ERROR_CHARS = 2000  # of a failed method's error message kept in its outcome; error.txt has the whole traceback
 
 
@@ -90,7 +89,8 @@ def run_method(
 ) -> Outcome:
     """One method, start to finish (or its earlier result, kept). A failure is recorded, not raised. ``fixed``: the
     base model's greedy first attempts, for the fix and break rates and the probe (None: neither is measured)."""
-    done = method_dir / "result.json"
+    layout = MethodLayout(method_dir)
+    done = layout.result
     if done.exists():
         console.print(f"{name} (seed {seed}): done in an earlier run, kept")
         return read_outcome(done)
@@ -104,10 +104,10 @@ def run_method(
         # Its message may quote model text (a lone surrogate, control characters, rich markup): shown escaped.
         message = escape_text(f"{type(error).__name__}: {error}", ERROR_CHARS, one_line=True)
         console.print(f"[red]{escape(name)} (seed {seed}) failed[/red]: {escape(message)}")
-        write_atomic(method_dir / "error.txt", escape_text(traceback.format_exc()))
+        write_atomic(layout.error, escape_text(traceback.format_exc()))
         return MethodFailure(name, seed, message)
     write_outcome(done, outcome)
-    write_atomic(method_dir / PROFILE, json.dumps(to_json(since(before)), indent=1))
+    write_atomic(layout.profile, json.dumps(to_json(since(before)), indent=1))
     acc = outcome.report.estimates
     fix = outcome.fixed.fix if outcome.fixed else None
     console.print(
@@ -128,6 +128,7 @@ def _train_and_evaluate(
     start: float,
     fixed: BaseAttempts | None,
 ) -> MethodResult:
+    layout = MethodLayout(method_dir)
     agent_config = method_agent(name, wiring.agent_config(name), config)
     episode = agent_config.episode()
     updates = episodes = 0
@@ -137,7 +138,7 @@ def _train_and_evaluate(
     if agent_config.kind == "prompting":
         policy = config.policy.load(resolve_model(config.model))
     else:
-        run_dir = method_dir / "train"
+        run_dir = layout.train.root
         probe = None
         if fixed is not None and fixed.validation and not episode.oracle:
             probe = correction_probe(wiring.train_env, fixed.validation, config.eval_max_new_tokens)
@@ -152,15 +153,14 @@ def _train_and_evaluate(
     with phase("evaluation"):
         evaluation = evaluate_policy(
             policy, partial(make, episode.max_attempts), problems, sampling=greedy, seed=seed,
-            run_dir=method_dir / "eval", label=name, attempts=episode.max_attempts,
+            run_dir=layout.eval.root, label=name, attempts=episode.max_attempts,
         )  # fmt: skip
         on_fixed = None
         if fixed is not None and not episode.oracle:  # every method corrects the base model's greedy first attempts
             on_fixed = correct_fixed(
                 policy, make, fixed.test, evaluation.episodes, sampling=greedy, seed=seed,
-                run_dir=method_dir / "fixed", label=f"{name}, fixed t1",
+                run_dir=layout.fixed.root, label=f"{name}, fixed t1",
             ).rates  # fmt: skip
-    analyses = method_dir / "analyses"
     scaling = ceiling = None
     two_fixed = episode == EpisodeSettings()  # the paper's analyses are about two intrinsic attempts
     with phase("analyses"):
@@ -172,19 +172,19 @@ def _train_and_evaluate(
                 max_k=config.scaling.max_k,
                 sampling=SamplingParams(config.scaling.temperature, 1.0, config.eval_max_new_tokens),
                 seed=seed,
-                run_dir=analyses / "scaling",
+                run_dir=layout.scaling.root,
             )
         if config.ceiling_samples and agent_config.kind == "prompting" and two_fixed:
             sampling = SamplingParams(1.0, 1.0, config.eval_max_new_tokens)
             ceiling = correction_ceiling(
                 policy, evaluation.episodes, make, samples=config.ceiling_samples, sampling=sampling, seed=seed,
-                run_dir=analyses / "ceiling",
+                run_dir=layout.ceiling.root,
             )  # fmt: skip
     shift = None  # the paper's distribution-shift analysis: the same fix rate, on its own first attempts
     if config.distribution_shift and on_fixed and on_fixed.fix and two_fixed and agent_config.kind != "prompting":
         shift = ShiftRates(correction_rate(evaluation.episodes), on_fixed.fix.value)
     with phase("evaluation"):
-        sampled = _sampled(policy, config, make, episode, problems, seed, method_dir / "sampled", fixed)
+        sampled = _sampled(policy, config, make, episode, problems, seed, layout, fixed)
     tokens = sum(len(a.token_ids) for e in evaluation.episodes for a in e.attempts)
     return MethodResult(
         name=name,
@@ -210,11 +210,12 @@ def _train_and_evaluate(
 
 def _probes_and_alarms(run_dir: Path) -> tuple[tuple[ProbePoint, ...], tuple[str, ...]]:
     """The probe's points and the collapse alarm of a training run (also written to ``alarms.txt`` in it)."""
-    records = read_jsonl(run_dir / PROBES_LOG) if (run_dir / PROBES_LOG).exists() else []
+    layout = TrainLayout(run_dir)
+    records = read_jsonl(layout.probes_log)
     probes = tuple(ProbePoint(r["step"], r["stage"], r["acc@t1"], r.get("fix"), r.get("break")) for r in records)
-    alarm = collapse_alarm(records, read_jsonl(run_dir / METRICS_LOG))
+    alarm = collapse_alarm(records, read_jsonl(layout.metrics_log))
     if alarm is not None:
-        write_atomic(run_dir / "alarms.txt", alarm + "\n")
+        write_atomic(layout.alarms, alarm + "\n")
         print(f"ALARM ({run_dir}): {alarm}", file=sys.stderr)
     return probes, (alarm,) if alarm else ()
 
@@ -235,7 +236,7 @@ def _sampled(
     episode: EpisodeSettings,
     problems: list[int],
     seed: int,
-    run_dir: Path,
+    layout: MethodLayout,
     fixed: BaseAttempts | None,
 ) -> SampledResult | None:
     """Every metric averaged over n sampled episodes per problem, pass@2 / majority@2 of the first attempts, and
@@ -247,7 +248,7 @@ def _sampled(
     attempts = episode.max_attempts
     evaluation: Evaluation = evaluate_policy(
         policy, partial(make, attempts), problems[: c.problems], sampling=sampling, seed=seed + 1,
-        samples=c.samples, run_dir=run_dir, label="sampled", attempts=attempts,
+        samples=c.samples, run_dir=layout.sampled.root, label="sampled", attempts=attempts,
     )  # fmt: skip
     episodes = evaluation.episodes
     on_fixed = None
@@ -255,7 +256,7 @@ def _sampled(
         subset = {p: fixed.test[p] for p in problems[: c.problems]}
         on_fixed = correct_fixed(
             policy, make, subset, episodes, sampling=sampling, seed=seed + 2, samples=c.samples,
-            run_dir=run_dir / "fixed", label="sampled, fixed t1",
+            run_dir=layout.sampled_fixed.root, label="sampled, fixed t1",
         ).rates  # fmt: skip
     return SampledResult(
         evaluation.report, c.samples, c.temperature, pass_at_2(episodes), majority_at_2(episodes), on_fixed,

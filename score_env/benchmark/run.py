@@ -14,11 +14,12 @@ from pathlib import Path
 from rich.console import Console
 
 from score_env.assets import resolve_model
-from score_env.benchmark.method import PROFILE, BaseAttempts, Outcome, Wiring
+from score_env.benchmark.method import BaseAttempts, Outcome, Wiring
 from score_env.benchmark.workers import Run, run_all
 from score_env.config import BenchmarkConfig
 from score_env.correction import first_attempts
 from score_env.evaluation import evaluate_policy
+from score_env.layout import BenchmarkLayout
 from score_env.policies import Policy, SamplingParams
 from score_env.profile import phase, since, snapshot, to_json
 from score_env.records import Attempt
@@ -30,6 +31,7 @@ MAY_CHANGE = frozenset({"workers", "grading_threads", "policy.reuse_cache"})  # 
 
 def run_benchmark(config: BenchmarkConfig, wiring: Wiring, report_dir: Path, console: Console) -> tuple[Outcome, ...]:
     open_run_dir(report_dir, config.model_dump(mode="json", by_alias=True, exclude={"report_dir"}), MAY_CHANGE)
+    layout = BenchmarkLayout(report_dir)
     problems = evaluated_problems(config, wiring)
     n_train = wiring.train_env.n_problems
     start = n_train - config.validation_problems
@@ -37,13 +39,11 @@ def run_benchmark(config: BenchmarkConfig, wiring: Wiring, report_dir: Path, con
     before = snapshot()
     with phase("base first attempts"):
         base = config.policy.load(resolve_model(config.model))
-        test = base_first_attempts(config, base, wiring.eval_env, problems, report_dir / "first-attempts")
-        validation = base_first_attempts(
-            config, base, wiring.train_env, probed, report_dir / "validation-first-attempts"
-        )
+        test = base_first_attempts(config, base, wiring.eval_env, problems, layout.first_attempts.root)
+        validation = base_first_attempts(config, base, wiring.train_env, probed, layout.validation_first_attempts.root)
         del base  # each method loads its own model
-    (report_dir / "first-attempts").mkdir(exist_ok=True)
-    write_atomic(report_dir / "first-attempts" / PROFILE, json.dumps(to_json(since(before)), indent=1))
+    layout.first_attempts.root.mkdir(exist_ok=True)
+    write_atomic(layout.first_attempts.profile, json.dumps(to_json(since(before)), indent=1))
     fixed = BaseAttempts(test, validation)
     runs = [Run(seed, name, method_dir(report_dir, seed, name)) for seed in config.seeds for name in config.methods]
     return tuple(run_all(runs, config, wiring, problems, fixed, console))
@@ -69,4 +69,4 @@ def evaluated_problems(config: BenchmarkConfig, wiring: Wiring) -> list[int]:
 
 
 def method_dir(report_dir: Path, seed: int, name: str) -> Path:
-    return report_dir / f"seed-{seed}" / name
+    return BenchmarkLayout(report_dir).method(seed, name).root

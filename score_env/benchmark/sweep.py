@@ -17,6 +17,7 @@ from rich.console import Console
 from score_env.benchmark.method import Wiring, run_method
 from score_env.benchmark.results import MethodResult
 from score_env.config import BenchmarkConfig
+from score_env.layout import SweepLayout
 from score_env.runs import open_run_dir, write_atomic
 
 
@@ -38,6 +39,7 @@ def run_sweep(
     )
     n_train = wiring.train_env.n_problems
     validation = list(range(n_train - config.validation_problems, n_train))
+    layout = SweepLayout(sweep_dir)
     quiet = config.model_copy(
         update={
             "sampled_eval": config.sampled_eval.model_copy(update={"problems": 0}),
@@ -55,15 +57,15 @@ def run_sweep(
             console.rule(f"sweep: {name}, lr {rate:g}")
             run = quiet.model_copy(update={"lrs": {**config.lrs, name: rate}})
             outcome = run_method(
-                name, run, config.seeds[0], on_validation, validation, sweep_dir / name / f"lr-{rate:g}", console
+                name, run, config.seeds[0], on_validation, validation, layout.run(name, rate).root, console
             )
             ok = isinstance(outcome, MethodResult)
             scores[name][rate] = outcome.report.estimates["acc@t2"].value if ok else None
     chosen = {name: _best(by_rate) for name, by_rate in scores.items()}
     result = SweepResult(scores, chosen)
     table = {n: {f"{r:g}": s for r, s in by_rate.items()} for n, by_rate in scores.items()}
-    write_atomic(sweep_dir / "sweep.json", json.dumps({"acc@t2": table, "chosen": chosen}, indent=2) + "\n")
-    write_atomic(sweep_dir / "lrs.yaml", result.preset_block())
+    write_atomic(layout.scores, json.dumps({"acc@t2": table, "chosen": chosen}, indent=2) + "\n")
+    write_atomic(layout.lrs, result.preset_block())
     return result
 
 

@@ -19,6 +19,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from score_env.config.agents import AgentConfig
 from score_env.config.errors import ConfigError, describe_validation_error
+from score_env.layout import TrainLayout
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -110,7 +111,7 @@ def _defaults(model: type[BaseModel]) -> dict[str, Any]:
 
 
 def _run_config(run_dir: str) -> DictConfig:
-    path = Path(run_dir).expanduser() / "config.yaml"
+    path = TrainLayout(Path(run_dir).expanduser()).config
     if not path.is_file():
         raise ConfigError(f"resume={run_dir!r}: no config.yaml there; resume takes a training run directory")
     return _load_yaml(path)

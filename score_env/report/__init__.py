@@ -8,6 +8,7 @@ from pathlib import Path
 
 from score_env.benchmark.results import MethodFailure, MethodResult, outcomes_json
 from score_env.config import BenchmarkConfig
+from score_env.layout import BenchmarkLayout
 from score_env.report.markdown import results_markdown
 from score_env.report.plots import write_plots
 from score_env.report.provenance import provenance
@@ -20,8 +21,9 @@ def write_benchmark_report(
 ) -> list[Path]:
     """``results.json``, ``results.md`` and the plots; returns the plots' paths."""
     lines = provenance(config)
-    write_atomic(report_dir / "results.json", outcomes_json(tuple(outcomes)).decode() + "\n")
-    write_atomic(report_dir / "results.md", results_markdown(outcomes, lines))
+    layout = BenchmarkLayout(report_dir)
+    write_atomic(layout.results, outcomes_json(tuple(outcomes)).decode() + "\n")
+    write_atomic(layout.results_md, results_markdown(outcomes, lines))
     return write_plots(report_dir, [o for o in outcomes if isinstance(o, MethodResult)], title=lines[0])
 
 

@@ -7,7 +7,6 @@ inference-compute scaling and distribution shift.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,6 +20,8 @@ import matplotlib.pyplot as plt
 from score_env.benchmark.aggregate import by_method, spread
 from score_env.benchmark.compare import pooled_estimate
 from score_env.benchmark.results import MethodResult
+from score_env.layout import BenchmarkLayout
+from score_env.runs import read_jsonl
 
 
 def write_plots(report_dir: Path, done: Sequence[MethodResult], title: str) -> list[Path]:
@@ -57,7 +58,7 @@ def _correction(report_dir: Path, table: dict[str, dict[int, MethodResult]], tit
     ax.set_ylim(0, 105)
     ax.legend(loc="upper right")
     ax.set_title(f"Correction on the base model's greedy first attempts (greedy; 95% intervals)\n{title}", fontsize=9)
-    return _save(fig, report_dir / "correction.png")
+    return _save(fig, BenchmarkLayout(report_dir).correction_plot)
 
 
 def _accuracy(report_dir: Path, table: dict[str, dict[int, MethodResult]], title: str) -> Path:
@@ -74,7 +75,7 @@ def _accuracy(report_dir: Path, table: dict[str, dict[int, MethodResult]], title
     ax.set_ylim(0, 105)
     ax.legend(["Acc@t1", "Acc@t2"], loc="lower right")
     ax.set_title(f"Accuracy per attempt (greedy; error bars: std over seeds)\n{title}", fontsize=9)
-    return _save(fig, report_dir / "accuracy.png")
+    return _save(fig, BenchmarkLayout(report_dir).accuracy_plot)
 
 
 def _edit_histograms(report_dir: Path, table: dict[str, dict[int, MethodResult]], title: str) -> Path:
@@ -93,7 +94,7 @@ def _edit_histograms(report_dir: Path, table: dict[str, dict[int, MethodResult]]
     for ax in list(axes.flat)[len(names) :]:
         ax.axis("off")
     fig.suptitle(f"How much attempt 2 rewrites attempt 1 (0 = identical)\n{title}", fontsize=9)
-    return _save(fig, report_dir / "edit_distance.png")
+    return _save(fig, BenchmarkLayout(report_dir).edit_distance_plot)
 
 
 def _training_curves(report_dir: Path, table: dict[str, dict[int, MethodResult]], title: str) -> Path:
@@ -104,7 +105,8 @@ def _training_curves(report_dir: Path, table: dict[str, dict[int, MethodResult]]
     rows = max(1, math.ceil(len(trained) / columns))
     fig, axes = plt.subplots(rows, columns, figsize=(4.0 * columns, 2.8 * rows), squeeze=False)
     for ax, name in zip(axes.flat, trained, strict=False):
-        logs = [_metrics_log(report_dir / f"seed-{seed}" / name / "train" / "metrics.jsonl") for seed in table[name]]
+        layout = BenchmarkLayout(report_dir)
+        logs = [read_jsonl(layout.method(seed, name).train.metrics_log) for seed in table[name]]
         logs = [records for records in logs if records]
         keys = [k for k in ("reward@t1", "reward@t2", "reward@final") if any(k in r for rs in logs for r in rs)]
         for colour, key in enumerate(keys or ["loss"]):
@@ -124,7 +126,7 @@ def _training_curves(report_dir: Path, table: dict[str, dict[int, MethodResult]]
     seeds = len({seed for runs in table.values() for seed in runs})
     spread_note = f"; mean of {seeds} seeds, band: their range" if seeds > 1 else ""
     fig.suptitle(f"Training curves (moving average over a tenth of the run{spread_note})\n{title}", fontsize=9)
-    return _save(fig, report_dir / "training_curves.png")
+    return _save(fig, BenchmarkLayout(report_dir).training_curves_plot)
 
 
 def _mean_and_range(
@@ -135,10 +137,6 @@ def _mean_and_range(
     ax.plot(x, [sum(p) / len(p) for p in by_point], style, color=colour, label=label, linewidth=1.4)
     if len(curves) > 1:
         ax.fill_between(x, [min(p) for p in by_point], [max(p) for p in by_point], color=colour, alpha=0.15)
-
-
-def _metrics_log(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
 def _smooth(values: Sequence[float]) -> list[float]:
@@ -169,7 +167,7 @@ def _scaling(report_dir: Path, done: Sequence[MethodResult], title: str) -> Path
     seeds = len({o.seed for runs in by_name.values() for o in runs})
     spread_note = f"mean over {seeds} seeds, band: their range" if seeds > 1 else "one seed"
     ax.set_title(f"Inference-compute scaling ({spread_note})\n{title}", fontsize=9)
-    return _save(fig, report_dir / "inference_scaling.png")
+    return _save(fig, BenchmarkLayout(report_dir).scaling_plot)
 
 
 def _shift(report_dir: Path, table: dict[str, dict[int, MethodResult]], title: str) -> Path:
@@ -186,7 +184,7 @@ def _shift(report_dir: Path, table: dict[str, dict[int, MethodResult]], title: s
     ax.set_ylabel("correction rate (%)")
     ax.legend()
     ax.set_title(f"Distribution shift: P(right at t2 | wrong at t1)\n{title}", fontsize=9)
-    return _save(fig, report_dir / "distribution_shift.png")
+    return _save(fig, BenchmarkLayout(report_dir).shift_plot)
 
 
 def _save(fig: Any, path: Path) -> Path:

@@ -2,7 +2,8 @@
 
 ``run_dir/checkpoints/step-000010/`` holds ``model/`` (``save_pretrained`` + tokenizer: loadable by any HF code and
 by ``score-env eval model=<run dir>``) and ``state.pt`` (optimizer, RNG states, step, stage, training reward).
-``checkpoints/index.json`` lists them and names the best (highest training reward, as the paper selects) and the last.
+``checkpoints/index.json`` (a :class:`CheckpointIndex`) lists them and names the best (highest training reward, as the
+paper selects) and the last. The file names are ``score_env.layout.TrainLayout``'s.
 """
 
 from __future__ import annotations
@@ -11,15 +12,43 @@ import json
 import os
 import random
 import shutil
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import torch
 
+from score_env.layout import CheckpointLayout, TrainLayout
 from score_env.runs import write_atomic
 
-INDEX = "index.json"
+
+@dataclass(frozen=True)
+class CheckpointEntry:
+    """A checkpoint kept on disk: ``checkpoints/<name>/``."""
+
+    name: str  # step-NNNNNN
+    step: int
+    train_reward: float  # the mean training reward since the previous checkpoint: what "best" ranks by
+
+
+@dataclass(frozen=True)
+class CheckpointIndex:
+    """``checkpoints/index.json``: the checkpoints kept, by step, and the names of the best and the last."""
+
+    checkpoints: tuple[CheckpointEntry, ...]
+    best: str
+    last: str
+
+    @classmethod
+    def from_json(cls, text: str) -> CheckpointIndex:
+        data = json.loads(text)
+        entries = tuple(CheckpointEntry(c["name"], c["step"], c["train_reward"]) for c in data["checkpoints"])
+        return cls(entries, data["best"], data["last"])
+
+    def to_json(self) -> str:
+        entries = [asdict(c) for c in self.checkpoints]
+        return json.dumps({"checkpoints": entries, "best": self.best, "last": self.last}, indent=2)
 
 
 def save_checkpoint(
@@ -33,30 +62,30 @@ def save_checkpoint(
 ) -> Path:
     """Save ``checkpoints/step-N`` atomically, then keep only the latest ``keep`` and the best. ``info`` holds
     ``stage``, ``train_reward`` (what "best" ranks by) and ``elapsed_s``."""
-    root = run_dir / "checkpoints"
-    final = root / f"step-{step:06d}"
-    tmp = root / f".step-{step:06d}.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    model.save_pretrained(tmp / "model")
-    tokenizer.save_pretrained(tmp / "model")
+    layout = TrainLayout(run_dir)
+    final = layout.checkpoint(layout.checkpoint_name(step))
+    tmp = layout.checkpoint_tmp(step)
+    shutil.rmtree(tmp.root, ignore_errors=True)
+    tmp.root.mkdir(parents=True)
+    model.save_pretrained(tmp.model)
+    tokenizer.save_pretrained(tmp.model)
     state = {
         "step": step,
         **info,
         "optimizer": optimizer.state_dict(),
         "rng": {"torch": torch.get_rng_state(), "python": random.getstate(), "numpy": np.random.get_state()},
     }
-    torch.save(state, tmp / "state.pt")
-    if final.exists():
-        shutil.rmtree(final)
-    os.replace(tmp, final)
-    _update_index(root, final.name, step, info["train_reward"], keep)
-    return final
+    torch.save(state, tmp.state)
+    if final.root.exists():
+        shutil.rmtree(final.root)
+    os.replace(tmp.root, final.root)
+    _update_index(layout, final.root.name, step, info["train_reward"], keep)
+    return final.root
 
 
 def load_state(checkpoint: Path, optimizer: torch.optim.Optimizer) -> dict[str, Any]:
     """Restore the optimizer and RNG states; return the saved state (step, stage, ...)."""
-    state = torch.load(checkpoint / "state.pt", weights_only=False)
+    state = torch.load(CheckpointLayout(checkpoint).state, weights_only=False)
     optimizer.load_state_dict(state["optimizer"])
     torch.set_rng_state(state["rng"]["torch"])
     random.setstate(state["rng"]["python"])
@@ -75,34 +104,33 @@ def load_weights(model: Any, path: Path) -> None:
     model.load_state_dict(trained.state_dict())
 
 
-def read_index(run_dir: Path) -> dict[str, Any] | None:
-    path = run_dir / "checkpoints" / INDEX
-    return json.loads(path.read_text()) if path.exists() else None
+def read_index(run_dir: Path) -> CheckpointIndex | None:
+    """The checkpoint index of the training run in ``run_dir``; None before its first checkpoint."""
+    path = TrainLayout(run_dir).checkpoint_index
+    return CheckpointIndex.from_json(path.read_text()) if path.exists() else None
 
 
 def checkpoint_path(run_dir: Path, which: Literal["best", "last"]) -> Path:
     """The checkpoint directory a trained run offers for evaluation."""
     index = read_index(run_dir)
-    if not index or not index["checkpoints"]:
+    if not index or not index.checkpoints:
         raise FileNotFoundError(f"{run_dir} has no checkpoints")
-    return run_dir / "checkpoints" / index[which]
+    return TrainLayout(run_dir).checkpoint(index.best if which == "best" else index.last).root
 
 
 def is_training_run(path: Path) -> bool:
-    return (path / "checkpoints" / INDEX).exists()
+    return TrainLayout(path).checkpoint_index.exists()
 
 
-def _update_index(root: Path, name: str, step: int, train_reward: float, keep: int) -> None:
+def _update_index(layout: TrainLayout, name: str, step: int, train_reward: float, keep: int) -> None:
     """Record the new checkpoint, then drop the ones that are neither among the latest ``keep`` nor the best (from
     the index first, atomically, then from the disk)."""
-    index = read_index(root.parent) or {"checkpoints": []}
-    entries = [c for c in index["checkpoints"] if c["name"] != name]
-    entries.append({"name": name, "step": step, "train_reward": train_reward})
-    entries.sort(key=lambda c: c["step"])
-    best = max(entries, key=lambda c: (c["train_reward"], c["step"]))
+    index = read_index(layout.root)
+    entries = [c for c in (index.checkpoints if index else ()) if c.name != name]
+    entries.append(CheckpointEntry(name, step, train_reward))
+    entries.sort(key=lambda c: c.step)
+    best = max(entries, key=lambda c: (c.train_reward, c.step))
     kept = [c for c in entries if c in entries[-keep:] or c is best]
-    write_atomic(
-        root / INDEX, json.dumps({"checkpoints": kept, "best": best["name"], "last": kept[-1]["name"]}, indent=2)
-    )
+    write_atomic(layout.checkpoint_index, CheckpointIndex(tuple(kept), best.name, kept[-1].name).to_json())
     for dropped in (c for c in entries if c not in kept):
-        shutil.rmtree(root / dropped["name"], ignore_errors=True)
+        shutil.rmtree(layout.checkpoint(dropped.name).root, ignore_errors=True)

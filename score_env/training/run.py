@@ -21,10 +21,11 @@ from typing import Any
 
 from score_env.assets import resolve_model
 from score_env.config import AgentConfig, ConfigError, LoraConfig, TrainConfig
+from score_env.layout import TrainLayout
 from score_env.policies import ModelPolicy
 from score_env.policies.transformers_backend import TransformersPolicy
 from score_env.registry import EnvFactory
-from score_env.runs import METRICS_LOG, check_run_dir, open_run_dir, read_jsonl
+from score_env.runs import check_run_dir, open_run_dir, read_jsonl
 from score_env.training.agent import Agent, TrainingPlan
 from score_env.training.checkpoint import read_index
 from score_env.training.session import Probe, TrainingSession
@@ -49,10 +50,9 @@ class TrainedRun:
     @cached_property
     def episodes_sampled(self) -> int:
         """Episodes the agent played in training: per RL update (``metrics.jsonl``) and per collected dataset."""
-        per_update = sum(int(r.get("episodes", 0)) for r in read_jsonl(self.run_dir / METRICS_LOG))
-        datasets = sum(
-            json.loads(p.read_text(encoding="utf-8"))["episodes"] for p in (self.run_dir / "data").glob("*.json")
-        )
+        layout = TrainLayout(self.run_dir)
+        per_update = sum(int(r.get("episodes", 0)) for r in read_jsonl(layout.metrics_log))
+        datasets = sum(json.loads(p.read_text(encoding="utf-8"))["episodes"] for p in layout.data_files())
         return per_update + datasets
 
 
@@ -79,7 +79,7 @@ def train_agent(
     (``probes.jsonl``)."""
     open_run_dir(run_dir, saved_config(config), MAY_CHANGE)
     index = read_index(run_dir)
-    last = run_dir / "checkpoints" / index["last"] if index and index["checkpoints"] else None
+    last = TrainLayout(run_dir).checkpoint(index.last).root if index and index.checkpoints else None
     policy = config.policy.load(resolve_model(config.model))
     if config.lora is not None:
         policy = add_lora(policy, config.lora)
@@ -111,7 +111,7 @@ def train_agent(
         agent.train(session, plan)
     session.run_probe("end")
     index = read_index(run_dir)
-    if not index or index["checkpoints"][-1]["step"] != session.step:
+    if not index or index.checkpoints[-1].step != session.step:
         session.checkpoint(stage=-1)  # always leave the final weights
     return TrainedRun(agent, session, run_dir)
 

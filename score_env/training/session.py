@@ -17,17 +17,16 @@ from typing import Any
 import numpy as np
 import torch
 
+from score_env.layout import CheckpointLayout, TrainLayout
 from score_env.learner.reference import Reference, make_reference
 from score_env.policies import ModelPolicy
 from score_env.profile import phase
 from score_env.records import Episode
-from score_env.runs import METRICS_LOG, progress_bar, read_jsonl, write_atomic
+from score_env.runs import progress_bar, read_jsonl, write_atomic
 from score_env.text import dump_json
 from score_env.training.checkpoint import load_state, load_weights, save_checkpoint
 
-SAMPLES_LOG = "samples.jsonl"  # a few episodes per update, for `score-env view`
-SAMPLES_PER_STEP = 2
-PROBES_LOG = "probes.jsonl"  # what a probe measured at the start, at each stage's end and at the end
+SAMPLES_PER_STEP = 2  # episodes of each update kept in samples.jsonl, for `score-env view`
 Probe = Callable[["TrainingSession"], dict[str, Any]]
 
 
@@ -84,7 +83,7 @@ class TrainingSession:
         accelerator = Accelerator(cpu=policy.device.type == "cpu")
         reference = make_reference(policy.model)  # before any update or checkpoint load: the base model
         if resume_from is not None:
-            load_weights(policy.model, resume_from / "model")
+            load_weights(policy.model, CheckpointLayout(resume_from).model)
         optimizer = torch.optim.Adam([p for p in policy.model.parameters() if p.requires_grad], lr=lr)
         model, optimizer = accelerator.prepare(policy.model, optimizer)
         session = cls(
@@ -107,7 +106,7 @@ class TrainingSession:
         if tensorboard and accelerator.is_main_process:
             from torch.utils.tensorboard import SummaryWriter
 
-            session.tensorboard = SummaryWriter(str(run_dir / "tensorboard"))
+            session.tensorboard = SummaryWriter(str(TrainLayout(run_dir).tensorboard))
         return session
 
     @property
@@ -153,8 +152,8 @@ class TrainingSession:
         draws from no random stream training uses, so a run with a probe trains exactly as one without."""
         if self.probe is None or not self.accelerator.is_main_process:
             return
-        path = self.run_dir / PROBES_LOG
-        if path.exists() and any(r["step"] == self.step for r in read_jsonl(path)):
+        path = TrainLayout(self.run_dir).probes_log
+        if any(r["step"] == self.step for r in read_jsonl(path)):
             return
         devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
         with torch.random.fork_rng(devices=devices), phase("probe"):  # CUDA's generators too: generation may reseed
@@ -175,7 +174,7 @@ class TrainingSession:
         self._rewards_since_checkpoint.append(self._mean_over_processes({"r": reward})["r"])
         if self.accelerator.is_main_process:
             record = {"step": self.step, "stage": stage_name, **metrics, "elapsed_s": self.elapsed_s}
-            with (self.run_dir / METRICS_LOG).open("a") as f:
+            with TrainLayout(self.run_dir).metrics_log.open("a") as f:
                 f.write(json.dumps(record) + "\n")
             if self.tensorboard:
                 for name, value in metrics.items():
@@ -200,7 +199,7 @@ class TrainingSession:
                 attempt["token_ids"], attempt["logprobs"] = [], []
                 attempt["prompt"] = attempt["prompt"] if number == 0 else []
             lines.append(dump_json({"step": step, "stage": stage_name, "episode": data}) + "\n")
-        with (self.run_dir / SAMPLES_LOG).open("a", encoding="utf-8") as f:
+        with TrainLayout(self.run_dir).samples_log.open("a", encoding="utf-8") as f:
             f.writelines(lines)
 
     def checkpoint(self, stage: int) -> None:
@@ -227,19 +226,21 @@ class TrainingSession:
         """Keep data an agent collected (SFT pairs) with the number of episodes it sampled for it, so a resumed run
         trains on exactly the same examples and the run's sampling budget can be read back."""
         if self.accelerator.is_main_process:
-            (self.run_dir / "data").mkdir(exist_ok=True)
-            write_atomic(self.run_dir / "data" / f"{name}.json", dump_json({"episodes": episodes, "rows": rows}))
+            TrainLayout(self.run_dir).data_dir.mkdir(exist_ok=True)
+            write_atomic(TrainLayout(self.run_dir).data(name), dump_json({"episodes": episodes, "rows": rows}))
         self.accelerator.wait_for_everyone()
 
     def load_data(self, name: str) -> list[dict[str, Any]] | None:
-        path = self.run_dir / "data" / f"{name}.json"
+        path = TrainLayout(self.run_dir).data(name)
         return json.loads(path.read_text(encoding="utf-8"))["rows"] if path.exists() else None
 
     def _cut_metrics_after(self, step: int) -> None:
-        for log in (METRICS_LOG, SAMPLES_LOG, PROBES_LOG):  # the steps after the checkpoint are done again, and logged
-            if self.accelerator.is_main_process and (self.run_dir / log).exists():
-                kept = [r for r in read_jsonl(self.run_dir / log) if r["step"] <= step]
-                write_atomic(self.run_dir / log, "".join(dump_json(r) + "\n" for r in kept))
+        layout = TrainLayout(self.run_dir)
+        logs = (layout.metrics_log, layout.samples_log, layout.probes_log)
+        for log in logs:  # the steps after the checkpoint are done again, and logged
+            if self.accelerator.is_main_process and log.exists():
+                kept = [r for r in read_jsonl(log) if r["step"] <= step]
+                write_atomic(log, "".join(dump_json(r) + "\n" for r in kept))
 
     def _mean_over_processes(self, metrics: dict[str, float]) -> dict[str, float]:
         if self.accelerator.num_processes == 1:

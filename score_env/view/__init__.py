@@ -14,19 +14,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from score_env.layout import EvalLayout
 from score_env.runs import write_atomic
 from score_env.view.html import render_page
 from score_env.view.sources import read_run
-
-PAGE = "view.html"
 
 
 def write_view(run_dir: Path) -> Path:
     """Write ``<run_dir>/view.html`` and return its path; ``ConfigError`` if ``run_dir`` is no run directory."""
     page = render_page(read_run(run_dir))
-    path = run_dir / PAGE
+    path = EvalLayout(run_dir).view  # every kind of run directory keeps its page at the same place
     write_atomic(path, page)
     return path
 
 
-__all__ = ["PAGE", "write_view"]
+__all__ = ["write_view"]

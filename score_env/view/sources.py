@@ -15,8 +15,9 @@ from pydantic import TypeAdapter
 
 from score_env.benchmark.results import MethodFailure, MethodOutcome, MethodResult
 from score_env.config import ConfigError
+from score_env.layout import BenchmarkLayout, EvalLayout, TrainLayout
 from score_env.metrics import SelfCorrectionReport, self_correction_metrics
-from score_env.runs import CONFIG, EPISODES, METRICS, METRICS_LOG, read_episodes
+from score_env.runs import read_episodes
 from score_env.view.model import (
     EpisodeRun,
     Figure,
@@ -29,13 +30,14 @@ from score_env.view.model import (
 from score_env.view.training import read_training_run
 
 # The benchmark's plots (score_env/report/plots.py), in the order the page shows them; other PNGs follow.
+_REPORT_FILES = BenchmarkLayout(Path())
 PLOTS = {
-    "correction.png": "Correction on the base model's first attempts",
-    "accuracy.png": "Accuracy per attempt",
-    "edit_distance.png": "How much attempt 2 rewrites attempt 1",
-    "training_curves.png": "Training curves",
-    "inference_scaling.png": "Inference-compute scaling",
-    "distribution_shift.png": "Distribution shift",
+    _REPORT_FILES.correction_plot.name: "Correction on the base model's first attempts",
+    _REPORT_FILES.accuracy_plot.name: "Accuracy per attempt",
+    _REPORT_FILES.edit_distance_plot.name: "How much attempt 2 rewrites attempt 1",
+    _REPORT_FILES.training_curves_plot.name: "Training curves",
+    _REPORT_FILES.scaling_plot.name: "Inference-compute scaling",
+    _REPORT_FILES.shift_plot.name: "Distribution shift",
 }
 FIXED_NOTE = (
     "Attempt 1 is the base model's greedy first attempt, the same for every method; attempt 2 is this method's. "
@@ -52,11 +54,12 @@ def read_run(path: Path) -> ViewPage:
         raise ConfigError(f"{str(path)!r} does not exist: give a run directory (a benchmark report, eval or train run)")
     if not path.is_dir():
         raise ConfigError(f"{str(path)!r} is a file: give the run directory that holds it ({str(path.parent)!r}?)")
-    if (path / "results.json").exists() or any(path.glob("seed-*/*/result.json")):
+    benchmark, train = BenchmarkLayout(path), TrainLayout(path)
+    if benchmark.results.exists() or benchmark.method_results():
         return read_benchmark(path)
-    if (path / EPISODES).exists():
+    if EvalLayout(path).episodes.exists():
         return read_eval(path)
-    if (path / METRICS_LOG).exists() or (path / "checkpoints").is_dir():
+    if train.metrics_log.exists() or train.checkpoints.is_dir():
         return read_training_run(path, read_config(path))
     raise ConfigError(
         f"{str(path)!r} holds no score-env run: expected results.json (a benchmark report), episodes.jsonl (an eval "
@@ -65,13 +68,14 @@ def read_run(path: Path) -> ViewPage:
 
 
 def read_config(run_dir: Path) -> dict[str, Any]:
-    path = run_dir / CONFIG
+    path = EvalLayout(run_dir).config  # every kind of run directory keeps its config at the same place
     return (yaml.safe_load(path.read_text()) or {}) if path.exists() else {}
 
 
 def read_benchmark(report_dir: Path) -> ViewPage:
     config = read_config(report_dir)
     outcomes = _outcomes(report_dir)
+    layout = BenchmarkLayout(report_dir)
     seeds = sorted({o.seed for o in outcomes})
     problems = ProblemTexts()
     rows, runs, instruction = [], [], ""
@@ -81,11 +85,12 @@ def read_benchmark(report_dir: Path) -> ViewPage:
             rows.append(ResultRow(label, None, error=o.error))
             continue
         rows.append(ResultRow(label, o.report, extra=_method_columns(o)))
-        episodes = read_episodes(report_dir / f"seed-{o.seed}" / o.name / "eval" / EPISODES)
+        method = layout.method(o.seed, o.name)
+        episodes = read_episodes(method.eval.episodes)
         instruction = instruction or next((correction_instruction(e) for e in episodes), "")
         viewed = tuple(view_episode(e, problems) for e in episodes)
         runs.append(EpisodeRun(label, f"seed {o.seed}", viewed, note=_episodes_note(o, len(episodes))))
-        fixed = report_dir / f"seed-{o.seed}" / o.name / "fixed" / EPISODES
+        fixed = method.fixed.episodes
         if fixed.exists():  # attempt 2 after the base model's first attempts: the fix and break rates' episodes
             on_fixed = tuple(view_episode(e, problems) for e in read_episodes(fixed))
             runs.append(EpisodeRun(f"{label}, on the base's first attempts", f"fixed t1, seed {o.seed}", on_fixed,
@@ -105,12 +110,13 @@ def read_benchmark(report_dir: Path) -> ViewPage:
 
 def read_eval(run_dir: Path) -> ViewPage:
     config = read_config(run_dir)
-    episodes = read_episodes(run_dir / EPISODES)
+    layout = EvalLayout(run_dir)
+    episodes = read_episodes(layout.episodes)
     if not episodes:
         raise ConfigError(f"{str(run_dir)!r} is an eval run with no episodes yet: nothing to show")
     notes: tuple[str, ...] = ()
-    if (run_dir / METRICS).exists():
-        report = _REPORT.validate_json((run_dir / METRICS).read_text())
+    if layout.metrics.exists():
+        report = _REPORT.validate_json(layout.metrics.read_text())
     else:  # interrupted before the end: the metrics of what was played
         report = self_correction_metrics(episodes, n_bootstrap=200)
         notes = ("The run has no metrics.json (interrupted?): the table is computed from the episodes played.",)
@@ -131,9 +137,10 @@ def read_eval(run_dir: Path) -> ViewPage:
 
 def _outcomes(report_dir: Path) -> tuple[MethodResult | MethodFailure, ...]:
     """``results.json``, or while the benchmark runs (or was stopped) the methods finished so far."""
-    if (report_dir / "results.json").exists():
-        return _OUTCOMES.validate_json((report_dir / "results.json").read_text())
-    found = sorted(report_dir.glob("seed-*/*/result.json"))
+    layout = BenchmarkLayout(report_dir)
+    if layout.results.exists():
+        return _OUTCOMES.validate_json(layout.results.read_text())
+    found = layout.method_results()
     return _OUTCOMES.validate_python([json.loads(p.read_text()) for p in found])
 
 
@@ -157,7 +164,7 @@ def _episodes_note(o: MethodResult, n: int) -> str:
 
 
 def _plots(report_dir: Path) -> tuple[Figure, ...]:
-    found = {p.name: p for p in sorted(report_dir.glob("*.png"))}
+    found = {p.name: p for p in BenchmarkLayout(report_dir).plots()}
     order = [n for n in PLOTS if n in found] + [n for n in found if n not in PLOTS]
     return tuple(Figure(PLOTS.get(n, n), png=found[n].read_bytes()) for n in order)
 
@@ -186,7 +193,7 @@ def _eval_facts(run_dir: Path, config: dict[str, Any]) -> tuple[str, ...]:
         f"{config.get('agent', {}).get('kind', '?')}, temperature {sampling.get('temperature', '?')}, "
         f"{config.get('samples', 1)} sample(s) per problem"
     ]
-    if (run_dir / "model.json").exists():
-        model = json.loads((run_dir / "model.json").read_text())
+    if EvalLayout(run_dir).model.exists():
+        model = json.loads(EvalLayout(run_dir).model.read_text())
         facts.append(f"evaluated training run {model.get('run')} at checkpoint {model.get('checkpoint')}")
     return tuple(facts)

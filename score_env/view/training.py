@@ -8,23 +8,24 @@ import json
 from pathlib import Path
 from typing import Any
 
+from score_env.layout import TrainLayout
 from score_env.metrics import edit_distance_ratio
 from score_env.records import Episode
-from score_env.runs import METRICS_LOG, read_jsonl
+from score_env.runs import read_jsonl
 from score_env.text import escape_text
 from score_env.view.curves import training_curves
 from score_env.view.diff import changed_ranges
 from score_env.view.model import EpisodeRun, Figure, ProblemTexts, ViewAttempt, ViewEpisode, ViewPage, view_episode
 
-SAMPLES_LOG = "samples.jsonl"  # TrainingSession.record_samples writes it
 PER_PHASE = 40  # episodes shown per phase of training (early, middle, late): the page stays small
 EXAMPLES = 60  # SFT examples shown per data file
 
 
 def read_training_run(run_dir: Path, config: dict[str, Any]) -> ViewPage:
-    metrics = read_jsonl(run_dir / METRICS_LOG)
+    layout = TrainLayout(run_dir)
+    metrics = read_jsonl(layout.metrics_log)
     problems = ProblemTexts()
-    runs = _phases(read_jsonl(run_dir / SAMPLES_LOG), problems)
+    runs = _phases(read_jsonl(layout.samples_log), problems)
     notes = []
     if not runs:
         runs = _examples(run_dir, problems)
@@ -79,7 +80,7 @@ def _examples(run_dir: Path, problems: ProblemTexts) -> list[EpisodeRun]:
     """SFT data (``data/<name>.json``: rows of a prompt [question, attempt 1, instruction] and target token ids)."""
     decode = _decoder(run_dir)
     runs = []
-    for path in sorted((run_dir / "data").glob("*.json")):
+    for path in TrainLayout(run_dir).data_files():
         rows = json.loads(path.read_text(encoding="utf-8"))["rows"]
         chosen = _evenly(list(enumerate(rows)), EXAMPLES)
         episodes = tuple(_example(path.stem, i, row, decode, problems) for i, row in chosen)
@@ -110,7 +111,7 @@ def _example(name: str, number: int, row: dict[str, Any], decode: Any, problems:
 
 def _decoder(run_dir: Path) -> Any:
     """Token ids to text with the run's own tokenizer (any checkpoint's ``tokenizer.json``), or None."""
-    found = sorted((run_dir / "checkpoints").glob("step-*/model/tokenizer.json"))
+    found = TrainLayout(run_dir).tokenizers()
     if not found:
         return None
     from tokenizers import Tokenizer

@@ -39,17 +39,17 @@ def test_a_killed_run_resumed_reaches_the_same_parameters(tiny_model_dir, tmp_pa
         stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 120
-    while (read_index(broken) or {}).get("last") != "step-000002":  # checkpointed and indexed
+    while getattr(read_index(broken), "last", None) != "step-000002":  # checkpointed and indexed
         assert child.poll() is None and time.monotonic() < deadline, "the run ended before its first checkpoint"
         time.sleep(0.02)
     child.send_signal(signal.SIGKILL)  # mid-run: after the step-2 checkpoint, before the end
     child.wait()
-    assert read_index(broken)["last"] != "step-000006"
+    assert read_index(broken).last != "step-000006"
 
     assert main(["train", f"model={tiny_model_dir}", f"resume={broken}", *SCORE, *TINY_TRAIN]) == 0
     expected = weights(checkpoint_path(whole, "last") / "model")
     resumed = weights(checkpoint_path(broken, "last") / "model")
-    assert read_index(broken)["last"] == "step-000006"
+    assert read_index(broken).last == "step-000006"
     assert all(torch.equal(expected[name], resumed[name]) for name in expected)
     # the log holds each step once (the steps after the checkpoint were redone, not appended twice), and the
     # training time goes on from the checkpoint's instead of restarting at 0
@@ -109,7 +109,7 @@ def test_score_trains_under_accelerate_launch_with_two_cpu_processes(tiny_model_
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "trained 2 updates" in done.stdout
-    assert [c["step"] for c in read_index(run_dir)["checkpoints"]] == [1, 2]
+    assert [c.step for c in read_index(run_dir).checkpoints] == [1, 2]
 
 
 def test_ctrl_c_checkpoints_the_update_under_way_and_resume_alone_continues(tiny_model_dir, tmp_path):
@@ -124,11 +124,11 @@ def test_ctrl_c_checkpoints_the_update_under_way_and_resume_alone_continues(tiny
     _, err = child.communicate(timeout=120)
     assert child.returncode == 130, err
     assert f"continue with: score-env train resume={run_dir}" in err.decode()
-    stopped_at = read_index(run_dir)["last"]
+    stopped_at = read_index(run_dir).last
     assert stopped_at != "step-000006"  # stopped early, with the update under way checkpointed
 
     assert main(["train", f"resume={run_dir}"]) == 0  # alone: the run's own config
-    assert read_index(run_dir)["last"] == "step-000006"
+    assert read_index(run_dir).last == "step-000006"
     steps = [json.loads(line)["step"] for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     assert steps == [1, 2, 3, 4, 5, 6]
 
@@ -138,6 +138,6 @@ def test_only_the_latest_checkpoints_and_the_best_are_kept(tiny_model_dir, tmp_p
     argv = ["train", f"model={tiny_model_dir}", f"run_dir={run_dir}", *SCORE, *TINY_TRAIN]
     assert main([*argv, "checkpoint_every=1", "keep_checkpoints=2"]) == 0
     index = read_index(run_dir)
-    kept = {c["name"] for c in index["checkpoints"]}
-    assert kept == {"step-000005", "step-000006", index["best"]}
+    kept = {c.name for c in index.checkpoints}
+    assert kept == {"step-000005", "step-000006", index.best}
     assert {p.name for p in (run_dir / "checkpoints").iterdir() if p.is_dir()} == kept

@@ -30,7 +30,7 @@ def test_one_short_run_changes_the_parameters(agent, extra, tiny_model_dir, tmp_
     run_dir = tmp_path / "run"
     assert main(["train", f"agent={agent}", f"model={tiny_model_dir}", f"run_dir={run_dir}", *TINY_TRAIN, *extra]) == 0
     index = read_index(run_dir)
-    assert index and index["checkpoints"]
+    assert index and index.checkpoints
     assert changed(tiny_model_dir, checkpoint_path(run_dir, "last") / "model")
     records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     assert records and all("loss" in r and "step" in r for r in records)
@@ -60,9 +60,9 @@ def test_score_logs_both_stages_and_eval_takes_the_run_directory(tiny_model_dir,
         records[0]
     )
     index = read_index(run_dir)
-    assert [c["step"] for c in index["checkpoints"]] == [1, 2, 3, 4]
-    best = max(index["checkpoints"], key=lambda c: (c["train_reward"], c["step"]))
-    assert index["best"] == best["name"] and index["last"] == "step-000004"
+    assert index is not None and [c.step for c in index.checkpoints] == [1, 2, 3, 4]
+    best = max(index.checkpoints, key=lambda c: (c.train_reward, c.step))
+    assert index.best == best.name and index.last == "step-000004"
     assert (
         main(
             [

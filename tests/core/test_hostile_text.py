@@ -19,12 +19,13 @@ from score_env.benchmark.method import ERROR_CHARS
 from score_env.cli import main
 from score_env.config.policy import PolicyConfig
 from score_env.envs.arithmetic import grade_answer, make_task
+from score_env.layout import BenchmarkLayout, EvalLayout, TrainLayout
 from score_env.records import Completion, Conversation, Episode, Grade, Problem
 from score_env.registry import register_task
-from score_env.runs import EPISODES, METRICS_LOG, read_episodes, read_jsonl
+from score_env.runs import read_episodes, read_jsonl
 from score_env.task import PromptTask
 from score_env.text import escape_text
-from score_env.training.session import SAMPLES_LOG, TrainingSession
+from score_env.training.session import TrainingSession
 from score_env.view.html import embed_json, html_text
 from score_env.view.model import DETAIL_TAIL
 from tests.conftest import ScriptedPolicy
@@ -104,12 +105,12 @@ def test_eval_stores_hostile_responses_exactly_and_view_shows_them_escaped(hosti
     argv = ["eval", "agent=prompting", "env=arithmetic", "model=embedded", f"limit={len(FAMILIES)}", "bootstrap=20",
             f"run_dir={run_dir}"]  # fmt: skip
     assert main(argv) == 0
-    (run_dir / EPISODES).read_bytes().decode("utf-8")  # strict UTF-8
-    episodes = read_episodes(run_dir / EPISODES)
+    (EvalLayout(run_dir).episodes).read_bytes().decode("utf-8")  # strict UTF-8
+    episodes = read_episodes(EvalLayout(run_dir).episodes)
     assert sorted(e.problem_index for e in episodes) == list(range(len(FAMILIES)))
     assert_exact(episodes)
     assert main(argv) == 0  # the rerun reads back and rewrites what the first run wrote
-    assert read_episodes(run_dir / EPISODES) == episodes
+    assert read_episodes(EvalLayout(run_dir).episodes) == episodes
     assert "\x1b" not in capsys.readouterr().out
 
     assert main(["view", str(run_dir)]) == 0
@@ -134,12 +135,12 @@ def test_benchmark_stores_hostile_text_and_details_exactly_and_shows_a_hostile_e
             f"eval_problems={len(FAMILIES)}", f"report_dir={report}"]  # fmt: skip
     assert main(argv) == 0
     for run in ("first-attempts", "seed-0/prompting/eval", "seed-0/prompting/fixed", "seed-0/prompting/sampled"):
-        assert_exact(read_episodes(report / run / EPISODES), details=True)
+        assert_exact(read_episodes(EvalLayout(report / run).episodes), details=True)
     message = escape_text(f"RuntimeError: {ERROR}", ERROR_CHARS, one_line=True)
     results = json.loads((report / "results.json").read_text(encoding="utf-8"))
     assert results[1] == {"name": "sft", "seed": 0, "error": message, "status": "failed"}
     assert f"- sft (seed 0) failed: {message}" in (report / "results.md").read_text(encoding="utf-8")
-    assert "\\ud800" in (report / "seed-0" / "sft" / "error.txt").read_text(encoding="utf-8")
+    assert "\\ud800" in BenchmarkLayout(report).method(0, "sft").error.read_text(encoding="utf-8")
     out = capsys.readouterr().out
     assert "sft (seed 0) failed" in out and "[/red]" in out and "\x1b" not in out
 
@@ -160,13 +161,13 @@ def test_view_of_a_training_run_shows_hostile_samples_and_data_escaped(tmp_path)
     played, trained = tmp_path / "score", tmp_path / "sft"
     for run_dir in (played, trained):
         run_dir.mkdir()
-        (run_dir / METRICS_LOG).write_text("")
+        TrainLayout(run_dir).metrics_log.write_text("")
     session = SimpleNamespace(
         run_dir=played, accelerator=SimpleNamespace(is_main_process=True, wait_for_everyone=lambda: None)
     )
     for step in range(len(episodes) // 2):
         TrainingSession.record_samples(session, step + 1, "stage1", episodes[2 * step :])
-    assert [Episode.from_json(s["episode"]).attempts[1].text for s in read_jsonl(played / SAMPLES_LOG)] == [
+    assert [Episode.from_json(s["episode"]).attempts[1].text for s in read_jsonl(TrainLayout(played).samples_log)] == [
         t + AGAIN for t in FAMILIES
     ]
     session.run_dir = trained

@@ -153,7 +153,8 @@ def test_score_env_eval_and_view_of_a_policy_that_writes_the_routes(monkeypatch,
     i with route i, then ``score-env view``: exit 0, every attempt graded, none ``error``."""
     from score_env.cli import main
     from score_env.config.policy import PolicyConfig
-    from score_env.runs import EPISODES, read_episodes
+    from score_env.layout import EvalLayout
+    from score_env.runs import read_episodes
     from tests.conftest import ScriptedPolicy
 
     problems = humaneval_problems()[: len(EVAL_ROUTES)]
@@ -177,6 +178,6 @@ def test_score_env_eval_and_view_of_a_policy_that_writes_the_routes(monkeypatch,
         f"run_dir={run_dir}",
     ]
     assert main(argv) == 0
-    grades = [a.grade for e in read_episodes(run_dir / EPISODES) for a in e.attempts]
+    grades = [a.grade for e in read_episodes(EvalLayout(run_dir).episodes) for a in e.attempts]
     assert len(grades) == 2 * len(EVAL_ROUTES) and not any(g.correct or g.reason is GradeReason.ERROR for g in grades)
     assert main(["view", str(run_dir)]) == 0
