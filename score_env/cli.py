@@ -122,7 +122,7 @@ def run(command: str, overrides: Sequence[str]) -> int:  # noqa: C901  (one case
 def command_help(command: str) -> int:
     """The command's keys with their type, default and description (from the config model's docstrings)."""
     from score_env import config as configs
-    from score_env.config.help import describe_keys
+    from score_env.config.help import describe_keys, describe_metrics
 
     name, purpose = HELP[command]
     if command == "serve":
@@ -132,6 +132,9 @@ def command_help(command: str) -> int:
     print(f"score-env {command}: {purpose}\n")
     print(f"usage: score-env {command} [config=<preset name or YAML path>] [key=value ...]\n\nkeys:")
     print("\n".join(describe_keys(model)))
+    if command in ("eval", "benchmark"):
+        print("\nmetrics (the tables' columns; score_env/metric_catalogue.py):")
+        print("\n".join(describe_metrics()))
     if "agent" in model.model_fields:
         print("\nagent keys (agent.<key>=value; `score-env agents` lists the agent files):")
         for kind in typing.get_args(typing.get_args(AgentConfig)[0]):
@@ -171,6 +174,7 @@ def list_agents() -> int:
 
 def run_eval(overrides: Sequence[str]) -> int:
     from score_env import api
+    from score_env.metric_catalogue import metric
     from score_env.report import print_report
 
     config = load_config(EvalConfig, "eval", overrides)
@@ -178,11 +182,9 @@ def run_eval(overrides: Sequence[str]) -> int:
     print_report(result.report, f"{config.agent.kind} on {config.env} ({config.split})")
     if (rates := result.correction) is not None:
         print(f"on the first attempts of {config.first_attempts} ({rates.n_wrong} wrong, {rates.n_right} right):")
-        for label, e in (("fix rate", rates.fix), ("break rate", rates.broken), ("re-solve control", rates.control),
-                         ("fix - control", rates.fix_minus_control)):  # fmt: skip
-            print(
-                f"  {label}: " + ("–" if e is None else f"{100 * e.value:.1f}% [{100 * e.low:.1f}, {100 * e.high:.1f}]")
-            )
+        for key, e in rates.by_key().items():
+            m = metric(key)
+            print(f"  {m.label}: " + ("–" if e is None else f"{m.with_unit(e.value)} {m.interval(e.low, e.high)}"))
     print(f"run directory: {result.run_dir}")
     return 0
 

@@ -66,6 +66,15 @@ class CorrectionRates:
     cut: float  # share of the model's attempts after the replayed one cut at max_new_tokens
     samples: int
 
+    def by_key(self) -> dict[str, Estimate | None]:
+        """The rates under their keys in the metric catalogue (``FIXED``), in its order."""
+        return {
+            "fix": self.fix,
+            "break": self.broken,
+            "control": self.control,
+            "fix_minus_control": self.fix_minus_control,
+        }
+
     @property
     def n_wrong(self) -> int:
         return len(self.first_right) - sum(self.first_right)

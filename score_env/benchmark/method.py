@@ -43,6 +43,7 @@ from score_env.config import AgentConfig, BenchmarkConfig, EpisodeSettings, Trai
 from score_env.correction import correct_fixed, mean_per_problem
 from score_env.evaluation import Evaluation, evaluate_policy
 from score_env.layout import MethodLayout, TrainLayout
+from score_env.metric_catalogue import metric
 from score_env.metrics import per_episode_correct
 from score_env.policies import Policy, SamplingParams
 from score_env.profile import phase, since, snapshot, to_json
@@ -108,13 +109,11 @@ def run_method(
         return MethodFailure(name, seed, message)
     write_outcome(done, outcome)
     write_atomic(layout.profile, json.dumps(to_json(since(before)), indent=1))
-    acc = outcome.report.estimates
-    fix = outcome.fixed.fix if outcome.fixed else None
-    console.print(
-        f"{name} (seed {seed}): Acc@t1 {acc['acc@t1'].value:.3f}, Acc@t2 {acc['acc@final'].value:.3f}, "
-        f"Δ {acc['delta'].value:+.3f}" + (f", fix rate on the base's first attempts {fix.value:.3f}" if fix else "")
-        + f" ({outcome.wall_s:.0f} s)"
-    )  # fmt: skip
+    shown = [(k, outcome.report.estimates[k]) for k in ("acc@t1", "acc@final", "delta")]
+    if outcome.fixed and outcome.fixed.fix:  # on the base model's first attempts
+        shown.append(("fix", outcome.fixed.fix))
+    cells = ", ".join(f"{metric(k).label} {metric(k).with_unit(e.value)}" for k, e in shown)
+    console.print(f"{name} (seed {seed}): {cells} ({outcome.wall_s:.0f} s)")
     return outcome
 
 

@@ -1,4 +1,5 @@
-"""``score-env <command> --help``: every key of a command's config with its type, default and docstring."""
+"""``score-env <command> --help``: every key of a command's config with its type, default and docstring, and the
+metrics the command reports (from the metric catalogue)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
+
+from score_env.metric_catalogue import CATALOGUE, SETTINGS
 
 
 def describe_keys(model: type[BaseModel], prefix: str = "", defaults: BaseModel | None = None) -> list[str]:
@@ -33,6 +36,15 @@ def describe_keys(model: type[BaseModel], prefix: str = "", defaults: BaseModel 
         doc = " ".join((field.description or "").split())
         if doc:
             lines.append(f"      {doc}")
+    return lines
+
+
+def describe_metrics() -> list[str]:
+    """One line per metric: ``label (key, unit): definition``, and the settings that have it when not every run."""
+    lines = []
+    for m in CATALOGUE.values():
+        where = "" if m.settings == "every" else f" [{SETTINGS[m.settings]}]"
+        lines.append(f"  {m.label} ({m.key}, {m.unit}): {m.definition}{where}")
     return lines
 
 

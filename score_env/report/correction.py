@@ -8,22 +8,18 @@ from dataclasses import replace
 
 from score_env.benchmark.compare import HEADLINE, Table, comparisons, minimum_detectable, pooled_estimate
 from score_env.benchmark.results import MethodResult
+from score_env.metric_catalogue import FIXED, legend, metric
 from score_env.metrics import Estimate
 
-NAMES = {
-    "fix": "fix rate",
-    "break": "break rate",
-    "control": "re-solve control",
-    "fix_minus_control": "fix − control",
-    "delta": "Δ (own attempts)",
-    "acc@final": "Acc@t2 (own)",
-}
-EXPLAINED = """Fix rate = attempt 2 right after a wrong first attempt of the base model (greedy, fixed: every method
-corrects the same ones); break rate = attempt 2 wrong after a right one; re-solve control = the method's own fresh
-first attempt on the base-wrong problems (what solving again reaches there); fix − control > 0 = attempt 2 gains
-from reading attempt 1. Sampled: the same at the sampled evaluation's temperature, averaged over its samples, on its
-problems. cut = attempts stopped at the token budget (t1 / t2, own greedy evaluation). Cells: value [95% interval over
-problems; with several seeds, over seeds then problems]."""
+OWN = ("delta", "acc@final")  # on the method's own attempts, where the others are on the base model's
+NAMES = {k: metric(k).label + (" (own attempts)" if k in OWN else "") for k in (*FIXED, *OWN)}
+EXPLAINED = (
+    legend(FIXED)
+    + """ (the base model's greedy first attempts are fixed: every method corrects the same ones). Sampled: the same
+at the sampled evaluation's temperature, averaged over its samples, on its problems. cut = attempts stopped at the
+token budget (t1 / t2, own greedy evaluation). Cells: value [95% interval over problems; with several seeds, over
+seeds then problems]."""
+)
 
 
 def correction_section(table: Table, methods: Sequence[str], seeds: Sequence[int]) -> list[str]:
@@ -33,7 +29,7 @@ def correction_section(table: Table, methods: Sequence[str], seeds: Sequence[int
         if not runs or all(r.fixed is None for r in runs.values()):
             continue
         sampled = {s: _sampled_as_fixed(r) for s, r in runs.items() if r.sampled and r.sampled.fixed}
-        greedy = [_cell(pooled_estimate(runs, m)) for m in ("fix", "break", "control", "fix_minus_control")]
+        greedy = [_cell(pooled_estimate(runs, m)) for m in FIXED]
         other = [_cell(pooled_estimate(sampled, m)) if sampled else "–" for m in ("fix", "break")]
         delta = _cell(pooled_estimate(runs, "delta"))
         sampled_delta = [r.sampled.report.estimates["delta"].value for r in runs.values() if r.sampled]
@@ -47,8 +43,8 @@ def correction_section(table: Table, methods: Sequence[str], seeds: Sequence[int
         "",
         f"{first.n_wrong} of the base model's greedy first attempts are wrong, {first.n_right} right.",
         "",
-        "| method | fix rate | break rate | re-solve control | fix − control | fix rate (sampled) "
-        "| break rate (sampled) | Δ greedy | Δ sampled | cut % t1/t2 |",
+        f"| method | {' | '.join(NAMES[k] for k in FIXED)} | {NAMES['fix']} (sampled) | {NAMES['break']} (sampled) "
+        f"| {metric('delta').label} greedy | {metric('delta').label} sampled | cut % t1/t2 |",
         "|---" * 10 + "|",
         *rows,
         "",
@@ -124,7 +120,8 @@ def _plain(value: float | None) -> str:
 def _per_seed(table: Table, methods: Sequence[str], seeds: Sequence[int]) -> list[str]:
     if len(seeds) < 2:
         return []
-    lines = ["| method | seed | fix rate | break rate | fix − control |", "|---|---|---|---|---|"]
+    head = " | ".join(NAMES[k] for k in ("fix", "break", "fix_minus_control"))
+    lines = [f"| method | seed | {head} |", "|---|---|---|---|---|"]
     for name in methods:
         for seed, run in sorted(table.get(name, {}).items()):
             f = run.fixed

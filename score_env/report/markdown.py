@@ -5,36 +5,35 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from score_env.benchmark.aggregate import by_method, spread
+from score_env.benchmark.aggregate import by_method, run_facts, spread
 from score_env.benchmark.compare import pooled_estimate
 from score_env.benchmark.results import MethodFailure, MethodResult
+from score_env.metric_catalogue import (
+    CHANGE,
+    FACTS,
+    HEADLINE,
+    WHEN_PRESENT,
+    Metric,
+    fact_columns,
+    legend,
+    metric,
+    table_columns,
+)
 from score_env.report.correction import correction_section, probes_section, significance_section
 from score_env.report.paper import paper_section
 from score_env.text import escape_text
 
 Outcome = MethodResult | MethodFailure
-MAIN = ("acc@t1", "acc@final", "delta", "delta_i_to_c", "delta_c_to_i")
-LABELS = {
-    "acc@t1": "Acc@t1",
-    "acc@final": "Acc@t2 (final)",
-    "delta": "Δ(t1,final)",
-    "delta_i_to_c": "Δi→c",
-    "delta_c_to_i": "Δc→i",
-    "attempts": "attempts",
-    "verdict_accuracy": "verdict acc.",
-}
-COLUMNS = """Columns: Acc@t1 / Acc@t2 = share of problems right at attempt 1 / 2; Δ(t1,t2) = Acc@t2 − Acc@t1 =
-Δi→c − Δc→i; Δi→c = share wrong at attempt 1 and right at attempt 2; Δc→i = right then wrong (all in %);
-edit ratio = insert/delete edit distance between the two attempts over their total length (0 = unchanged);
-answer changed = share of episodes whose extracted answer changed; lr = the learning rate the method trained with;
-attempts = mean attempts per episode (below the maximum when the model's own verdict or the oracle ends episodes
-early); verdict acc. = share of self-verdicts right about the attempt they judge (verify-then-revise); Acc@t2 (final)
-= the answer an episode ends on (Acc@t2 for two attempts); updates / episodes = gradient updates made and training
-episodes sampled; errors = attempts graded `error` (the
-grader or sandbox failed: no reward signal, left out of training); pass@2 / maj@2 = two independent first
-attempts, at least one right / a majority vote between them (a tie counts half): what a second attempt's compute
-buys without correcting. One seed: value [bootstrap 95% interval over problems]; several: the mean over seeds
-[95% interval resampling seeds, then problems] ± the standard deviation over seeds."""
+SAMPLED = ("pass@2", "maj@2")
+CELLS = """One seed: value [bootstrap 95% interval over problems]; several: the mean over seeds [95% interval resampling
+seeds, then problems] ± the standard deviation over seeds. Rates in %. pass@2 and maj@2 are what a second attempt's
+compute buys without correcting."""
+
+
+def columns_legend() -> str:
+    """Every column of the tables below the headline, defined by the metric catalogue."""
+    keys = (*HEADLINE, *WHEN_PRESENT, *CHANGE, *FACTS, *SAMPLED)
+    return f"Columns: {legend(keys)}.\n{CELLS}"
 
 
 def results_markdown(outcomes: Sequence[Outcome], provenance: Sequence[str]) -> str:
@@ -63,62 +62,58 @@ def results_markdown(outcomes: Sequence[Outcome], provenance: Sequence[str]) -> 
     lines += _ceiling(table)
     lines += _shift_section(table)
     lines += _scaling_sections(table)
-    lines += ["", COLUMNS, "", *paper_section()]
+    lines += ["", columns_legend(), "", *paper_section()]
     return "\n".join(lines) + "\n"
 
 
-def _cell(runs: dict[int, MethodResult], metric: str) -> str:
+def _cell(runs: dict[int, MethodResult], m: Metric) -> str:
     """One seed: value [bootstrap 95% interval over problems]; several: the mean [interval over seeds, then
     problems] ± the standard deviation over seeds."""
     if len(runs) == 1:
-        e = next(iter(runs.values())).report.estimates[metric]
-        return f"{100 * e.value:.1f} [{100 * e.low:.1f}, {100 * e.high:.1f}]"
-    s = spread(runs, metric)
-    pooled = pooled_estimate(runs, metric)
-    interval = f" [{100 * pooled.low:.1f}, {100 * pooled.high:.1f}]" if pooled else ""
-    return f"{100 * s.mean:.1f}{interval} ± {100 * s.std:.1f}"
+        e = next(iter(runs.values())).report.estimates[m.key]
+        return f"{m.text(e.value)} {m.interval(e.low, e.high)}"
+    s = spread(runs, m.key)
+    pooled = pooled_estimate(runs, m.key)
+    interval = f" {m.interval(pooled.low, pooled.high)}" if pooled else ""
+    return f"{m.text(s.mean)}{interval} ± {m.text(s.std)}"
 
 
 def _main_table(table: dict[str, dict[int, MethodResult]], methods: list[str], seeds: list[int]) -> list[str]:
+    """The catalogue's table columns (the viewer shows the same), then the runs' facts."""
     runs_of = [table[n] for n in methods if table.get(n)]
-    extra = [m for m in ("attempts", "verdict_accuracy") if _varies(runs_of, m)]
-    labels = " | ".join(LABELS[m] for m in (*MAIN, *extra))
+    columns = table_columns([_values(r) for runs in runs_of for r in runs.values()])
+    facts = fact_columns([run_facts(r.report, r) for runs in runs_of for r in runs.values()])
     lines = [
-        f"| method | lr | {labels} | edit ratio | answer changed | updates | episodes | errors |",
-        "|---" * (len(MAIN) + len(extra) + 7) + "|",
+        "| method | " + " | ".join(m.label for m in (*columns, *facts)) + " |",
+        "|---" * (1 + len(columns) + len(facts)) + "|",
     ]
     for name in methods:
         runs = table.get(name)
         if not runs:
             continue
-        first = next(iter(runs.values()))
-        cells = [_cell(runs, m) for m in MAIN] + [_plain(runs, m) for m in extra]
-        edit = sum(r.report.estimates["edit_distance_ratio"].value for r in runs.values()) / len(runs)
-        changed = sum(r.report.estimates["answer_changed"].value for r in runs.values()) / len(runs)
-        lr = f"{first.lr:g}" if first.lr is not None else "–"
-        errors = sum(n for r in runs.values() for t in r.report.reasons.values() for k, n in t.items() if k == "error")
-        lines.append(
-            f"| {name} | {lr} | {' | '.join(cells)} | {edit:.3f} | {100 * changed:.1f} | {first.updates} | "
-            f"{first.episodes_sampled} | {errors} |"
-        )
+        cells = [_cell(runs, m) if m.key in HEADLINE else _mean(runs, m) for m in columns]
+        cells += [_fact(runs, m) for m in facts]
+        lines.append(f"| {name} | {' | '.join(cells)} |")
     lines.append("")
     lines.append(f"{len(seeds)} seed(s): {', '.join(map(str, seeds))}.")
     return lines
 
 
-def _varies(runs_of: list[dict[int, MethodResult]], metric: str) -> bool:
-    """Whether a column is worth showing: verdicts exist, or some episodes stop before the others."""
-    values = {round(r.report.estimates[metric].value, 6) for runs in runs_of for r in runs.values()
-              if metric in r.report.estimates}  # fmt: skip
-    return (metric == "verdict_accuracy" and bool(values)) or len(values) > 1
+def _values(run: MethodResult) -> dict[str, float]:
+    return {k: e.value for k, e in run.report.estimates.items()}
 
 
-def _plain(runs: dict[int, MethodResult], metric: str) -> str:
-    values = [r.report.estimates[metric].value for r in runs.values() if metric in r.report.estimates]
-    if not values:
-        return "–"
-    mean = sum(values) / len(values)
-    return f"{mean:.2f}" if metric == "attempts" else f"{100 * mean:.1f}"
+def _mean(runs: dict[int, MethodResult], m: Metric) -> str:
+    values = [r.report.estimates[m.key].value for r in runs.values() if m.key in r.report.estimates]
+    return m.text(sum(values) / len(values)) if values else "–"
+
+
+def _fact(runs: dict[int, MethodResult], m: Metric) -> str:
+    """The first seed's (the same for every seed), but grader errors summed over the seeds."""
+    facts = [run_facts(r.report, r) for r in runs.values()]
+    if m.key == "errors":
+        return m.text(sum(f["errors"] for f in facts))
+    return m.text(facts[0][m.key]) if m.key in facts[0] else "–"
 
 
 def _failures(outcomes: Sequence[Outcome]) -> list[str]:
@@ -136,20 +131,21 @@ def _sampled_table(table: dict[str, dict[int, MethodResult]], methods: list[str]
         sampled = {s: _as_result(r) for s, r in runs.items()}
         pass2 = sum(r.sampled.pass_at_2 for r in runs.values() if r.sampled) / len(runs)
         maj2 = sum(r.sampled.majority_at_2 for r in runs.values() if r.sampled) / len(runs)
-        cells = " | ".join(_cell(sampled, m) for m in MAIN)
-        rows.append(f"| {name} | {cells} | {100 * pass2:.1f} | {100 * maj2:.1f} |")
+        cells = " | ".join(_cell(sampled, metric(m)) for m in HEADLINE)
+        pass2_maj2 = " | ".join(metric(m).text(v) for m, v in zip(SAMPLED, (pass2, maj2), strict=True))
+        rows.append(f"| {name} | {cells} | {pass2_maj2} |")
     if not rows:
         return []
     first = next(r.sampled for runs in table.values() for r in runs.values() if r.sampled)
     return [
         f"## Sampled evaluation: averages over {first.samples} samples per problem, temperature {first.temperature:g}",
         "",
-        "| method | " + " | ".join(LABELS[m] for m in MAIN) + " | pass@2 (t1) | maj@2 (t1) |",
-        "|---" * (len(MAIN) + 3) + "|",
+        "| method | " + " | ".join(metric(m).label for m in (*HEADLINE, *SAMPLED)) + " |",
+        "|---" * (len(HEADLINE) + len(SAMPLED) + 1) + "|",
         *rows,
         "",
         "Compute-matched: a second attempt costs what a second independent sample does; pass@2 and maj@2 are what",
-        "that compute buys without correction (beside Acc@t2).",
+        "that compute buys without correction (beside Acc@final).",
         "",
     ]
 
@@ -165,10 +161,12 @@ def _as_result(run: MethodResult) -> MethodResult:
 def _per_seed(table: dict[str, dict[int, MethodResult]], methods: list[str], seeds: list[int]) -> list[str]:
     if len(seeds) < 2:
         return []
-    lines = ["## Per seed", "", "| method | seed | " + " | ".join(LABELS[m] for m in MAIN) + " |", "|---" * 7 + "|"]
+    columns = [metric(k) for k in HEADLINE]
+    head = "| method | seed | " + " | ".join(m.label for m in columns) + " |"
+    lines = ["## Per seed", "", head, "|---" * (2 + len(columns)) + "|"]
     for name in methods:
         for seed, run in sorted(table.get(name, {}).items()):
-            cells = " | ".join(f"{100 * run.report.estimates[m].value:.1f}" for m in MAIN)
+            cells = " | ".join(m.text(run.report.estimates[m.key].value) for m in columns)
             lines.append(f"| {name} | {seed} | {cells} |")
     return [*lines, ""]
 

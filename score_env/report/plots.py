@@ -21,6 +21,7 @@ from score_env.benchmark.aggregate import by_method, spread
 from score_env.benchmark.compare import pooled_estimate
 from score_env.benchmark.results import MethodResult
 from score_env.layout import BenchmarkLayout
+from score_env.metric_catalogue import metric
 from score_env.runs import read_jsonl
 
 
@@ -45,13 +46,13 @@ def _correction(report_dir: Path, table: dict[str, dict[int, MethodResult]], tit
     """The headline: fix rate, break rate and re-solve control on the base model's first attempts, with intervals."""
     names = [n for n, runs in table.items() if any(r.fixed for r in runs.values())]
     fig, ax = plt.subplots(figsize=(max(7.0, 1.6 * len(names)), 4.5))
-    for offset, metric, label in ((-0.27, "fix", "fix rate"), (0.0, "control", "re-solve control"),
-                                  (0.27, "break", "break rate")):  # fmt: skip
-        estimates = [pooled_estimate(table[n], metric) for n in names]
+    for offset, key in ((-0.27, "fix"), (0.0, "control"), (0.27, "break")):
+        estimates = [pooled_estimate(table[n], key) for n in names]
         values = [100 * e.value if e else 0.0 for e in estimates]
         errors = [[100 * (e.value - e.low) if e else 0 for e in estimates],
                   [100 * (e.high - e.value) if e else 0 for e in estimates]]  # fmt: skip
-        bars = ax.bar([i + offset for i in range(len(names))], values, 0.27, yerr=errors, capsize=3, label=label)
+        bars = ax.bar([i + offset for i in range(len(names))], values, 0.27, yerr=errors, capsize=3,
+                      label=metric(key).label)  # fmt: skip
         ax.bar_label(bars, fmt="%.1f", fontsize=7, padding=2)
     ax.set_xticks(range(len(names)), names, rotation=25, ha="right")
     ax.set_ylabel("% of its wrong (fix, control) / right (break) t1")
@@ -64,17 +65,20 @@ def _correction(report_dir: Path, table: dict[str, dict[int, MethodResult]], tit
 def _accuracy(report_dir: Path, table: dict[str, dict[int, MethodResult]], title: str) -> Path:
     names = list(table)
     fig, ax = plt.subplots(figsize=(max(7.0, 1.4 * len(names)), 4.5))
-    for offset, key in ((-0.2, "acc@t1"), (0.2, "acc@t2")):
+    for offset, key in ((-0.2, "acc@t1"), (0.2, "acc@final")):  # the final attempt, as every table shows it
         spreads = [spread(table[n], key) for n in names]
         values = [100 * s.mean for s in spreads]
         errors = [100 * s.std for s in spreads] if any(len(s.values) > 1 for s in spreads) else None
-        bars = ax.bar([i + offset for i in range(len(names))], values, 0.4, yerr=errors, capsize=3, label=key)
+        bars = ax.bar([i + offset for i in range(len(names))], values, 0.4, yerr=errors, capsize=3,
+                      label=metric(key).label)  # fmt: skip
         ax.bar_label(bars, fmt="%.1f", fontsize=7, padding=2)
     ax.set_xticks(range(len(names)), names, rotation=25, ha="right")
     ax.set_ylabel("accuracy (%)")
     ax.set_ylim(0, 105)
-    ax.legend(["Acc@t1", "Acc@t2"], loc="lower right")
-    ax.set_title(f"Accuracy per attempt (greedy; error bars: std over seeds)\n{title}", fontsize=9)
+    ax.legend(loc="lower right")
+    ax.set_title(
+        f"Accuracy at the first and the final attempt (greedy; error bars: std over seeds)\n{title}", fontsize=9
+    )
     return _save(fig, BenchmarkLayout(report_dir).accuracy_plot)
 
 

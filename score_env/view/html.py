@@ -15,17 +15,11 @@ import re
 from html import escape
 from importlib import resources
 
-from score_env.metrics import SelfCorrectionReport
+from score_env.metric_catalogue import FIXED, HEADLINE, Metric, fact_columns, legend, metric, table_columns
+from score_env.metrics import Estimate, SelfCorrectionReport
 from score_env.text import dump_json, escape_text
 from score_env.view.model import ResultRow, ViewPage, page_json
 
-COLUMNS = (
-    ("acc@t1", "Acc@t1"),
-    ("acc@t2", "Acc@t2"),
-    ("delta", "Δ(t1,t2)"),
-    ("delta_i_to_c", "Δi→c"),
-    ("delta_c_to_i", "Δc→i"),
-)
 COUNTS = {"delta_i_to_c": "n_i_to_c", "delta_c_to_i": "n_c_to_i"}  # the episodes behind a rate, shown beside it
 PLACEHOLDER = re.compile(r"<!--@(\w+)-->|/\*@(\w+)\*/")
 ERROR_CHARS = 600  # of a failed method's error message, in its table row (error.txt in its directory has it all)
@@ -68,10 +62,15 @@ def html_text(text: str, limit: int | None = None) -> str:
 
 
 def results_table(rows: tuple[ResultRow, ...]) -> str:
+    """The metric catalogue's table columns (``results.md`` shows the same), the runs' facts, then the rates on the
+    base model's first attempts where a run measured them."""
     if not rows:
         return ""
-    extra = list(dict.fromkeys(name for row in rows for name, _ in row.extra))
-    head = ["run", *(label for _, label in COLUMNS), "edit ratio", "answer changed", "eval episodes", *extra]
+    reports = [row.report for row in rows if row.report is not None]
+    columns = table_columns([{k: e.value for k, e in r.estimates.items()} for r in reports])
+    facts = fact_columns([row.facts for row in rows if row.report is not None])
+    fixed = [metric(k) for k in FIXED if any(k in row.fixed for row in rows)]
+    head = ["method", *(m.label for m in (*columns, *facts, *fixed))]
     lines = ['<div class="scroll"><table class="results"><thead><tr>', *(f"<th>{html_text(h)}</th>" for h in head)]
     lines.append("</tr></thead><tbody>")
     for row in rows:
@@ -80,16 +79,17 @@ def results_table(rows: tuple[ResultRow, ...]) -> str:
             cells.append(f'<span class="failed">failed: {html_text(row.error, ERROR_CHARS)}</span>')
             lines.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + f'<td colspan="{len(head) - 2}"></td></tr>')
             continue
-        cells += [_rate(row.report, key) for key, _ in COLUMNS]
-        cells += [_plain(row.report, "edit_distance_ratio", 1, 3), _plain(row.report, "answer_changed", 100, 1)]
-        cells.append(str(row.report.episodes))
-        values = dict(row.extra)
-        cells += [html_text(values.get(name, "")) for name in extra]
+        cells += [_rate(row.report, m) if m.key in HEADLINE else _plain(row.report.estimates.get(m.key), m)
+                  for m in columns]  # fmt: skip
+        cells += [m.text(row.facts[m.key]) if m.key in row.facts else "–" for m in facts]
+        cells += [_plain(row.fixed.get(m.key), m) for m in fixed]
         lines.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     lines.append("</tbody></table></div>")
+    keys = [m.key for m in (*columns, *facts, *fixed)]
     note = (
-        '<p class="legend">Rates in % over all episodes, with the bootstrap 95% interval over problems; Δi→c and Δc→i '
-        "also as episode counts (n), the counts of the filters below.</p>"
+        f'<p class="legend">Rates in % over all episodes; {", ".join(m.label for m in columns if m.key in HEADLINE)} '
+        "with the bootstrap 95% interval over problems; Δi→c and Δc→i also as episode counts (n), the counts of the "
+        f"filters below. {html_text(legend(keys))}.</p>"
     )
     return "".join(lines) + note
 
@@ -106,19 +106,18 @@ def figures(page: ViewPage) -> str:
     return "".join(out)
 
 
-def _rate(report: SelfCorrectionReport, key: str) -> str:
-    estimate = report.estimates.get(key)
+def _rate(report: SelfCorrectionReport, m: Metric) -> str:
+    estimate = report.estimates.get(m.key)
     if estimate is None:
         return "–"
-    text = f"{100 * estimate.value:.1f} <small>[{100 * estimate.low:.1f}, {100 * estimate.high:.1f}]</small>"
-    if key in COUNTS and COUNTS[key] in report.counts:
-        text += f' <span class="n">n={report.counts[COUNTS[key]]}</span>'
+    text = f"{m.text(estimate.value)} <small>{m.interval(estimate.low, estimate.high)}</small>"
+    if m.key in COUNTS and COUNTS[m.key] in report.counts:
+        text += f' <span class="n">n={report.counts[COUNTS[m.key]]}</span>'
     return text
 
 
-def _plain(report: SelfCorrectionReport, key: str, scale: float, digits: int) -> str:
-    estimate = report.estimates.get(key)
-    return "–" if estimate is None else f"{scale * estimate.value:.{digits}f}"
+def _plain(estimate: Estimate | None, m: Metric) -> str:
+    return "–" if estimate is None else m.text(estimate.value)
 
 
 def _instruction(text: str) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from score_env.metrics import SelfCorrectionReport, edit_distance_ratio
+from score_env.metrics import Estimate, SelfCorrectionReport, edit_distance_ratio
 from score_env.records import Attempt, Episode
 from score_env.text import escape_text
 from score_env.view.diff import changed_ranges
@@ -69,10 +69,14 @@ class Figure:
 
 @dataclass(frozen=True)
 class ResultRow:
+    """A row of the results table: the run's metrics, its facts (the metric catalogue's ``FACTS``: episodes, errors,
+    lr...) and the rates on the base model's first attempts (catalogue key -> estimate; None: not measured)."""
+
     label: str
     report: SelfCorrectionReport | None  # None: the method failed
     error: str = ""
-    extra: tuple[tuple[str, str], ...] = ()  # more columns (lr, updates, ...) as (name, text)
+    facts: dict[str, float] = field(default_factory=dict)
+    fixed: dict[str, Estimate | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

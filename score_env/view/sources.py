@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 from pydantic import TypeAdapter
 
+from score_env.benchmark.aggregate import run_facts
 from score_env.benchmark.results import MethodFailure, MethodOutcome, MethodResult
 from score_env.config import ConfigError
 from score_env.layout import BenchmarkLayout, EvalLayout, TrainLayout
@@ -84,7 +85,7 @@ def read_benchmark(report_dir: Path) -> ViewPage:
         if isinstance(o, MethodFailure):
             rows.append(ResultRow(label, None, error=o.error))
             continue
-        rows.append(ResultRow(label, o.report, extra=_method_columns(o)))
+        rows.append(ResultRow(label, o.report, facts=run_facts(o.report, o), fixed=o.fixed.by_key() if o.fixed else {}))
         method = layout.method(o.seed, o.name)
         episodes = read_episodes(method.eval.episodes)
         instruction = instruction or next((correction_instruction(e) for e in episodes), "")
@@ -127,7 +128,7 @@ def read_eval(run_dir: Path) -> ViewPage:
         title=f"eval {run_dir.name}",
         kind="eval",
         facts=_eval_facts(run_dir, config),
-        results=(ResultRow(label, report),),
+        results=(ResultRow(label, report, facts=run_facts(report)),),
         runs=(EpisodeRun(label, "eval", viewed),),
         problems=tuple(problems.texts),
         notes=notes,
@@ -142,19 +143,6 @@ def _outcomes(report_dir: Path) -> tuple[MethodResult | MethodFailure, ...]:
         return _OUTCOMES.validate_json(layout.results.read_text())
     found = layout.method_results()
     return _OUTCOMES.validate_python([json.loads(p.read_text()) for p in found])
-
-
-def _method_columns(o: MethodResult) -> tuple[tuple[str, str], ...]:
-    rates = o.fixed
-    cell = lambda e: "–" if e is None else f"{100 * e.value:.1f}%"  # noqa: E731
-    return (
-        ("fix rate (base's t1)", cell(rates.fix) if rates else "–"),
-        ("break rate (base's t1)", cell(rates.broken) if rates else "–"),
-        ("fix − control", cell(rates.fix_minus_control) if rates else "–"),
-        ("lr", "–" if o.lr is None else f"{o.lr:g}"),
-        ("updates", str(o.updates)),
-        ("train episodes", str(o.episodes_sampled)),
-    )
 
 
 def _episodes_note(o: MethodResult, n: int) -> str:

@@ -34,7 +34,7 @@ def test_eval_prints_the_table_and_writes_the_run_directory(tiny_model_dir, tmp_
     ]
     assert main(argv) == 0
     out = capsys.readouterr().out
-    assert "Acc@t1" in out and "Δi→c" in out and "edit-distance ratio" in out
+    assert "Acc@t1" in out and "Δi→c" in out and "edit ratio" in out
     config = yaml.safe_load((run_dir / "config.yaml").read_text())
     assert config["model"] == str(tiny_model_dir) and config["agent"] == {
         "kind": "prompting",
