@@ -20,6 +20,7 @@ import re
 import sys
 import tempfile
 from collections import Counter
+from dataclasses import replace
 from functools import partial
 from math import comb
 from pathlib import Path
@@ -49,14 +50,14 @@ def main() -> None:
     model = sys.argv[1] if len(sys.argv) > 1 else str(embedded_model_path())
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 500
     policy = PolicyConfig().load(model)
-    env = EnvFactory("score/Arithmetic-v0", "test")
+    env = EnvFactory("score/Arithmetic-v0", "test").open()  # arithmetic holds nothing to close
     problems = list(range(n))
     greedy = SamplingParams(0.0, 1.0, MAX_NEW_TOKENS)
     sampled = SamplingParams(1.0, 1.0, MAX_NEW_TOKENS)
     g = evaluate_policy(policy, partial(env, 2), problems, sampling=greedy, seed=0, label="greedy")
     firsts = evaluate_policy(policy, partial(env, 1), problems[:200], sampling=sampled, seed=3, samples=16).episodes
     s = evaluate_policy(policy, partial(env, 2), problems[: n // 5], sampling=sampled, seed=1, samples=4)
-    verify = EnvFactory("score/Arithmetic-v0", "test", stop="model_decides")
+    verify = replace(env, stop="model_decides")
     v = evaluate_policy(policy, partial(verify, 2), problems, sampling=greedy, seed=0, label="verify", attempts=2)
     with tempfile.TemporaryDirectory() as tmp:
         ceiling = correction_ceiling(

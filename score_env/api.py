@@ -78,6 +78,12 @@ def evaluate(config: EvalConfig | None = None, /, **values: Any) -> EvalResult:
     episode = config.episode()
     env = env_factory(env_id, config.split, episode.feedback, config.env_kwargs, episode.stop)
     config = config.model_copy(update={"env_kwargs": dict(env.kwargs)})  # with the resolved sandbox, if any
+    with env.open() as envs:  # the run's task (its grader, sandbox, judges): closed when the evaluation ends
+        return _evaluate(config, envs, short)
+
+
+def _evaluate(config: EvalConfig, env: EnvFactory, short: str) -> EvalResult:
+    episode = config.episode()
     run_dir = Path(config.run_dir) if config.run_dir else default_run_dir("eval", short, config.agent.kind)
     model = resolve_model(config.model)
     if config.agent.kind != "prompting" and not is_training_run(Path(model)):
@@ -172,7 +178,8 @@ def train(config: TrainConfig | None = None, /, **values: Any) -> TrainedRun:
     config = config.model_copy(update={"env_kwargs": dict(env.kwargs)})  # with the resolved sandbox, if any
     run_dir = Path(config.resume or config.run_dir or default_run_dir("train", short, config.agent.kind))
     check_resumable(config, run_dir)
-    return train_agent(config, agents.build_agent, env, run_dir)
+    with env.open() as envs:  # the run's task: closed when training ends
+        return train_agent(config, agents.build_agent, envs, run_dir)
 
 
 def benchmark(
@@ -261,7 +268,8 @@ def tiny_model(config: TinyModelConfig | None = None, /, **values: Any) -> Path:
 
     config = config or load_config(TinyModelConfig, "tiny_model", values=values)
     env_id, _ = check_env_choice(config.env, "train")
-    task = env_factory(env_id, "train", "intrinsic", {})(2).unwrapped.task
+    with env_factory(env_id, "train", "intrinsic", {}).open() as envs:
+        task = envs(2).task
     corpus = [m.content for p in task.problems[:2000] for m in task.first_prompt(p)]
     corpus += [p.reference for p in task.problems[:2000]] + [task.correction_instruction]
     return save_tiny_model(

@@ -67,6 +67,8 @@ class SelfCorrectionEnv(gym.Env[Observation, str]):
       last attempt was right. Oracle feedback is a different setting, kept apart from the intrinsic results.
     - ``stop``: ``"fixed"`` (default: always ``max_attempts``), ``"model_decides"`` or ``"on_correct"`` (above).
     - ``render_mode``: ``None`` or ``"ansi"`` (the conversation as text).
+    - ``owns_task``: ``close()`` closes the task too (``gymnasium.make`` builds one task per env); False (default)
+      where the task is a run's, closed by the run (:class:`~score_env.registry.EnvFactory`).
 
     ``reset(options={"index": i})`` picks problem ``i``; without it the problem is drawn from ``self.np_random``.
 
@@ -83,12 +85,14 @@ class SelfCorrectionEnv(gym.Env[Observation, str]):
         feedback: Feedback = "intrinsic",
         stop: Stop = "fixed",
         render_mode: str | None = None,
+        owns_task: bool = False,
     ):
         check_episode_settings(max_attempts, feedback, stop)
         if render_mode not in (None, "ansi"):
             raise ValueError(f"render_mode must be None or 'ansi', got {render_mode!r}")
         self.task, self.max_attempts, self.feedback, self.stop = task, max_attempts, feedback, stop
         self.render_mode = render_mode
+        self.owns_task = owns_task
         self.action_space = FreeText()
         self.observation_space = ChatSpace(max_messages=4 * max_attempts + 2)
         self._problem: Problem | None = None
@@ -162,6 +166,10 @@ class SelfCorrectionEnv(gym.Env[Observation, str]):
         if self.render_mode != "ansi":
             return None
         return "\n\n".join(f"[{m.role}]\n{m.content}" for m in self._messages)
+
+    def close(self) -> None:
+        if self.owns_task:
+            self.task.close()
 
     def _grade(self, problem: Problem, response: str) -> Grade:
         # The grader boundary: a grader that raises becomes a visible `error` grade (counted in the metrics), so a

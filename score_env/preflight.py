@@ -17,7 +17,9 @@ from pydantic import ValidationError, create_model
 from score_env.assets import resolve_model
 from score_env.config import ConfigError
 from score_env.config.errors import describe_validation_error
+from score_env.env import check_episode_settings
 from score_env.registry import EnvFactory, TaskSpec, UnknownNameError, resolve_env
+from score_env.task import ResolvesArguments
 from score_env.training.checkpoint import is_training_run
 
 
@@ -85,21 +87,21 @@ def hub_reachable(timeout_s: float = 3.0) -> bool:
 
 
 def env_factory(env_id: str, split: str, feedback: Any, env_kwargs: dict, stop: Any = "fixed") -> EnvFactory:
-    """An env factory whose arguments are checked now (their keys and types against the task's signature, then the
-    task is built once), before any model loads. A task that resolves a choice (a code task's ``sandbox="auto"``)
-    has the resolved value in the factory's arguments, so the run's config records what really judged it."""
+    """An env factory (unopened: the run opens it) whose arguments are checked now (their keys and types against
+    the task's signature, then the task is built once and closed), before any model loads. A task that resolves a
+    choice (a code task's ``sandbox="auto"``) has the resolved value in the factory's arguments, so the run's config
+    records what really judged it."""
     factory = EnvFactory(env_id, split, feedback, check_env_kwargs(resolve_env(env_id), env_kwargs), stop)
     try:
-        env = factory(2)
+        check_episode_settings(2, feedback, stop)  # before building a task for nothing
+        envs = factory.open()
     except (ValueError, TypeError, FileNotFoundError) as exc:
         message = " ".join(str(exc).split())
         raise ConfigError(f"env_kwargs of {env_id} (split {split}): {message}") from None
-    try:
-        backend = getattr(env.unwrapped.task, "sandbox", None)
-    finally:
-        env.close()
-    if isinstance(backend, str) and factory.kwargs.get("sandbox") != backend:
-        factory = replace(factory, kwargs={**factory.kwargs, "sandbox": backend})
+    with envs:
+        resolved = envs.task.resolved_arguments() if isinstance(envs.task, ResolvesArguments) else {}
+    if any(factory.kwargs.get(name) != value for name, value in resolved.items()):
+        factory = replace(factory, kwargs={**factory.kwargs, **resolved})
     return factory
 
 

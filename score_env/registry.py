@@ -4,7 +4,7 @@ Registering a task (see README, "Register your own task")::
 
     register_task("score/Capitals-v0", make_capitals_task, short_name="capitals",
                   description="Capital cities, graded by exact match")
-    env = gymnasium.make("score/Capitals-v0", split="test")
+    env = gymnasium.make("score/Capitals-v0", split="test")  # owns its task: env.close() closes it
 
 ``make_task(split=..., **kwargs)`` returns a :class:`~score_env.task.Task`; it may also be given as a
 ``"module:function"`` string so the catalogue reads like Gymnasium's own.
@@ -17,7 +17,7 @@ import importlib
 import inspect
 import typing
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -110,41 +110,78 @@ def make_env(
     render_mode: str | None = None,
     **task_kwargs: Any,
 ) -> SelfCorrectionEnv:
-    """Gymnasium entry point: build the task for ``split``, then the env around it."""
+    """Gymnasium entry point: build the task for ``split``, then the env around it, which owns it (``env.close()``
+    closes the task)."""
     check_episode_settings(max_attempts, feedback, stop)  # before building a task for nothing
+    task = build_task(make_task, split, task_kwargs)
+    return SelfCorrectionEnv(
+        task, max_attempts=max_attempts, feedback=feedback, stop=stop, render_mode=render_mode, owns_task=True
+    )
+
+
+def build_task(make_task: TaskFactory | str, split: str, task_kwargs: Mapping[str, Any]) -> Task:
     factory = _load(make_task) if isinstance(make_task, str) else make_task
-    task = factory(split=split, **task_kwargs)
-    return SelfCorrectionEnv(task, max_attempts=max_attempts, feedback=feedback, stop=stop, render_mode=render_mode)
+    return factory(split=split, **task_kwargs)
 
 
 @dataclass(frozen=True)
 class EnvFactory:
-    """Builds envs of one registered task and split: ``factory(max_attempts)`` is a fresh env."""
+    """Envs of one registered task and split, all around one task: a run's.
+
+    An EnvFactory is first a description (picklable: what a run's config records and a worker process gets).
+    ``open()`` builds the task once and returns the same factory holding it, the run's to close::
+
+        with factory.open() as envs:  # the task, its grader, sandbox and judges: built here
+            env = envs(max_attempts=2)  # a fresh env on that task (closing it leaves the task open)
+            ...
+        # closed here: no grader, judge or sandbox process is left
+
+    ``dataclasses.replace(envs, feedback=..., stop=...)`` makes other episodes on the same task (closed with it).
+    """
 
     env_id: str
     split: str
     feedback: Feedback = "intrinsic"
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     stop: Stop = "fixed"
+    task: Task | None = field(default=None, compare=False, repr=False)  # set by open(): the run's task
 
-    def __call__(self, max_attempts: int = 2) -> gym.Env:
-        return gym.make(
-            self.env_id,
-            split=self.split,
-            max_attempts=max_attempts,
-            feedback=self.feedback,
-            stop=self.stop,
-            **self.kwargs,
-        )
+    def open(self) -> EnvFactory:
+        """This factory with its task built; close it (or leave a ``with`` block) when the run is over."""
+        if self.task is not None:
+            raise RuntimeError(f"this {self.env_id} factory is open already: its task belongs to whoever opened it")
+        task = build_task(resolve_env(self.env_id).make_task, self.split, self.kwargs)
+        return replace(self, task=task)
+
+    def close(self) -> None:
+        """Close the task (its grader's processes, sandboxes, judges); an unopened factory has nothing to close."""
+        if self.task is not None:
+            self.task.close()
+
+    def __enter__(self) -> EnvFactory:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __call__(self, max_attempts: int = 2) -> SelfCorrectionEnv:
+        """A fresh env on the open factory's task."""
+        if self.task is None:
+            raise RuntimeError(f"open the {self.env_id} factory first: `with factory.open() as envs: envs(2)`")
+        return SelfCorrectionEnv(self.task, max_attempts=max_attempts, feedback=self.feedback, stop=self.stop)
 
     @cached_property
     def n_problems(self) -> int:
-        """Problems in the split (the task is built once to count them)."""
-        env = self(2)
-        try:
-            return len(env.unwrapped.task.problems)
-        finally:
-            env.close()
+        """Problems in the split (an unopened factory builds its task to count them, and closes it)."""
+        if self.task is not None:
+            return len(self.task.problems)
+        with self.open() as envs:
+            return envs.n_problems
+
+    def __getstate__(self) -> dict[str, Any]:
+        if self.task is not None:  # its processes cannot travel: another process opens the description itself
+            raise TypeError(f"an open {self.env_id} factory cannot be pickled; pass the unopened one")
+        return dict(self.__dict__)
 
 
 def _type_name(annotation: Any) -> str:

@@ -1,14 +1,18 @@
-"""What a task is: problems, a first prompt, a correction instruction and a grader.
+"""What a task is: problems, a first prompt, a correction instruction, a grader, and ``close()``.
 
-A task is anything with these four members (a ``Protocol``, no base class). :class:`PromptTask` is the few-line
-way to define one; the registered envs in ``envs/`` build theirs the same way.
+A task is anything with these members (a ``Protocol``, no base class). :class:`PromptTask` is the few-line way to
+define one; the registered envs in ``envs/`` build theirs the same way.
+
+A task owns what its grader holds open (worker processes, a sandbox, judges): it is built once per run (the run's
+:class:`~score_env.registry.EnvFactory`, or ``gymnasium.make``'s env) and closed by whoever built it when the run is
+over, never by a module-level pool at exit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from score_env.records import Conversation, Grade, Message, Problem
 
@@ -29,6 +33,24 @@ class Task(Protocol):
         """Grade one attempt. Must not raise on any model output: bad output is ``unparsable`` or ``wrong``."""
         ...
 
+    def close(self) -> None:
+        """Release what the task holds (a grader's workers, a sandbox, judges); nothing to release: do nothing. Its
+        owner calls it once the run is over; closing twice is harmless."""
+        ...
+
+
+@runtime_checkable
+class ResolvesArguments(Protocol):
+    """A task that resolves a choice among its arguments when built (a code task's ``sandbox="auto"``)."""
+
+    def resolved_arguments(self) -> Mapping[str, Any]:
+        """The values it chose, by argument name: what a run's config records instead of the choice."""
+        ...
+
+
+class Closeable(Protocol):
+    def close(self) -> None: ...
+
 
 @dataclass(frozen=True)
 class PromptTask:
@@ -42,6 +64,8 @@ class PromptTask:
         ...     correction_instruction="There might be an error above. Answer again in one word.",
         ...     grade_response=lambda p, text: Grade.ok(text) if text.strip() == p.reference else Grade.wrong(text),
         ... )
+
+    A grader that holds processes (MATH's worker pool) goes in ``resources``: ``close()`` closes them.
     """
 
     name: str
@@ -50,6 +74,7 @@ class PromptTask:
     correction_instruction: str
     grade_response: Callable[[Problem, str], Grade]
     system_prompt: str | None = None
+    resources: tuple[Closeable, ...] = ()  # what grade_response holds open; the task closes them
 
     def __post_init__(self) -> None:
         if not self.problems:
@@ -61,3 +86,7 @@ class PromptTask:
 
     def grade(self, problem: Problem, response: str) -> Grade:
         return self.grade_response(problem, response)
+
+    def close(self) -> None:
+        for resource in self.resources:
+            resource.close()

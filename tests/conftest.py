@@ -81,16 +81,6 @@ def talking_model_dir(tiny_model_dir, tmp_path_factory: pytest.TempPathFactory) 
     return out
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _no_warm_sandboxes_between_modules():
-    """The code envs keep started sandboxes waiting for the next attempt (sandboxes.warm); end them after each
-    module, so that one module's idle sandboxes are not another's leftover processes."""
-    yield
-    from score_env.envs.code.tasks import close_shared_sandboxes
-
-    close_shared_sandboxes()
-
-
 # What an `error` code grade may say: each is a failure no candidate can cause (envs/code/grading.py's rule).
 INFRASTRUCTURE_CAUSES = (
     "sandbox: the sandbox did not run the driver",  # its first line comes before any candidate code

@@ -144,7 +144,7 @@ def second_attempts(model, tokenizer, repeats: int) -> None:
     from score_env.registry import EnvFactory
     from score_env.rollout import collect_episodes
 
-    make = partial(EnvFactory("score/Arithmetic-v0", "train"), 2)
+    make = partial(EnvFactory("score/Arithmetic-v0", "train").open(), 2)  # nothing to close
     params = SamplingParams(temperature=1.0, top_p=1.0, max_new_tokens=128)
     best = {}
     for _ in range(repeats):

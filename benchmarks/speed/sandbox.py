@@ -7,7 +7,7 @@ machine, in this run, and print checks/s and the ratio to ``check_correctness`` 
 docstring says so; it runs the tests in the candidate's process, one ``multiprocessing`` child per check).
 
 Ours runs, per check, the candidate (a fresh process per attempt, never reused: it runs untrusted code) and its
-tests in a judge, with the sandbox made as the envs make it (envs.code.tasks.shared_sandbox). What is reused
+tests in a judge, with the sandbox made as the envs make it (envs.code.tasks.open_sandbox). What is reused
 between checks:
 - the judge processes (a pool, one per concurrent attempt: they never run candidate code, each attempt's tests get
   a fresh namespace);
@@ -34,14 +34,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 from score_env.envs.code.grading import CodeGrader
 from score_env.envs.code.judges import JudgePool
-from score_env.envs.code.tasks import close_shared_sandboxes, humaneval_problems, humaneval_specs, shared_sandbox
+from score_env.envs.code.tasks import close_sandbox, humaneval_problems, humaneval_specs, open_sandbox
 from score_env.sandboxes import BACKENDS, IsolationUnavailable, Limits, UnisolatedSandboxWarning
 
 
 def time_ours(backend: str, problems, workers: int) -> tuple[float, int]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UnisolatedSandboxWarning)  # chosen on purpose, to measure it
-        sandbox = shared_sandbox(backend)  # as the envs run it
+        sandbox = open_sandbox(backend)  # as the envs run it
     judges = JudgePool()
     grader = CodeGrader(sandbox, Limits(timeout_s=10), humaneval_specs(), judges)
     solution = str(problems[0].metadata["canonical_solution"])
@@ -52,7 +52,7 @@ def time_ours(backend: str, problems, workers: int) -> tuple[float, int]:
         grades = list(pool.map(lambda p: grader.grade(p, p.metadata["canonical_solution"]), problems))
     seconds = time.perf_counter() - start
     judges.close()
-    close_shared_sandboxes()
+    close_sandbox(sandbox)
     return seconds, sum(g.correct for g in grades)
 
 

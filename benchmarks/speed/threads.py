@@ -32,7 +32,7 @@ from score_env.policies.factory import load_policy
 from score_env.registry import EnvFactory
 from score_env.rollout import collect_episodes
 policy = load_policy(str(embedded_model_path()))
-make = partial(EnvFactory("score/Arithmetic-v0", "train"), 2)
+make = partial(EnvFactory("score/Arithmetic-v0", "train").open(), 2)  # arithmetic holds nothing to close
 temperature = 0.0 if phase == "evaluation" else 1.0
 play = lambda: collect_episodes(make, policy, list(range(problems)), SamplingParams(temperature, 1.0, 128), seed=1)
 groups = play()

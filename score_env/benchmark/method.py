@@ -11,7 +11,8 @@ import json
 import sys
 import time
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -77,6 +78,12 @@ class Wiring:
     build_agent: BuildAgent
     prepare: Callable[[], None] | None = None  # what a worker process runs first: import the command's task modules
 
+    @contextmanager
+    def open(self) -> Iterator[Wiring]:
+        """The same wiring with both envs open (a task each, built here): a method's run, closed when it ends."""
+        with self.train_env.open() as train_env, self.eval_env.open() as eval_env:
+            yield replace(self, train_env=train_env, eval_env=eval_env)
+
 
 def run_method(
     name: str,
@@ -98,7 +105,8 @@ def run_method(
     method_dir.mkdir(parents=True, exist_ok=True)
     start, before = time.monotonic(), snapshot()
     try:
-        outcome = _train_and_evaluate(name, config, seed, wiring, problems, method_dir, start, fixed)
+        with wiring.open() as opened:  # the method's own tasks: no grader or sandbox of it outlives the method
+            outcome = _train_and_evaluate(name, config, seed, opened, problems, method_dir, start, fixed)
     except GradingFailed:
         raise  # the grader or sandbox is broken: every method would fail the same way
     except Exception as error:  # noqa: BLE001  (one method failing must not lose the others: recorded, shown)

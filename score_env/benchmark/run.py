@@ -57,9 +57,10 @@ def base_first_attempts(
     if not problems:
         return {}
     greedy = SamplingParams(temperature=0.0, top_p=1.0, max_new_tokens=config.eval_max_new_tokens)
-    evaluation = evaluate_policy(
-        policy, partial(env, 1), problems, sampling=greedy, seed=0, run_dir=run_dir, label="base t1", bootstrap=10
-    )
+    with env.open() as envs:  # this run's own task, closed when it is played
+        evaluation = evaluate_policy(
+            policy, partial(envs, 1), problems, sampling=greedy, seed=0, run_dir=run_dir, label="base t1", bootstrap=10
+        )
     return first_attempts(evaluation.episodes)
 
 

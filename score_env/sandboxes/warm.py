@@ -9,14 +9,15 @@ can reach another; an idle sandbox holds an interpreter that has run the bootstr
 the only thing sent to it. The run's wall clock counts from the handover; its CPU limit also covers the bootstrap's
 own start (a few ms). A sandbox seen to have died while idle is never handed out (one that dies at the moment of
 its handover fails that run as a sandbox that never started its program: for the code judge an ``error`` grade, never
-a reward). Idle sandboxes end with :meth:`close` and at interpreter exit.
+a reward). Idle sandboxes and the threads that start them end with :meth:`close`, which the owner calls.
 """
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import threading
+import time
+import weakref
 from collections import defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
 
@@ -42,9 +43,6 @@ exec(compile(_program, "<program>", "exec"), {"__name__": "__main__", "__builtin
 """
 
 
-_STARTER = ThreadPoolExecutor(8, thread_name_prefix="warm-sandbox")  # never shut down before interpreter exit
-
-
 class WarmStarts:
     """A :class:`~score_env.sandboxes.Sandbox` that keeps up to ``size`` started sandboxes of ``sandbox`` waiting
     per set of limits (``size``: about the number of runs at once)."""
@@ -56,7 +54,10 @@ class WarmStarts:
         self._idle: dict[Limits, deque[Session]] = defaultdict(deque)
         self._lock = threading.Lock()
         self._closed = False
-        atexit.register(self.close)
+        # Its own starter threads: a sandbox is tied to the thread that started it (a parent-death signal), so they
+        # end only after close(), once no sandbox they started is still running (see close).
+        self._starter = ThreadPoolExecutor(8, thread_name_prefix="warm-sandbox")
+        self._handed_out: weakref.WeakSet[Session] = weakref.WeakSet()  # started by the starter, given a program
 
     def run(self, program: str, *, limits: Limits = Limits(), stdin: str = "") -> ExecutionResult:
         return self.start(program, limits=limits).run_to_end(stdin.encode())
@@ -66,8 +67,8 @@ class WarmStarts:
         session = self._take(limits) or self.sandbox.start(BOOTSTRAP, limits=limits)
         try:
             if not self._closed:
-                with contextlib.suppress(RuntimeError):  # at interpreter exit the starter takes no more work
-                    _STARTER.submit(self._add_one, limits)
+                with contextlib.suppress(RuntimeError):  # closed meanwhile: the starter takes no more work
+                    self._starter.submit(self._add_one, limits)
             session.restart_clock()
             session.send(f"{len(data):010d}\n".encode() + data)  # a failed write shows as a run that never started
         except BaseException:
@@ -76,22 +77,34 @@ class WarmStarts:
         return session
 
     def close(self) -> None:
-        """End every idle sandbox; one still starting ends as soon as it has started. Sandboxes already handed out
-        run on (they were started by the module's starter threads, which live until exit: a sandbox tied to the
-        thread that started it, by a parent-death signal, outlives this call). ``self.sandbox`` is its owner's to
-        close."""
+        """End every idle sandbox (one still starting ends as soon as it has started), then the starter threads: at
+        once when no sandbox they started still runs (a run's grading is over), else as soon as none does, so that
+        a run already handed out runs on. ``self.sandbox`` is its owner's to close."""
         self._closed = True
         with self._lock:
             idle = [s for sessions in self._idle.values() for s in sessions]
             self._idle.clear()
         for session in idle:
             session.finish()
+        running = [s for s in list(self._handed_out) if s.running()]
+        if not running:
+            self._starter.shutdown(wait=True, cancel_futures=True)
+            return
+        threading.Thread(target=self._stop_after, args=(running,), name="warm-sandbox-closer", daemon=True).start()
+
+    def _stop_after(self, running: list[Session]) -> None:
+        while any(s.running() for s in running):
+            time.sleep(0.05)
+        self._starter.shutdown(wait=True, cancel_futures=True)
 
     def _take(self, limits: Limits) -> Session | None:
         while True:
             with self._lock:
                 session = self._idle[limits].popleft() if self._idle[limits] else None
-            if session is None or session.running():
+            if session is None:
+                return None
+            if session.running():
+                self._handed_out.add(session)
                 return session
             session.finish()  # died while idle (killed from outside): release it, try the next
 

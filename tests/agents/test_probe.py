@@ -25,7 +25,7 @@ SCORE = ["agent=score", "agent.stage1_steps=2", "agent.stage2_steps=2", "agent.l
 
 def test_a_probe_sees_start_stage_end_and_end_and_changes_nothing_in_training(tiny_model_dir, tmp_path):
     config = load_config(TrainConfig, "train", [f"model={tiny_model_dir}", *SCORE, *TINY_TRAIN])
-    env = env_factory("score/CoinTest-v0", "train", "intrinsic", {})
+    env = env_factory("score/CoinTest-v0", "train", "intrinsic", {}).open()  # holds nothing to close
     greedy = SamplingParams(temperature=0.0, top_p=1.0, max_new_tokens=6)
     base = config.policy.load(str(tiny_model_dir))
     fixed = first_attempts(evaluate_policy(base, partial(env, 1), range(24, 32), sampling=greedy, seed=0).episodes)

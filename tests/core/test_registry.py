@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import pickle
 import warnings
+from dataclasses import replace
 
 import gymnasium as gym
 import pytest
 from gymnasium.utils.env_checker import check_env
 
+from score_env import registry
 from score_env.records import Grade, Problem
-from score_env.registry import UnknownNameError, register_task, registered_tasks, resolve_env
+from score_env.registry import EnvFactory, UnknownNameError, register_task, registered_tasks, resolve_env
 from score_env.task import PromptTask
 
 
@@ -52,3 +55,56 @@ def test_ids_outside_the_namespace_and_taken_short_names_are_rejected():
         register_task("Capitals-v0", make_capitals_task, short_name="c", description="")
     with pytest.raises(ValueError, match="already used"):
         register_task("score/Other-v0", make_capitals_task, short_name="arithmetic", description="")
+
+
+class Resource:
+    """What a grader might hold open (worker processes, a sandbox): counts its closes."""
+
+    def __init__(self) -> None:
+        self.closed = 0
+
+    def close(self) -> None:
+        self.closed += 1
+
+
+BUILT: list[Resource] = []
+
+
+def make_owning_task(split: str = "train") -> PromptTask:
+    BUILT.append(resource := Resource())
+    return replace(make_capitals_task(split), resources=(resource,))
+
+
+@pytest.fixture
+def owning_env():
+    register_task("score/OwningTest-v0", make_owning_task, short_name="owning-test", description="capitals, owning")
+    BUILT.clear()
+    yield "score/OwningTest-v0"
+    registry._SPECS.pop("score/OwningTest-v0", None)  # test code only: the registry has no public way to do this
+    gym.registry.pop("score/OwningTest-v0", None)
+
+
+def test_a_factory_builds_its_task_once_per_run_and_closes_it_when_the_run_ends(owning_env):
+    factory = EnvFactory(owning_env, "train")
+    pickle.dumps(factory)  # an unopened factory is a description: what a worker process gets
+    with pytest.raises(RuntimeError, match="open the"):
+        factory(2)
+    with factory.open() as envs:
+        verify = replace(envs, stop="model_decides")  # other episodes on the same task
+        made = [envs(2) for _ in range(3)] + [verify(2)]
+        assert len(BUILT) == 1 and all(env.task is envs.task for env in made)
+        for env in made:
+            env.close()  # an env leaves the run's task open
+        assert BUILT[0].closed == 0 and envs.n_problems == 2
+        with pytest.raises(TypeError, match="cannot be pickled"):
+            pickle.dumps(envs)
+    assert BUILT[0].closed == 1
+
+
+def test_gymnasium_make_builds_a_task_per_env_that_env_close_closes(owning_env):
+    env = gym.make(owning_env, split="test")
+    env.reset(seed=0)
+    env.step("Lima")
+    assert [r.closed for r in BUILT] == [0]
+    env.close()
+    assert [r.closed for r in BUILT] == [1]

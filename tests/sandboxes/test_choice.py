@@ -53,6 +53,7 @@ def test_the_code_task_and_every_grade_record_the_backend():
     assert env.task.sandbox == make_sandbox("auto").name == "bwrap"  # what a run's config records
     env.reset(options={"index": 0})
     assert env.step("I do not know.")[4]["sandbox"] == "bwrap"  # what each grade records, even unparsable ones
+    env.close()
 
 
 def test_a_program_cannot_pose_as_a_failure_of_the_sandbox(backend):

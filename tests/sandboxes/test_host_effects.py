@@ -43,8 +43,11 @@ def _dataset_paths() -> list[str]:
 
 def step(backend, code: str, **kwargs) -> tuple[float, dict]:
     env = gym.make("score/HumanEval-v0", sandbox=backend.sandbox.name, timeout_s=5, **kwargs).unwrapped
-    env.reset(options={"index": 0})
-    _, reward, _, _, info = env.step(f"```python\n{code}\n```")
+    try:
+        env.reset(options={"index": 0})
+        _, reward, _, _, info = env.step(f"```python\n{code}\n```")
+    finally:
+        env.close()  # its task's sandbox and judges
     return reward, info
 
 

@@ -46,7 +46,7 @@ from dataclasses import dataclass
 
 from score_env.envs.code.driver import driver_program
 from score_env.envs.code.extract import extract_code, syntax_error
-from score_env.envs.code.judges import JudgePool, shared_judges
+from score_env.envs.code.judges import JudgePool
 from score_env.envs.code.replies import InvalidReply, read_ready
 from score_env.envs.code.specs import TestSpec
 from score_env.envs.code.wire import DRIVER_LINE, describe
@@ -75,7 +75,11 @@ class CodeGrader:
         self, sandbox: Sandbox, limits: Limits, specs: Mapping[str, TestSpec], judges: JudgePool | None = None
     ):
         self.sandbox, self.limits, self.specs = sandbox, limits, specs
-        self.judges = judges or shared_judges()
+        self.judges = judges or JudgePool()
+
+    def close(self) -> None:
+        """End the judges (the sandbox is its owner's to close: the code task's)."""
+        self.judges.close()
 
     def grade(self, problem: Problem, response: str) -> Grade:
         name, spec = self.sandbox.name, self.specs[problem.id]

@@ -1,4 +1,4 @@
-"""The judge processes of this host process: started on demand, reused between attempts, replaced when they fail.
+"""A pool of judge processes: started on demand, reused between attempts, replaced when they fail; ended by its owner.
 
 A judge (:mod:`envs.code.judge`) runs trusted tests only and talks to no candidate directly, so one judge can grade
 attempt after attempt: each attempt's tests run in a fresh namespace, and nothing of a candidate but plain data
@@ -13,7 +13,6 @@ packages so that ``score_env.envs.code.judge`` imports without ``score_env/__ini
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import sys
 import threading
@@ -49,6 +48,7 @@ class JudgePool:
         self._idle: list[LineProcess] = []
         self._lock = threading.Lock()
         self._boot: str | None = None
+        self._closed = False
 
     @contextlib.contextmanager
     def lease(self) -> Iterator[LineProcess]:
@@ -60,25 +60,17 @@ class JudgePool:
         try:
             yield judge
         finally:
-            if judge.alive:
-                with self._lock:
+            with self._lock:
+                keep = judge.alive and not self._closed
+                if keep:
                     self._idle.append(judge)
+            if not keep:
+                judge.kill()
 
     def close(self) -> None:
+        """Kill the idle judges; one on lease is killed when its attempt ends."""
         with self._lock:
+            self._closed = True
             idle, self._idle = self._idle, []
         for judge in idle:
             judge.kill()
-
-
-_shared: list[JudgePool] = []
-_shared_lock = threading.Lock()
-
-
-def shared_judges() -> JudgePool:
-    """The judges of this process (every code task and grader shares them); stopped at exit."""
-    with _shared_lock:
-        if not _shared:
-            _shared.append(JudgePool())
-            atexit.register(_shared[0].close)
-        return _shared[0]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import json
 import re
-import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -14,7 +13,6 @@ from typing import Any
 
 from score_env.envs.code.driver import driver_module
 from score_env.envs.code.grading import CodeGrader
-from score_env.envs.code.judges import shared_judges
 from score_env.envs.code.prompts import CODE_CORRECTION_INSTRUCTION, humaneval_prompt, mbpp_prompt
 from score_env.envs.code.specs import TestSpec, humaneval_spec, mbpp_spec
 from score_env.records import Conversation, Grade, Problem
@@ -28,10 +26,17 @@ MBPP_SHOTS = (2, 3, 4)
 
 @dataclass(frozen=True)
 class CodeTask:
-    """A code task (a :class:`~score_env.task.Task`): its prompts, and the sandbox backend its grader runs code in."""
+    """A code task (a :class:`~score_env.task.Task`): its prompts, and its grader, whose sandbox runs every attempt's
+    code and whose judges run the tests. The task owns both: :meth:`close` ends the judges, the sandbox's fork server
+    and its warm starts."""
 
     prompts: PromptTask
-    sandbox: str  # the backend that runs every attempt's code ("auto" resolved): record it with the run's config
+    grader: CodeGrader
+
+    @property
+    def sandbox(self) -> str:
+        """The backend that runs every attempt's code (``auto`` resolved): record it with the run's config."""
+        return self.grader.sandbox.name
 
     @property
     def name(self) -> str:
@@ -51,36 +56,32 @@ class CodeTask:
     def grade(self, problem: Problem, response: str) -> Grade:
         return self.prompts.grade(problem, response)
 
+    def resolved_arguments(self) -> Mapping[str, Any]:
+        return {"sandbox": self.sandbox}
 
-_sandboxes: dict[str, Sandbox] = {}
-_lock = threading.Lock()
-
-
-def shared_sandbox(name: str) -> Sandbox:
-    """One sandbox per backend for the process (``auto`` resolved once: every task of a run uses the same); where a
-    run starts slowly (a container), with warm starts (each attempt still gets a fresh sandbox of its own, started
-    ahead: sandboxes.warm). A fork server's run starts in a few ms and needs none (sandboxes.forkserver)."""
-    with _lock:
-        if name not in _sandboxes:
-            sandbox = make_sandbox(name, modules=driver_module())  # the judge's driver, preloaded (envs/code/wire)
-            _sandboxes[name] = WarmStarts(sandbox) if sandbox.slow_start else sandbox
-        return _sandboxes[name]
+    def close(self) -> None:
+        self.grader.close()
+        close_sandbox(self.grader.sandbox)
 
 
-def close_shared_sandboxes() -> None:
-    """End the shared sandboxes: their idle warm starts and fork servers (done at exit anyway; tests call it
-    between modules)."""
-    with _lock:
-        sandboxes = list(_sandboxes.values())
-        _sandboxes.clear()
-    for sandbox in sandboxes:
-        sandbox.close()
-        if isinstance(sandbox, WarmStarts):
-            sandbox.sandbox.close()
+def open_sandbox(name: str) -> Sandbox:
+    """A sandbox of backend ``name`` (``auto`` resolved) as the code tasks run it: the judge's driver preloaded
+    (envs/code/wire), and where a run starts slowly (a container), with warm starts (each attempt still gets a fresh
+    sandbox of its own, started ahead: sandboxes.warm). A fork server's run starts in a few ms and needs none
+    (sandboxes.forkserver). End it with :func:`close_sandbox`."""
+    sandbox = make_sandbox(name, modules=driver_module())
+    return WarmStarts(sandbox) if sandbox.slow_start else sandbox
+
+
+def close_sandbox(sandbox: Sandbox) -> None:
+    """End a sandbox of :func:`open_sandbox`: its idle warm starts, then the backend under them."""
+    sandbox.close()
+    if isinstance(sandbox, WarmStarts):
+        sandbox.sandbox.close()
 
 
 def _grader(sandbox: str, timeout_s: float, memory_mb: int, specs: Mapping[str, TestSpec]) -> CodeGrader:
-    return CodeGrader(shared_sandbox(sandbox), Limits(timeout_s=timeout_s, memory_mb=memory_mb), specs, shared_judges())
+    return CodeGrader(open_sandbox(sandbox), Limits(timeout_s=timeout_s, memory_mb=memory_mb), specs)
 
 
 def make_humaneval_task(
@@ -97,7 +98,7 @@ def make_humaneval_task(
         correction_instruction=CODE_CORRECTION_INSTRUCTION,
         grade_response=grader.grade,
     )
-    return CodeTask(prompts, grader.sandbox.name)
+    return CodeTask(prompts, grader)
 
 
 def make_mbpp_task(
@@ -117,7 +118,7 @@ def make_mbpp_task(
         correction_instruction=CODE_CORRECTION_INSTRUCTION,
         grade_response=grader.grade,
     )
-    return CodeTask(prompts, grader.sandbox.name)
+    return CodeTask(prompts, grader)
 
 
 @lru_cache(maxsize=1)

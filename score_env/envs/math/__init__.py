@@ -33,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from score_env.envs.math.data import load_problems
-from score_env.envs.math.grader import DEFAULT_TIMEOUT_S, shared_grader
+from score_env.envs.math.grader import DEFAULT_TIMEOUT_S, MathGrader
 from score_env.envs.math.prompts import PROMPT_STYLES
 from score_env.records import Grade, Problem
 from score_env.task import PromptTask
@@ -49,19 +49,22 @@ def make_task(
     prompt_style: str = "paper",
     timeout_s: float = DEFAULT_TIMEOUT_S,
 ) -> PromptTask:
-    """The MATH task (arguments: see the module docstring)."""
+    """The MATH task (arguments: see the module docstring). It owns its grader's worker processes (started on first
+    use): ``close()`` ends them."""
     if prompt_style not in PROMPT_STYLES:
         raise ValueError(f"prompt_style must be one of {sorted(PROMPT_STYLES)}, got {prompt_style!r}")
     style = PROMPT_STYLES[prompt_style]
-    grader = shared_grader(timeout_s)
+    problems = load_problems(split, path=path, dataset=dataset, subjects=subjects, levels=levels)
+    grader = MathGrader(timeout_s=timeout_s)  # after the problems: a split that fails to load leaves nothing open
 
     def grade(problem: Problem, response: str) -> Grade:
         return grader.grade(problem.reference, response)
 
     return PromptTask(
         name="math",
-        problems=load_problems(split, path=path, dataset=dataset, subjects=subjects, levels=levels),
+        problems=problems,
         render_prompt=lambda p: style.first_message(p.question),
         correction_instruction=style.correction_instruction,
         grade_response=grade,
+        resources=(grader,),
     )

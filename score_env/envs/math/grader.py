@@ -23,12 +23,10 @@ answers out of protocol is the answer's failure (``invalid``), one that overruns
 
 from __future__ import annotations
 
-import atexit
 import json
 import os
 import queue
 import sys
-import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -42,7 +40,8 @@ START_TIMEOUT_S = 120.0  # importing math-verify and sympy: ~2 s alone, much lon
 
 
 class MathGrader:
-    """Up to ``workers`` math-verify workers. ``grade`` is thread-safe; ``grade_many`` grades a batch concurrently."""
+    """Up to ``workers`` math-verify workers. ``grade`` is thread-safe; ``grade_many`` grades a batch concurrently.
+    Its owner (the MATH task) ends the workers with :meth:`close`."""
 
     def __init__(
         self,
@@ -124,6 +123,8 @@ class MathGrader:
 
     def _acquire(self) -> tuple[LineProcess | None, str]:
         """A live worker (started if need be), or None and why not."""
+        if self._closed:  # its slots are gone: waiting for one would wait forever
+            return None, "the grader is closed (its task was closed before this answer was graded)"
         worker = self._slots.get()
         if worker is not None and worker.alive:
             return worker, ""
@@ -141,16 +142,3 @@ class MathGrader:
             worker = None
         if not self._closed:
             self._slots.put(worker)  # the slot goes back (empty when its worker died: restarted on next use)
-
-
-_shared: dict[float, MathGrader] = {}
-_lock = threading.Lock()
-
-
-def shared_grader(timeout_s: float = DEFAULT_TIMEOUT_S) -> MathGrader:
-    """One set of workers per time limit for the whole process (every MATH env of a rollout shares it)."""
-    with _lock:
-        if timeout_s not in _shared:
-            _shared[timeout_s] = grader = MathGrader(timeout_s=timeout_s)
-            atexit.register(grader.close)
-        return _shared[timeout_s]

@@ -24,7 +24,7 @@ def embedded():
 
 
 def play(policy, temperature: float, problems=PROBLEMS):
-    make = partial(EnvFactory("score/Arithmetic-v0", "test"), 2)
+    make = partial(EnvFactory("score/Arithmetic-v0", "test").open(), 2)  # arithmetic holds nothing to close
     groups = collect_episodes(make, policy, problems, SamplingParams(temperature, 1.0, 128), seed=5)
     return [a for g in groups for e in g.episodes for a in e.attempts]
 

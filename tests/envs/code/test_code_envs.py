@@ -19,6 +19,7 @@ def test_humaneval_has_164_problems_and_the_papers_instruction():
     obs, reward, terminated, _, info = env.step(f"Here you go:\n```python\n{solution}\n```")
     assert (reward, terminated, info["reason"]) == (1.0, False, "ok")
     assert obs[-1] == {"role": "user", "content": CODE_CORRECTION_INSTRUCTION}
+    env.close()  # the env built its task: it ends the task's sandbox and judges
     assert CODE_CORRECTION_INSTRUCTION.startswith(
         "# There might be an error in the code above because of lack of understanding of the question."
     ) and CODE_CORRECTION_INSTRUCTION.endswith("Only output the final correct Python program!")
@@ -48,6 +49,7 @@ def test_mbpp_reference_solutions_pass_through_the_env():
         code = rows[11 + index]["code"]
         _, reward, _, _, info = env.step(f"{code}\n[DONE]")
         assert reward == 1.0, (index, info)
+    env.close()
 
 
 @pytest.mark.slow
@@ -58,6 +60,7 @@ def test_all_974_mbpp_reference_solutions_pass():
     task = make_mbpp_task("train")
     with ThreadPoolExecutor(4) as pool:
         grades = list(pool.map(lambda p: task.grade(p, str(p.metadata["canonical_solution"])), problems))
+    task.close()
     assert [p.id for p, g in zip(problems, grades, strict=True) if not g.correct] == []
 
 

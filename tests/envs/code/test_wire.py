@@ -13,7 +13,7 @@ import pytest
 
 from score_env.envs.code.driver import DRIVER_MODULE, driver_program
 from score_env.envs.code.replies import InvalidReply, read_answer
-from score_env.envs.code.tasks import shared_sandbox
+from score_env.envs.code.tasks import close_sandbox, open_sandbox
 from score_env.envs.code.wire import MAX_DEPTH, MAX_HASHED, decode, dumps, encode, to_json
 from score_env.sandboxes import make_sandbox
 
@@ -217,10 +217,11 @@ def _nest(depth: int) -> list:
 def test_the_code_tasks_sandbox_preloads_the_driver_and_any_other_sandbox_gets_its_text():
     request = dumps({"call": "f", "args": [encode(2)], "kwargs": []}) + "\n"
     program = driver_program("def f(x):\n    return x * 21\n")
-    preloaded, bare = shared_sandbox("bwrap"), make_sandbox("bwrap")
+    preloaded, bare = open_sandbox("bwrap"), make_sandbox("bwrap")
     try:
         for sandbox in (preloaded, bare):
             assert sandbox.run(program, stdin=request).stdout.splitlines()[-1] == '{"value":42}'
         assert preloaded.run(f"import {DRIVER_MODULE}").ok and not bare.run(f"import {DRIVER_MODULE}").ok
     finally:
+        close_sandbox(preloaded)
         bare.close()

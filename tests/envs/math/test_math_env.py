@@ -54,6 +54,7 @@ def test_the_paper_prompts_verbatim():
     )
     assert (reward, terminated, info["reason"]) == (1.0, False, "ok")
     assert obs[-1] == {"role": "user", "content": PAPER_CORRECTION_INSTRUCTION}
+    env.close()  # the env built its task: it ends the grader's workers
 
 
 def test_default_split_is_train_and_prompt_style_is_checked():
