@@ -25,13 +25,20 @@ from typing import Any
 from pydantic import TypeAdapter
 from rich.console import Console
 
-from score_env import agents
 from score_env import envs as _envs  # noqa: F401  (registers the task envs)
 from score_env.assets import resolve_model
 from score_env.benchmark.method import Wiring
 from score_env.benchmark.results import MethodFailure, MethodResult
 from score_env.benchmark.sweep import SweepResult
-from score_env.config import BenchmarkConfig, ConfigError, EvalConfig, PretrainConfig, TinyModelConfig, TrainConfig
+from score_env.config import (
+    BenchmarkConfig,
+    ConfigError,
+    EvalConfig,
+    PretrainConfig,
+    TinyModelConfig,
+    TrainConfig,
+    build_agent,
+)
 from score_env.config.benchmark import SweepConfig
 from score_env.config.load import agent_names, load_agent_config, load_config
 from score_env.correction import CorrectionRates, correct_fixed, recorded_first_attempts
@@ -86,7 +93,7 @@ def _evaluate(config: EvalConfig, env: EnvFactory, short: str) -> EvalResult:
     episode = config.episode()
     run_dir = Path(config.run_dir) if config.run_dir else default_run_dir("eval", short, config.agent.kind)
     model = resolve_model(config.model)
-    if config.agent.kind != "prompting" and not is_training_run(Path(model)):
+    if config.agent.trains and not is_training_run(Path(model)):
         raise ConfigError(
             f"agent={config.agent.kind} evaluates a model that agent trained: model= a training run directory "
             f"(score-env train ...); {config.model!r} is not one. To evaluate it as it is, use agent=prompting"
@@ -100,7 +107,7 @@ def _evaluate(config: EvalConfig, env: EnvFactory, short: str) -> EvalResult:
         checkpoint = checkpoint_path(Path(model), config.checkpoint)
         model = str(checkpoint / "model")
         write_atomic(EvalLayout(run_dir).model, json.dumps({"run": config.model, "checkpoint": checkpoint.name}) + "\n")
-    agent = agents.build_agent(config.agent, config.policy.load(model))
+    agent = build_agent(config.agent, config.policy.load(model))
     problems = list(range(min(config.limit or env.n_problems, env.n_problems)))
     if fixed is not None:
         return _evaluate_on_recorded(config, agent.policy, env, problems, fixed, run_dir, model)
@@ -179,7 +186,7 @@ def train(config: TrainConfig | None = None, /, **values: Any) -> TrainedRun:
     run_dir = Path(config.resume or config.run_dir or default_run_dir("train", short, config.agent.kind))
     check_resumable(config, run_dir)
     with env.open() as envs:  # the run's task: closed when training ends
-        return train_agent(config, agents.build_agent, envs, run_dir)
+        return train_agent(config, envs, run_dir)
 
 
 def benchmark(
@@ -216,9 +223,10 @@ def _benchmark_wiring(config: BenchmarkConfig) -> tuple[Wiring, str]:
     train_id, short = check_env_choice(config.env, config.train_split, config.model)
     eval_id, _ = check_env_choice(config.eval_env or config.env, config.eval_split)
     agent_configs = {name: load_agent_config(name) for name in config.methods}  # unknown names fail here
-    if config.methods[0] != "prompting":
-        raise ConfigError(f"methods must start with prompting (the base model), got {config.methods}")
-    trained = [name for name in agent_names() if name != "prompting"]
+    if agent_configs[config.methods[0]].trains:
+        base = f"got {config.methods}"
+        raise ConfigError(f"methods must start with an agent that trains nothing (the base model, prompting), {base}")
+    trained = [name for name in agent_names() if load_agent_config(name).trains]
     unknown = sorted(set(config.lrs) - set(trained))
     if unknown:
         raise ConfigError(f"lrs names {unknown}: not trained agents. Allowed: {', '.join(trained)}")
@@ -226,7 +234,6 @@ def _benchmark_wiring(config: BenchmarkConfig) -> tuple[Wiring, str]:
         train_env=env_factory(train_id, config.train_split, "intrinsic", config.env_kwargs),
         eval_env=env_factory(eval_id, config.eval_split, "intrinsic", config.env_kwargs),
         agent_config=agent_configs.__getitem__,
-        build_agent=agents.build_agent,
         prepare=partial(_worker_imports, list(config.imports)),
     )
     if config.validation_problems >= wiring.train_env.n_problems:

@@ -17,13 +17,11 @@ Usage::
 from __future__ import annotations
 
 import sys
-import typing
 from collections.abc import Sequence
 
 from rich.console import Console
 
 from score_env.config import (
-    AgentConfig,
     BenchmarkConfig,
     ConfigError,
     EvalConfig,
@@ -31,6 +29,7 @@ from score_env.config import (
     TinyModelConfig,
     TrainConfig,
     load_config,
+    registered_agents,
 )
 from score_env.layout import BenchmarkLayout
 from score_env.registry import UnknownNameError
@@ -137,9 +136,9 @@ def command_help(command: str) -> int:
         print("\n".join(describe_metrics()))
     if "agent" in model.model_fields:
         print("\nagent keys (agent.<key>=value; `score-env agents` lists the agent files):")
-        for kind in typing.get_args(typing.get_args(AgentConfig)[0]):
-            print(f"  kind={kind.model_fields['kind'].default}:")
-            print("\n".join("  " + line for line in describe_keys(kind)[2:]))
+        for spec in registered_agents():
+            print(f"  kind={spec.kind}:")
+            print("\n".join("  " + line for line in describe_keys(spec.config)[2:]))
     return 0
 
 
@@ -164,8 +163,13 @@ def list_envs(overrides: Sequence[str]) -> int:
 def list_agents() -> int:
     from score_env.config.load import agent_names, configs_dir
 
+    kinds = {spec.kind: spec for spec in registered_agents()}
     for name in agent_names():
-        lines = (configs_dir() / "agents" / f"{name}.yaml").read_text().splitlines()
+        path = configs_dir() / "agents" / f"{name}.yaml"
+        if not path.is_file():  # a registered kind without an agent file: its config's defaults
+            print(f"{name}: {kinds[name].description}\n    kind: {name} (its defaults)")
+            continue
+        lines = path.read_text().splitlines()
         about = next((line.lstrip("# ") for line in lines[1:] if line.startswith("#")), "")
         settings = ", ".join(line for line in lines if line and not line.startswith("#"))
         print(f"{name}: {about}\n    {settings}")

@@ -17,6 +17,7 @@ from pydantic import ValidationError, create_model
 from score_env.assets import resolve_model
 from score_env.config import ConfigError
 from score_env.config.errors import describe_validation_error
+from score_env.config.imports import import_modules
 from score_env.env import check_episode_settings
 from score_env.registry import EnvFactory, TaskSpec, UnknownNameError, resolve_env
 from score_env.task import ResolvesArguments
@@ -127,32 +128,5 @@ def _looks_local(model: str) -> bool:
 
 
 def import_tasks(modules: list[str]) -> None:
-    """Import the user's modules that register tasks (``import=my_tasks`` or ``import=path/to/tasks.py``), and every
-    installed package's ``score_env.tasks`` entry point. The working directory is searched first, as ``python -m``
-    would, so a module next to the user's command is found by the console script too."""
-    import importlib
-    import importlib.metadata
-    import importlib.util
-    import sys
-
-    for entry in importlib.metadata.entry_points(group="score_env.tasks"):
-        entry.load()
-    if modules and os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
-    for name in modules:
-        path = Path(name).expanduser()
-        try:
-            if path.suffix == ".py":
-                if not path.is_file():
-                    raise ConfigError(f"import={name!r}: no such file")
-                spec = importlib.util.spec_from_file_location(path.stem, path)
-                module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-                sys.modules[path.stem] = module
-                spec.loader.exec_module(module)  # type: ignore[union-attr]
-            else:
-                importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            raise ConfigError(
-                f"import={name!r}: {exc} (looked in {os.getcwd()} and the installed packages; a file path ending "
-                "in .py works too)"
-            ) from None
+    """The user's modules that register tasks or agents (see :func:`score_env.config.imports.import_modules`)."""
+    import_modules(modules)

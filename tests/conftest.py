@@ -115,3 +115,12 @@ def _every_error_grade_has_a_cause_no_candidate_controls(request, monkeypatch):
         pytest.fail(f"a code grade 'error' in a test that breaks nothing of ours: {errors[0][:300]!r}")
     unknown = [e for e in errors if not any(cause in e for cause in INFRASTRUCTURE_CAUSES)]
     assert not unknown, f"an 'error' grade whose cause a candidate may control: {unknown[0][:300]!r}"
+
+
+@pytest.fixture(autouse=True)
+def _agents_a_test_registers_are_its_own(monkeypatch):
+    """An agent kind a test (or a README example) registers is gone after it, as tasks' test envs are."""
+    from score_env.config import agents
+
+    agents.registered_agents()  # the built-in kinds, loaded once
+    monkeypatch.setattr(agents, "_AGENTS", dict(agents._AGENTS))

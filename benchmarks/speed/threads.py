@@ -38,7 +38,7 @@ play = lambda: collect_episodes(make, policy, list(range(problems)), SamplingPar
 groups = play()
 if phase == "learner":
     from score_env.agents.score import stages_for
-    from score_env.config import ScoreAgentConfig
+    from score_env.agents.score import ScoreAgentConfig
     from score_env.learner.reference import FrozenCopy
     from score_env.learner.rl import score_loss
     stage = stages_for(ScoreAgentConfig())[-1]

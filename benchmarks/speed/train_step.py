@@ -32,8 +32,7 @@ import gymnasium as gym
 import torch
 
 from score_env import envs  # noqa: F401  (registers score/Arithmetic-v0)
-from score_env.agents.score import stages_for
-from score_env.config import ScoreAgentConfig
+from score_env.agents.score import ScoreAgentConfig, stages_for
 from score_env.envs.arithmetic import FIRST_PROMPT, grade_answer, make_task
 from score_env.learner.reference import FrozenCopy
 from score_env.learner.rl import score_loss

@@ -6,8 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
+from typing import ClassVar, Literal, Self
 
-from score_env.config import StarAgentConfig
+from pydantic import PositiveFloat, PositiveInt
+
+from score_env.config.agents import Budget, EpisodeSettings, register_agent
+from score_env.config.base import Strict
 from score_env.learner.stages import even_split
 from score_env.policies import ModelPolicy, Policy
 from score_env.records import Episode, Message, flatten
@@ -15,6 +19,38 @@ from score_env.rollout import collect_episodes
 from score_env.training.agent import TrainingPlan
 from score_env.training.session import TrainingSession
 from score_env.training.sft import epoch_updates, sft_updates
+from score_env.training.streams import ROUND_STEP, Stream
+
+
+class StarAgentConfig(Strict):
+    """Multi-turn STaR: collect two-attempt traces at temperature 1.0, keep wrong→right ones (and right→right ones
+    with ``keep_correct_pairs``: the paper's STaR+), fine-tune on attempt 2 given [x, y1, p], repeat."""
+
+    kind: Literal["star"] = "star"
+    """Agent type (the registry's key)."""
+    trains: ClassVar[bool] = True
+    lr: PositiveFloat = 1e-5
+    """Adam learning rate."""
+    iterations: PositiveInt = 3
+    """Collect-then-train rounds (the paper: 3)."""
+    problems: PositiveInt = 384
+    """Problems sampled in all (each ``samples`` times), split evenly over the iterations."""
+    updates: PositiveInt | None = None
+    """Gradient updates in all, split evenly over the iterations (null = ``epochs`` passes over each round's traces)."""
+    keep_correct_pairs: bool = False
+    """Also keep right→right traces (STaR+)."""
+    epochs: PositiveInt = 1
+    """Passes over each iteration's traces when ``updates`` is null."""
+    batch_size: PositiveInt = 16
+    """Traces per update."""
+
+    def with_budget(self, budget: Budget) -> Self:
+        """``updates x P`` problems and ``updates`` updates in all, each split evenly over the iterations."""
+        return self.model_copy(update={"problems": budget.updates * budget.problems, "updates": budget.updates})
+
+    def episode(self) -> EpisodeSettings:
+        """Two attempts, the paper's setting."""
+        return EpisodeSettings()
 
 
 @dataclass(frozen=True)
@@ -40,10 +76,10 @@ class StarAgent:
                 groups = collect_episodes(
                     partial(plan.env, 2),
                     self.base_policy,
-                    session.problem_batch(10_000 + iteration, plan.n_problems, problems[iteration]),
+                    session.problem_batch(ROUND_STEP + iteration, plan.n_problems, problems[iteration]),
                     plan.sampling,
                     samples_per_problem=plan.samples_per_problem,
-                    seed=session.step_seed(iteration, 7),
+                    seed=session.step_seed(iteration, Stream.STAR_ROUND),
                     grading_threads=plan.grading_threads,
                 )
                 episodes = flatten(groups)
@@ -53,7 +89,7 @@ class StarAgent:
             updates = budget[iteration]
             if updates is None:
                 updates = epoch_updates(len(examples), c.batch_size, c.epochs)
-            if not examples or session.step >= step + updates:
+            if not examples or not session.steps(updates, step):
                 step += updates if examples else 0
                 continue  # nothing to learn from, or done before the run was resumed
             step = sft_updates(
@@ -75,3 +111,6 @@ def keep_traces(episodes: list[Episode], keep_correct_pairs: bool) -> list[dict]
         if second.grade.correct and (not first.grade.correct or keep_correct_pairs):
             kept.append({"prompt": [m.as_dict() for m in second.prompt], "target": list(second.token_ids)})
     return kept
+
+
+register_agent("star", StarAgentConfig, StarAgent)

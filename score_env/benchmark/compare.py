@@ -29,7 +29,7 @@ HEADLINE = ("fix", "break", "fix_minus_control", "delta", "acc@final")
 BINARY = frozenset({"fix", "break"})  # exact sign test per problem (McNemar); the others: paired bootstrap
 OWN = frozenset({"acc@t1", "acc@final", "delta", "delta_i_to_c", "delta_c_to_i"})  # on the method's own attempts
 FIXED = frozenset({"fix", "break", "control", "fix_minus_control"})  # on the base model's first attempts
-REFERENCES = ("prompting", "score")
+PAPER_METHOD = "score"  # the method the paper is about: compared with every other method too
 
 Table = dict[str, dict[int, MethodResult]]  # method -> seed -> result
 
@@ -101,9 +101,10 @@ def comparisons(table: Table, methods: Sequence[str], n_boot: int = 2000) -> lis
 
 
 def pairs(methods: Sequence[str]) -> list[tuple[str, str]]:
-    """Trained methods against the base model, then SCoRe against every other method (each pair once)."""
+    """Trained methods against the base model (the first method: the benchmark checks it trains nothing), then SCoRe
+    against every other method (each pair once)."""
     found: list[tuple[str, str]] = []
-    for reference in REFERENCES:
+    for reference in (methods[0], PAPER_METHOD) if methods else ():
         if reference not in methods:
             continue
         for method in methods:

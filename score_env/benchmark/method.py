@@ -53,7 +53,7 @@ from score_env.registry import EnvFactory
 from score_env.rollout import GradingFailed
 from score_env.runs import read_jsonl, write_atomic
 from score_env.text import escape_text
-from score_env.training.run import BuildAgent, train_agent
+from score_env.training.run import train_agent
 
 Outcome = MethodResult | MethodFailure
 ERROR_CHARS = 2000  # of a failed method's error message kept in its outcome; error.txt has the whole traceback
@@ -70,12 +70,11 @@ class BaseAttempts:
 
 @dataclass(frozen=True)
 class Wiring:
-    """What the commands layer supplies: the envs, the agent configs by name and the agents themselves."""
+    """What the commands layer supplies: the envs and the agent configs by name (agents come from the registry)."""
 
     train_env: EnvFactory
     eval_env: EnvFactory
     agent_config: Callable[[str], AgentConfig]  # configs/agents/<name>.yaml, validated
-    build_agent: BuildAgent
     prepare: Callable[[], None] | None = None  # what a worker process runs first: import the command's task modules
 
     @contextmanager
@@ -142,7 +141,7 @@ def _train_and_evaluate(
     probes: tuple[ProbePoint, ...] = ()
     alarms: tuple[str, ...] = ()
     lr = getattr(agent_config, "lr", None)
-    if agent_config.kind == "prompting":
+    if not agent_config.trains:
         policy = config.policy.load(resolve_model(config.model))
     else:
         run_dir = layout.train.root
@@ -151,7 +150,7 @@ def _train_and_evaluate(
             probe = correction_probe(wiring.train_env, fixed.validation, config.eval_max_new_tokens)
         config_ = train_config(agent_config, config, seed)
         with phase("training"):
-            run = train_agent(config_, wiring.build_agent, wiring.train_env, run_dir, name, probe=probe)
+            run = train_agent(config_, wiring.train_env, run_dir, name, probe=probe)
         policy = run.agent.policy
         probes, alarms = _probes_and_alarms(run_dir)
         updates, episodes = run.updates, run.episodes_sampled
@@ -181,14 +180,14 @@ def _train_and_evaluate(
                 seed=seed,
                 run_dir=layout.scaling.root,
             )
-        if config.ceiling_samples and agent_config.kind == "prompting" and two_fixed:
+        if config.ceiling_samples and not agent_config.trains and two_fixed:
             sampling = SamplingParams(1.0, 1.0, config.eval_max_new_tokens)
             ceiling = correction_ceiling(
                 policy, evaluation.episodes, make, samples=config.ceiling_samples, sampling=sampling, seed=seed,
                 run_dir=layout.ceiling.root,
             )  # fmt: skip
     shift = None  # the paper's distribution-shift analysis: the same fix rate, on its own first attempts
-    if config.distribution_shift and on_fixed and on_fixed.fix and two_fixed and agent_config.kind != "prompting":
+    if config.distribution_shift and on_fixed and on_fixed.fix and two_fixed and agent_config.trains:
         shift = ShiftRates(correction_rate(evaluation.episodes), on_fixed.fix.value)
     with phase("evaluation"):
         sampled = _sampled(policy, config, make, episode, problems, seed, layout, fixed)
@@ -274,7 +273,7 @@ def _sampled(
 def method_agent(name: str, agent: AgentConfig, config: BenchmarkConfig) -> AgentConfig:
     """The method's agent with the benchmark's budget (its own rule) and the method's learning rate."""
     agent = agent.with_budget(config.budget)
-    if name in config.lrs and agent.kind != "prompting":
+    if name in config.lrs and agent.trains:
         agent = agent.model_copy(update={"lr": config.lrs[name]})
     return agent
 

@@ -49,7 +49,7 @@ def run_sweep(
             "probe_problems": 0,
         }
     )
-    on_validation = Wiring(wiring.train_env, wiring.train_env, wiring.agent_config, wiring.build_agent)
+    on_validation = Wiring(wiring.train_env, wiring.train_env, wiring.agent_config)
     scores: dict[str, dict[float, float | None]] = {}
     for name in config.methods[1:]:
         scores[name] = {}

@@ -97,7 +97,7 @@ def run_all(
 def expected_work(agent: AgentConfig) -> int:
     """A guess of a run's relative cost, to start the longest first (the pool finishes sooner): a method that is
     not trained costs least; multi-turn RL, which samples and trains on every attempt, most."""
-    if agent.kind == "prompting":
+    if not agent.trains:
         return 0
     return 2 if getattr(agent, "multi_turn", False) else 1
 

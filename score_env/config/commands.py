@@ -11,13 +11,7 @@ from typing import Literal
 
 from pydantic import Field, PositiveInt, field_validator, model_validator
 
-from score_env.config.agents import (
-    AgentConfig,
-    EpisodeSettings,
-    PromptingAgentConfig,
-    ScoreAgentConfig,
-    TrainedAgentConfig,
-)
+from score_env.config.agents import AgentConfig, EpisodeSettings, TrainedAgentConfig, agent_config
 from score_env.config.base import Imports, Strict
 from score_env.config.policy import LoraConfig, PolicyConfig, SamplingConfig, require
 from score_env.env import check_episode_settings
@@ -28,10 +22,10 @@ EnvArg = int | float | str | bool | list[int | float | str | bool] | None
 class EvalConfig(Strict):
     """``score-env eval``: play the env with an agent's policy and measure self-correction."""
 
-    agent: AgentConfig = PromptingAgentConfig()
+    agent: AgentConfig = Field(default_factory=lambda: agent_config("prompting"))
     """Which agent answers (``agent=<name>`` loads ``configs/agents/<name>.yaml``)."""
     imports: Imports = []  # noqa: RUF012  (pydantic copies defaults)
-    """Modules (or .py files) to import first: the ones that register your own tasks (``import=my_tasks``)."""
+    """Modules (or .py files) to import first: the ones that register your own tasks or agents (``import=my_tasks``)."""
     env: str = "arithmetic"
     """Env id (``score/Arithmetic-v0``) or short name (``arithmetic``)."""
     env_kwargs: dict[str, EnvArg] = {}  # noqa: RUF012  (pydantic copies defaults)
@@ -99,10 +93,10 @@ class EvalConfig(Strict):
 class TrainConfig(Strict):
     """``score-env train``: train an agent on an env's training split, checkpointing as it goes."""
 
-    agent: TrainedAgentConfig = ScoreAgentConfig()
+    agent: TrainedAgentConfig = Field(default_factory=lambda: agent_config("score"))
     """Which method (``agent=<name>`` loads ``configs/agents/<name>.yaml``)."""
     imports: Imports = []  # noqa: RUF012  (pydantic copies defaults)
-    """Modules (or .py files) to import first: the ones that register your own tasks (``import=my_tasks``)."""
+    """Modules (or .py files) to import first: the ones that register your own tasks or agents (``import=my_tasks``)."""
     env: str = "arithmetic"
     """Env id or short name."""
     env_kwargs: dict[str, EnvArg] = {}  # noqa: RUF012  (pydantic copies defaults)

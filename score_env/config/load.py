@@ -17,8 +17,9 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from score_env.config.agents import AgentConfig
+from score_env.config.agents import AgentConfig, registered_agents
 from score_env.config.errors import ConfigError, describe_validation_error
+from score_env.config.imports import import_modules
 from score_env.layout import TrainLayout
 
 M = TypeVar("M", bound=BaseModel)
@@ -30,7 +31,10 @@ def configs_dir() -> Path:
 
 
 def agent_names() -> list[str]:
-    return sorted(p.stem for p in (configs_dir() / "agents").glob("*.yaml"))
+    """What ``agent=<name>`` takes: the agent files of ``configs/agents/`` and every registered agent kind (a kind
+    without a file of its own is its config's defaults)."""
+    files = {p.stem for p in (configs_dir() / "agents").glob("*.yaml")}
+    return sorted(files | {spec.kind for spec in registered_agents()})
 
 
 def parse_overrides(overrides: Sequence[str]) -> list[str]:
@@ -66,6 +70,7 @@ def load_config(
     # The model's own defaults first, so that a partial override of a nested default (``sampling.max_new_tokens=6``
     # in train, whose sampling default is temperature 1.0) keeps the rest of that default.
     base = OmegaConf.merge(OmegaConf.create(_defaults(model)), preset_config)
+    import_modules(_imports(chosen, preset_config))  # before any name is looked up: they may register agents
     agent = chosen.get("agent", preset_config.get("agent", _default_agent(model)))
     if isinstance(agent, str):
         base.agent = _load_agent(agent)
@@ -120,7 +125,22 @@ def _run_config(run_dir: str) -> DictConfig:
 def _default_agent(model: type[BaseModel]) -> str | None:
     """The agent file a command starts from when none is named: its default agent's kind (prompting, score)."""
     field = model.model_fields.get("agent")
-    return getattr(field.default, "kind", None) if field is not None else None
+    if field is None:
+        return None
+    default = field.default_factory() if field.default_factory is not None else field.default  # type: ignore[call-arg]
+    return getattr(default, "kind", None)
+
+
+def _imports(chosen: Mapping[str, Any], preset: DictConfig) -> list[str]:
+    """The modules ``import=`` names (one, a list, or ``[a,b]`` on the command line), from the command or preset."""
+    for key in ("import", "imports"):
+        if key in chosen:
+            value = chosen[key]
+            if isinstance(value, str) and value.startswith("["):
+                value = OmegaConf.to_container(OmegaConf.from_dotlist([f"x={value}"]))["x"]  # type: ignore[index]
+            return [value] if isinstance(value, str) else [str(v) for v in value or []]
+    value = preset.get("import", preset.get("imports", []))
+    return [value] if isinstance(value, str) else [str(v) for v in value or []]
 
 
 def _default_preset(preset: str) -> DictConfig:
@@ -132,11 +152,11 @@ def validate(model: type[M], data: Any) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(describe_validation_error(model, exc)) from None
+        raise ConfigError(describe_validation_error(model, exc, data)) from None
 
 
 def load_agent_config(name: str) -> AgentConfig:
-    """The validated config of ``configs/agents/<name>.yaml``."""
+    """The validated config of ``agent=<name>``: ``configs/agents/<name>.yaml``, or a registered kind's defaults."""
     data = OmegaConf.to_container(_load_agent(name), resolve=True)
     try:
         return TypeAdapter(AgentConfig).validate_python(data)
@@ -150,7 +170,8 @@ def _load_agent(name: str) -> DictConfig:
         close = difflib.get_close_matches(name, names, n=1, cutoff=0.5)
         hint = f" Did you mean {close[0]!r}?" if close else ""
         raise ConfigError(f"agent={name!r} is not an agent. Allowed: {', '.join(names)}.{hint}")
-    return _load_yaml(configs_dir() / "agents" / f"{name}.yaml")
+    path = configs_dir() / "agents" / f"{name}.yaml"
+    return _load_yaml(path) if path.is_file() else OmegaConf.create({"kind": name})
 
 
 def _load_yaml(path: Path) -> DictConfig:

@@ -1,7 +1,9 @@
 """Policies: anything that samples completions for a batch of conversations.
 
-The rollout loop, the agents and the learner talk to a :class:`Policy`; backends (Hugging Face ``transformers``
-now, faster ones later) live in this package behind that one protocol.
+The rollout loop, the agents and the learner talk to a :class:`Policy`; the backends live in this package behind
+that one protocol: the fast sampler (``fast.py``, with attempt 2 reusing attempt 1's cache: ``prefix_cache.py``),
+Hugging Face ``transformers.generate`` (``transformers_backend.py``) and vLLM (``vllm_backend.py``), chosen by
+``factory.py``.
 """
 
 from __future__ import annotations
@@ -55,3 +57,11 @@ class ModelPolicy(Policy, Protocol):
 
     @property
     def device(self) -> Any: ...
+
+
+@runtime_checkable
+class SeparateEngine(Protocol):
+    """A policy that generates with an engine of its own (vLLM), not with the trained model: it must be handed the
+    new weights after every update."""
+
+    def sync_weights(self) -> None: ...

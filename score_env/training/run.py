@@ -12,7 +12,7 @@ import json
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from score_env.assets import resolve_model
-from score_env.config import AgentConfig, ConfigError, LoraConfig, TrainConfig
+from score_env.config import ConfigError, LoraConfig, TrainConfig, build_agent
 from score_env.layout import TrainLayout
 from score_env.policies import ModelPolicy
 from score_env.policies.transformers_backend import TransformersPolicy
@@ -30,7 +30,6 @@ from score_env.training.agent import Agent, TrainingPlan
 from score_env.training.checkpoint import read_index
 from score_env.training.session import Probe, TrainingSession
 
-BuildAgent = Callable[[AgentConfig, Any], Agent]
 # Keys a resumed run may change: how it runs (logging, threads, disk), not what it computes.
 MAY_CHANGE = frozenset({"tensorboard", "grading_threads", "keep_checkpoints", "checkpoint_every", "policy.reuse_cache"})
 
@@ -68,7 +67,6 @@ def check_resumable(config: TrainConfig, run_dir: Path) -> None:
 
 def train_agent(
     config: TrainConfig,
-    build_agent: BuildAgent,
     env: EnvFactory,
     run_dir: Path,
     label: str = "train",

@@ -19,12 +19,13 @@ import torch
 
 from score_env.layout import CheckpointLayout, TrainLayout
 from score_env.learner.reference import Reference, make_reference
-from score_env.policies import ModelPolicy
+from score_env.policies import ModelPolicy, SeparateEngine
 from score_env.profile import phase
 from score_env.records import Episode
 from score_env.runs import progress_bar, read_jsonl, write_atomic
 from score_env.text import dump_json
 from score_env.training.checkpoint import load_state, load_weights, save_checkpoint
+from score_env.training.streams import Stream
 
 SAMPLES_PER_STEP = 2  # episodes of each update kept in samples.jsonl, for `score-env view`
 Probe = Callable[["TrainingSession"], dict[str, Any]]
@@ -118,13 +119,19 @@ class TrainingSession:
     def tokenizer(self) -> Any:
         return self.policy.tokenizer
 
-    def step_seed(self, step: int, stream: int = 0) -> int:
-        """A seed that depends only on the run seed and the step: a resumed run draws the same numbers."""
+    def step_seed(self, step: int, stream: int = Stream.SAMPLING) -> int:
+        """A seed that depends only on the run seed, the step and the stream (:class:`~score_env.training.streams.
+        Stream`): a resumed run draws the same numbers."""
         return int(np.random.SeedSequence([self.seed, step, stream]).generate_state(1)[0])
+
+    def steps(self, count: int, first: int = 0) -> range:
+        """The global steps ``first .. first + count - 1`` still to run: a resumed run skips those it did before.
+        Every agent loops over these, so none skips steps itself."""
+        return range(min(max(first, self.step), first + count), first + count)
 
     def problem_batch(self, step: int, n_problems: int, problems: int) -> list[int]:
         """This process's share of the ``problems`` drawn (without replacement) for ``step``."""
-        rng = np.random.default_rng(self.step_seed(step, stream=1))
+        rng = np.random.default_rng(self.step_seed(step, Stream.PROBLEMS))
         chosen = rng.choice(n_problems, size=min(problems, n_problems), replace=False).tolist()
         return chosen[self.accelerator.process_index :: self.accelerator.num_processes]
 
@@ -143,7 +150,7 @@ class TrainingSession:
         self.accelerator.backward(loss)
         norm = self.accelerator.clip_grad_norm_(self.model.parameters(), self.max_grad_norm or float("inf"))
         self.optimizer.step()
-        if hasattr(self.policy, "sync_weights"):  # a separate inference engine (vLLM) gets the new weights now
+        if isinstance(self.policy, SeparateEngine):  # a separate inference engine (vLLM) gets the new weights now
             self.policy.sync_weights()
         return float(norm)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Sequence
 
 import numpy as np
@@ -10,6 +11,7 @@ from score_env.learner.batch import build_batch, token_logprobs
 from score_env.learner.losses import sft_loss
 from score_env.records import Conversation
 from score_env.training.session import TrainingSession
+from score_env.training.streams import data_order
 
 Example = tuple[Conversation, Sequence[int]]
 
@@ -27,26 +29,26 @@ def sft_updates(
     """Make ``updates`` updates of ``batch_size`` examples, passing over ``examples`` reshuffled each pass; return
     the global step after them.
 
-    Global steps ``first_step ...`` that ``session`` already did (a resumed run) are skipped, so the same examples
-    meet the same weights in the same order as in an uninterrupted run.
+    Global steps ``first_step ...`` that ``session`` already did (a resumed run) are not run again
+    (:meth:`TrainingSession.steps`), and the same examples meet the same weights in the same order as in an
+    uninterrupted run.
     """
     if not examples:
         return first_step
     share = slice(session.accelerator.process_index, None, session.accelerator.num_processes)
-    order = _passes(session, len(examples), first_step)
-    step = first_step
-    for _ in range(updates):
-        minibatch = [examples[next(order)] for _ in range(min(batch_size, len(examples)))]
-        step += 1
-        if step <= session.step:
-            continue
+    per_update = min(batch_size, len(examples))
+    todo = session.steps(updates, first_step)
+    # the examples of the updates a resumed run already made are drawn and dropped: the rest come in the same order
+    order = itertools.islice(_passes(session, len(examples), first_step), (todo.start - first_step) * per_update, None)
+    for _ in todo:
+        minibatch = [examples[next(order)] for _ in range(per_update)]
         mine = minibatch[share] or minibatch[:1]  # every process must take part in each data-parallel update
         batch = build_batch(session.tokenizer, mine, session.policy.device)
         loss = sft_loss(token_logprobs(session.model, batch), batch.loss_mask)
         grad_norm = session.update(loss)
         metrics = {"loss": loss.item(), "grad_norm": grad_norm, "examples": float(len(examples))}
         session.end_step(stage, stage_name, metrics, reward=0.0)
-    return step
+    return first_step + updates
 
 
 def epoch_updates(n_examples: int, batch_size: int, epochs: int) -> int:
@@ -57,4 +59,4 @@ def epoch_updates(n_examples: int, batch_size: int, epochs: int) -> int:
 def _passes(session: TrainingSession, n: int, first_step: int) -> Iterator[int]:
     """Example indices: pass after pass, each a fresh permutation seeded by the run seed and the pass number."""
     for number in range(1_000_000):
-        yield from np.random.default_rng(session.step_seed(first_step, stream=number + 2)).permutation(n).tolist()
+        yield from np.random.default_rng(session.step_seed(first_step, data_order(number))).permutation(n).tolist()

@@ -8,7 +8,6 @@ from functools import partial
 
 import torch
 
-from score_env import agents
 from score_env.benchmark.probe import COLLAPSE_FALL, collapse_alarm, correction_probe
 from score_env.config import TrainConfig
 from score_env.config.load import load_config
@@ -31,8 +30,8 @@ def test_a_probe_sees_start_stage_end_and_end_and_changes_nothing_in_training(ti
     fixed = first_attempts(evaluate_policy(base, partial(env, 1), range(24, 32), sampling=greedy, seed=0).episodes)
     probe = correction_probe(env, fixed, max_new_tokens=6)
 
-    plain = train_agent(config, agents.build_agent, env, tmp_path / "plain")
-    probed = train_agent(config, agents.build_agent, env, tmp_path / "probed", probe=probe)
+    plain = train_agent(config, env, tmp_path / "plain")
+    probed = train_agent(config, env, tmp_path / "probed", probe=probe)
     a, b = (weights(checkpoint_path(run.run_dir, "last") / "model") for run in (plain, probed))
     assert all(torch.equal(a[name], b[name]) for name in a)  # the probe draws from no stream training uses
 

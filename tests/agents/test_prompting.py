@@ -5,7 +5,7 @@ from __future__ import annotations
 import gymnasium as gym
 
 from score_env.agents import build_agent
-from score_env.config import PromptingAgentConfig
+from score_env.agents.prompting import PromptingAgentConfig
 from score_env.policies import SamplingParams
 from score_env.rollout import collect_episodes
 from score_env.training.agent import Agent

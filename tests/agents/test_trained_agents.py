@@ -120,4 +120,5 @@ def test_lora_trains_an_adapter_against_the_base_with_the_adapter_off(tiny_model
 
 def test_prompting_cannot_be_trained(tiny_model_dir, capsys):
     assert main(["train", "agent=prompting", f"model={tiny_model_dir}", *TINY_TRAIN]) == 2
-    assert "agent.kind='prompting' is not an agent kind. Allowed: sft, star, score" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "agent kind 'prompting' trains nothing: this command needs one that trains: multi_attempt, pag" in err

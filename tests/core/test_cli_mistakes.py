@@ -78,9 +78,6 @@ def _check(argv, message, capsys):
 
 def test_a_sandbox_that_cannot_run_here_is_one_line(capsys, monkeypatch):
     """bubblewrap missing (no bwrap on the PATH) and docker without an engine: one line each, before any model."""
-    from score_env.envs.code import tasks
-
-    monkeypatch.setattr(tasks, "_sandboxes", {})  # no sandbox made earlier in this process
     monkeypatch.setenv("PATH", "/nonexistent")
     _check(
         ["eval", "model=embedded", "env=humaneval", "env_kwargs.sandbox=bwrap"], "bubblewrap is not installed", capsys

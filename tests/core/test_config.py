@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from score_env.agents.prompting import PromptingAgentConfig
 from score_env.cli import main
 from score_env.config import (
     ConfigError,
     EvalConfig,
-    PromptingAgentConfig,
     TrainConfig,
     agent_names,
     configs_dir,
@@ -70,7 +70,10 @@ def test_no_preset_restates_a_default(path, model):
 def _default_of(model, dotted, kind):
     from pydantic_core import PydanticUndefined
 
-    from score_env.config.agents import PromptingAgentConfig, ScoreAgentConfig, SFTAgentConfig, StarAgentConfig
+    from score_env.agents.prompting import PromptingAgentConfig
+    from score_env.agents.score import ScoreAgentConfig
+    from score_env.agents.sft import SFTAgentConfig
+    from score_env.agents.star import StarAgentConfig
 
     kinds = {
         "prompting": PromptingAgentConfig,
@@ -133,7 +136,10 @@ def test_a_whole_config_file_can_replace_the_preset(tmp_path):
             r"agent='scor' is not an agent. Allowed: multi_attempt, pag, prompting.*Did you mean 'score'",
         ),
         # 7. an unknown agent kind given inline
-        (["model=m", "agent.kind=rl"], r"agent.kind='rl' is not an agent kind. Allowed: prompting, sft, star, score"),
+        (
+            ["model=m", "agent.kind=rl"],
+            r"agent.kind='rl' is not an agent kind. Allowed: multi_attempt, pag, prompting, score, sft, star",
+        ),
         # 8. a required key left out
         ([], r"missing required config key 'model'"),
         # 9. not key=value
@@ -185,7 +191,11 @@ def test_cli_exits_2_with_one_clear_message_before_loading_a_model(argv, message
 
 
 def test_each_agent_config_maps_the_budget_onto_its_own_keys():
-    from score_env.config import Budget, PromptingAgentConfig, ScoreAgentConfig, SFTAgentConfig, StarAgentConfig
+    from score_env.agents.prompting import PromptingAgentConfig
+    from score_env.agents.score import ScoreAgentConfig
+    from score_env.agents.sft import SFTAgentConfig
+    from score_env.agents.star import StarAgentConfig
+    from score_env.config import Budget
 
     budget = Budget(updates=30, problems=8, samples=4)
     score = ScoreAgentConfig().with_budget(budget)

@@ -120,16 +120,14 @@ def test_eval_stores_hostile_responses_exactly_and_view_shows_them_escaped(hosti
 def test_benchmark_stores_hostile_text_and_details_exactly_and_shows_a_hostile_error_escaped(
     hostile_policy, hostile_env, monkeypatch, tmp_path, capsys
 ):
-    from score_env import agents
+    from dataclasses import replace as replaced
 
-    real = agents.build_agent
+    from score_env.config import agents
 
     def broken(config, policy):
-        if config.kind == "sft":
-            raise RuntimeError(ERROR)
-        return real(config, policy)
+        raise RuntimeError(ERROR)
 
-    monkeypatch.setattr(agents, "build_agent", broken)
+    monkeypatch.setitem(agents._AGENTS, "sft", replaced(agents.agent_spec("sft"), build=broken))
     report = tmp_path / "report"
     argv = ["benchmark", "config=benchmark_quick", "methods=[prompting,sft]", f"env={hostile_env}",
             f"eval_problems={len(FAMILIES)}", f"report_dir={report}"]  # fmt: skip

@@ -31,7 +31,9 @@ def step(backend):
         assert info["sandbox"] == name  # the grade records the backend that ran it
         return reward, info
 
-    return run
+    yield run
+    for env in envs.values():
+        env.close()  # the envs own their sandboxes (and docker's containers started ahead): nothing left running
 
 
 @pytest.mark.parametrize("attack", sorted(ATTACKS))

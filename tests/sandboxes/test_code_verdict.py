@@ -125,5 +125,7 @@ def test_all_974_mbpp_reference_solutions_pass(backend):
     jobs = [(task, problem) for task in tasks for problem in task.problems]
     with ThreadPoolExecutor(4) as pool:
         grades = list(pool.map(lambda job: job[0].grade(job[1], str(job[1].metadata["canonical_solution"])), jobs))
+    for task in tasks:
+        task.close()
     assert len(jobs) == 974
     assert [(p.id, g.detail) for (_, p), g in zip(jobs, grades, strict=True) if not g.correct] == []

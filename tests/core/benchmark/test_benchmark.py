@@ -63,16 +63,14 @@ def assert_tables_are_well_formed(markdown: str) -> None:
 
 
 def test_a_failing_method_is_recorded_and_the_others_are_kept(tmp_path, monkeypatch, capsys):
-    from score_env import agents
+    from dataclasses import replace
 
-    real = agents.build_agent
+    from score_env.config import agents
 
     def broken(config, policy):
-        if config.kind == "sft":
-            raise RuntimeError("sft is broken today")
-        return real(config, policy)
+        raise RuntimeError("sft is broken today")
 
-    monkeypatch.setattr(agents, "build_agent", broken)
+    monkeypatch.setitem(agents._AGENTS, "sft", replace(agents.agent_spec("sft"), build=broken))
     report = tmp_path / "report"
     argv = [
         "benchmark",

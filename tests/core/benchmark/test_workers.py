@@ -47,7 +47,7 @@ def test_a_worker_that_dies_stops_the_benchmark_with_one_line_saying_what_to_do(
     from score_env.benchmark.method import Wiring
     from score_env.config.load import load_agent_config
 
-    wiring = Wiring(None, None, load_agent_config, None, prepare=partial(os._exit, 1))  # dies as it starts
+    wiring = Wiring(None, None, load_agent_config, prepare=partial(os._exit, 1))  # dies as it starts
     runs = [workers.Run(0, "prompting", tmp_path / "a"), workers.Run(0, "sft", tmp_path / "b")]
     config = BenchmarkConfig(workers=2)
     with pytest.raises(RuntimeError, match=r"worker process died.*rerun the same command"):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from score_env.agents.score import ScoreAgent
-from score_env.config import LoraConfig, ScoreAgentConfig
+from score_env.agents.score import ScoreAgent, ScoreAgentConfig
+from score_env.config import LoraConfig
 from score_env.policies import SamplingParams
 from score_env.policies.transformers_backend import TransformersPolicy
 from score_env.records import Message

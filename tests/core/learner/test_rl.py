@@ -8,8 +8,7 @@ import gymnasium as gym
 import pytest
 import torch
 
-from score_env.agents.score import stages_for
-from score_env.config import ScoreAgentConfig
+from score_env.agents.score import ScoreAgentConfig, stages_for
 from score_env.learner.reference import FrozenCopy
 from score_env.learner.rl import score_loss
 from score_env.learner.stages import Stage

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from score_env.agents.score import stages_for
-from score_env.config import ScoreAgentConfig, load_config
+from score_env.agents.score import ScoreAgentConfig, stages_for
+from score_env.config import load_config
 from score_env.config.commands import TrainConfig
 from score_env.learner.stages import Stage, stage_at
 
