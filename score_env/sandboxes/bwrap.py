@@ -102,17 +102,8 @@ class BwrapSandbox:
                 remove_later(cgroup)
             return oom
 
-        try:
-            return self.server.start(
-                program, limits, self._config(limits), procs, kill=cgroup.kill_all if cgroup else _nothing,
-                release=release,
-            )  # fmt: skip
-        except Exception:  # could not start: release what was made, then fail loud
-            release()
-            raise
-        finally:
-            for fd in procs:
-                os.close(fd)
+        kill = cgroup.kill_all if cgroup else _nothing
+        return self.server.start(program, limits, self._config(limits), procs, kill=kill, release=release)
 
     def close(self) -> None:
         """Stop the fork server (runs already started finish)."""

@@ -88,7 +88,26 @@ class ForkServer:
         release: Callable[[], bool] = lambda: False,
     ) -> Session:
         """Run ``program`` under ``config`` (see :mod:`sandboxes.zygote`); ``kill`` and ``release`` as in
-        :class:`~sandboxes.session.Program`. The caller keeps (and closes) ``cgroup_fds``."""
+        :class:`~sandboxes.session.Program`. Takes ``cgroup_fds`` (closed here) and, when the run cannot start,
+        calls ``release`` before raising: what the caller made for the run is undone."""
+        try:
+            return self._run(program, limits, config, cgroup_fds, kill, release)
+        except Exception:  # could not start: release what was made, then fail loud
+            release()
+            raise
+        finally:
+            for fd in cgroup_fds:
+                os.close(fd)
+
+    def _run(
+        self,
+        program: str,
+        limits: Limits,
+        config: dict,
+        cgroup_fds: Sequence[int],
+        kill: Callable[[], None],
+        release: Callable[[], bool],
+    ) -> Session:
         data = program.encode("utf-8")  # first: a program that cannot be sent takes no run
         pipes = [os.pipe() for _ in range(6)]  # stdin, stdout, stderr, started, lifeline, status
         theirs = [pipes[0][0], pipes[1][1], pipes[2][1], pipes[3][1], pipes[4][0], pipes[5][1]]

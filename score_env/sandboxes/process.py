@@ -105,13 +105,12 @@ class ProcessSandbox:
 
         try:
             config = self._config(run_dir, limits, lease)
-            return self.server.start(program, limits, config, procs, kill=lambda: _kill(lease, cgroup), release=release)
         except Exception:  # could not start: release what was made, then fail loud
             release()
-            raise
-        finally:
             for fd in procs:
                 os.close(fd)
+            raise
+        return self.server.start(program, limits, config, procs, kill=lambda: _kill(lease, cgroup), release=release)
 
     def close(self) -> None:
         """Stop the fork server (runs already started finish)."""

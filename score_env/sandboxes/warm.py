@@ -15,31 +15,26 @@ a reward). Idle sandboxes and the threads that start them end with :meth:`close`
 from __future__ import annotations
 
 import contextlib
+import inspect
 import threading
 import time
 import weakref
 from collections import defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
 
+from score_env.sandboxes import zygote
 from score_env.sandboxes.result import ExecutionResult, Limits
 from score_env.sandboxes.session import Session
 
-BOOTSTRAP = """import os
+# The program is read as the fork server's runs read theirs (zygote._exactly, its text: a container has none of ours).
+BOOTSTRAP = f"""import os
 
 
-def _exactly(n):
-    data = b""
-    while len(data) < n:
-        chunk = os.read(0, n - len(data))
-        if not chunk:  # the program never fully arrived: not a run that could look like a success
-            os._exit(125)
-        data += chunk
-    return data
+{inspect.getsource(zygote._exactly)}
 
-
-_program = _exactly(int(_exactly(11))).decode("utf-8")
+_program = _exactly(int(_exactly({zygote.HEADER_BYTES}))).decode("utf-8")
 del _exactly
-exec(compile(_program, "<program>", "exec"), {"__name__": "__main__", "__builtins__": __builtins__})
+exec(compile(_program, "<program>", "exec"), {{"__name__": "__main__", "__builtins__": __builtins__}})
 """
 
 
