@@ -35,6 +35,7 @@ from score_env.layout import BenchmarkLayout
 from score_env.registry import UnknownNameError
 from score_env.rollout import GradingFailed
 from score_env.text import escape_text
+from score_env.training.session import Diverged
 
 COMMANDS = ("envs", "agents", "eval", "train", "benchmark", "sweep", "pretrain", "tiny-model", "serve", "view")
 USAGE = __doc__.split("Usage::", 1)[1].rstrip()
@@ -69,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, UnknownNameError) as exc:
         print(f"score-env {command}: error: {escape_text(str(exc))}", file=sys.stderr)
         return 2
-    except GradingFailed as exc:
+    except (GradingFailed, Diverged) as exc:
         print(f"score-env {command}: stopped: {escape_text(str(exc))}", file=sys.stderr)  # may quote a grade's detail
         return 1
     except KeyboardInterrupt as exc:

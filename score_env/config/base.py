@@ -8,7 +8,10 @@ from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 class Strict(BaseModel):
     # populate_by_name: a field with an alias (``imports``, written ``import=`` because import is a keyword) takes
     # either name, so a dumped config (by name) validates again.
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True, populate_by_name=True)
+    # allow_inf_nan=False: a learning rate, a weight or a temperature of inf or nan is refused where it is set.
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, use_attribute_docstrings=True, populate_by_name=True, allow_inf_nan=False
+    )
 
 
 def _as_list(value: object) -> object:

@@ -8,6 +8,7 @@ its share of the problems; gradients are averaged by Accelerate's DDP).
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,19 @@ from score_env.training.streams import Stream
 
 SAMPLES_PER_STEP = 2  # episodes of each update kept in samples.jsonl, for `score-env view`
 Probe = Callable[["TrainingSession"], dict[str, Any]]
+
+
+class Diverged(RuntimeError):
+    """An update's loss or gradient was not finite: training stops before that update changes any weight, and the
+    run keeps its last checkpoint (every one before it is of finite weights)."""
+
+    def __init__(self, run_dir: Path, step: int, loss: float, grad_norm: float):
+        where = f"the last good checkpoint is kept in {run_dir}" if run_dir else "no checkpoint"
+        super().__init__(
+            f"training diverged at update {step}: loss {loss}, gradient norm {grad_norm} (not finite); stopped "
+            f"before that update, {where} (a smaller agent.lr, or max_grad_norm, may help)"
+        )
+        self.run_dir, self.step = run_dir, step
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -149,6 +163,9 @@ class TrainingSession:
         self.optimizer.zero_grad(set_to_none=True)
         self.accelerator.backward(loss)
         norm = self.accelerator.clip_grad_norm_(self.model.parameters(), self.max_grad_norm or float("inf"))
+        if not math.isfinite(float(norm)) or not math.isfinite(loss.item()):  # the norm is every process's
+            self.optimizer.zero_grad(set_to_none=True)
+            raise Diverged(self.run_dir, self.step + 1, loss.item(), float(norm))
         self.optimizer.step()
         if isinstance(self.policy, SeparateEngine):  # a separate inference engine (vLLM) gets the new weights now
             self.policy.sync_weights()
