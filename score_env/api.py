@@ -222,6 +222,12 @@ def _benchmark_wiring(config: BenchmarkConfig) -> tuple[Wiring, str]:
     import_tasks(config.imports)
     train_id, short = check_env_choice(config.env, config.train_split, config.model)
     eval_id, _ = check_env_choice(config.eval_env or config.env, config.eval_split)
+    paths = [name for name in config.methods if "/" in name or name.endswith((".yaml", ".yml"))]
+    if paths:
+        raise ConfigError(
+            f"methods take agent names, not files ({paths[0]!r}): put your agent file in ./configs/agents/ and name "
+            "it by its file name (score-env agents lists every name and where it comes from)"
+        )
     agent_configs = {name: load_agent_config(name) for name in config.methods}  # unknown names fail here
     if agent_configs[config.methods[0]].trains:
         base = f"got {config.methods}"

@@ -162,18 +162,19 @@ def list_envs(overrides: Sequence[str]) -> int:
 
 
 def list_agents() -> int:
-    from score_env.config.load import agent_names, configs_dir
+    from pathlib import Path
+
+    from score_env.config.load import agent_sources
 
     kinds = {spec.kind: spec for spec in registered_agents()}
-    for name in agent_names():
-        path = configs_dir() / "agents" / f"{name}.yaml"
-        if not path.is_file():  # a registered kind without an agent file: its config's defaults
-            print(f"{name}: {kinds[name].description}\n    kind: {name} (its defaults)")
+    for name, origin in agent_sources().items():
+        if not origin.startswith(("project: ", "package: ")):  # a registered kind without an agent file
+            print(f"{name}: {kinds[name].description}\n    kind: {name} (its defaults; {origin})")
             continue
-        lines = path.read_text().splitlines()
+        lines = Path(origin.split(": ", 1)[1]).read_text().splitlines()
         about = next((line.lstrip("# ") for line in lines[1:] if line.startswith("#")), "")
         settings = ", ".join(line for line in lines if line and not line.startswith("#"))
-        print(f"{name}: {about}\n    {settings}")
+        print(f"{name}: {about}\n    {settings}\n    from the {origin}")
     return 0
 
 

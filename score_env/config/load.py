@@ -30,11 +30,23 @@ def configs_dir() -> Path:
     return Path(str(resources.files("score_env.configs")))
 
 
+def local_configs_dir() -> Path:
+    """The project's own ``configs/`` folder (in the working directory): searched before the package's, so a user's
+    presets and agent variants (``configs/agents/my_score.yaml``) are used by name like the shipped ones."""
+    return Path.cwd() / "configs"
+
+
+def agent_sources() -> dict[str, str]:
+    """What ``agent=<name>`` takes, with where each comes from: the project's ``configs/agents/`` first, then the
+    package's agent files, then every registered agent kind (a kind without a file is its config's defaults)."""
+    found = {spec.kind: f"registered kind ({spec.config.__module__})" for spec in registered_agents()}
+    for folder, origin in ((configs_dir() / "agents", "package"), (local_configs_dir() / "agents", "project")):
+        found |= {p.stem: f"{origin}: {p}" for p in sorted(folder.glob("*.yaml"))}
+    return dict(sorted(found.items()))
+
+
 def agent_names() -> list[str]:
-    """What ``agent=<name>`` takes: the agent files of ``configs/agents/`` and every registered agent kind (a kind
-    without a file of its own is its config's defaults)."""
-    files = {p.stem for p in (configs_dir() / "agents").glob("*.yaml")}
-    return sorted(files | {spec.kind for spec in registered_agents()})
+    return list(agent_sources())
 
 
 def parse_overrides(overrides: Sequence[str]) -> list[str]:
@@ -85,18 +97,20 @@ def load_config(
 
 
 def preset_names() -> list[str]:
-    """The presets shipped in ``configs/`` (for ``config=<name>``)."""
-    return sorted(p.stem for p in configs_dir().glob("*.yaml"))
+    """The presets of the project's ``configs/`` and the package's (for ``config=<name>``)."""
+    return sorted({p.stem for folder in (local_configs_dir(), configs_dir()) for p in folder.glob("*.yaml")})
 
 
 def find_preset(name: str) -> Path:
-    """``config=`` by path (a YAML file) or by the name of a shipped preset (``benchmark_quick``), from anywhere."""
+    """``config=`` by path (a YAML file) or by the name of a preset: the project's ``configs/<name>.yaml`` first,
+    then the package's (``benchmark_quick``)."""
     path = Path(name).expanduser()
     if path.is_file():
         return path
-    shipped = configs_dir() / f"{name.removesuffix('.yaml')}.yaml"
-    if shipped.is_file():
-        return shipped
+    for folder in (local_configs_dir(), configs_dir()):
+        found = folder / f"{name.removesuffix('.yaml')}.yaml"
+        if found.is_file():
+            return found
     close = difflib.get_close_matches(name, preset_names(), n=1, cutoff=0.5)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     raise ConfigError(
@@ -161,17 +175,23 @@ def load_agent_config(name: str) -> AgentConfig:
     try:
         return TypeAdapter(AgentConfig).validate_python(data)
     except ValidationError as exc:
-        raise ConfigError(f"configs/agents/{name}.yaml: {exc.errors()[0]['msg']}") from None
+        raise ConfigError(f"agent {name!r}: {exc.errors()[0]['msg']}") from None
 
 
 def _load_agent(name: str) -> DictConfig:
+    """An agent file by path (``agent=my_score.yaml``), or by name: the project's ``configs/agents/<name>.yaml``,
+    the package's, or a registered kind's defaults."""
+    if name.endswith((".yaml", ".yml")):
+        return _load_yaml(Path(name).expanduser())
     names = agent_names()
     if name not in names:
         close = difflib.get_close_matches(name, names, n=1, cutoff=0.5)
         hint = f" Did you mean {close[0]!r}?" if close else ""
         raise ConfigError(f"agent={name!r} is not an agent. Allowed: {', '.join(names)}.{hint}")
-    path = configs_dir() / "agents" / f"{name}.yaml"
-    return _load_yaml(path) if path.is_file() else OmegaConf.create({"kind": name})
+    for folder in (local_configs_dir() / "agents", configs_dir() / "agents"):
+        if (folder / f"{name}.yaml").is_file():
+            return _load_yaml(folder / f"{name}.yaml")
+    return OmegaConf.create({"kind": name})
 
 
 def _load_yaml(path: Path) -> DictConfig:
