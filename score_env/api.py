@@ -15,8 +15,10 @@ any model is loaded. This module is the one place that wires the core to ``envs`
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -77,6 +79,25 @@ class BenchmarkResult:
 CORRECTION_JSON: TypeAdapter[CorrectionRates] = TypeAdapter(CorrectionRates)
 
 
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C in a command whose work is kept in ``path``: the same command with ``key=path`` continues it."""
+
+    def __init__(self, key: str, path: Path):
+        super().__init__(f"interrupted; kept in {path}")
+        self.key, self.path = key, path
+
+
+@contextlib.contextmanager
+def _continued_by(key: str, path: Path) -> Iterator[None]:
+    """Turn any Ctrl-C inside (a method's training included) into :class:`RunInterrupted` for this command."""
+    try:
+        yield
+    except RunInterrupted:
+        raise
+    except KeyboardInterrupt as interruption:
+        raise RunInterrupted(key, path) from interruption
+
+
 def evaluate(config: EvalConfig | None = None, /, **values: Any) -> EvalResult:
     """``score-env eval``: play the env with the agent's policy on the first ``limit`` problems; resumable."""
     config = config or load_config(EvalConfig, "eval", values=values)
@@ -90,7 +111,6 @@ def evaluate(config: EvalConfig | None = None, /, **values: Any) -> EvalResult:
 
 
 def _evaluate(config: EvalConfig, env: EnvFactory, short: str) -> EvalResult:
-    episode = config.episode()
     run_dir = Path(config.run_dir) if config.run_dir else default_run_dir("eval", short, config.agent.kind)
     model = resolve_model(config.model)
     if config.agent.trains and not is_training_run(Path(model)):
@@ -109,10 +129,24 @@ def _evaluate(config: EvalConfig, env: EnvFactory, short: str) -> EvalResult:
         write_atomic(EvalLayout(run_dir).model, json.dumps({"run": config.model, "checkpoint": checkpoint.name}) + "\n")
     agent = build_agent(config.agent, config.policy.load(model))
     problems = list(range(min(config.limit or env.n_problems, env.n_problems)))
+    with _continued_by("run_dir", run_dir):
+        return _play(config, agent.policy, env, problems, fixed, run_dir, model)
+
+
+def _play(
+    config: EvalConfig,
+    policy: Policy,
+    env: EnvFactory,
+    problems: list[int],
+    fixed: dict[int, Attempt] | None,
+    run_dir: Path,
+    model: str,
+) -> EvalResult:
+    episode = config.episode()
     if fixed is not None:
-        return _evaluate_on_recorded(config, agent.policy, env, problems, fixed, run_dir, model)
+        return _evaluate_on_recorded(config, policy, env, problems, fixed, run_dir, model)
     evaluation = evaluate_policy(
-        agent.policy,
+        policy,
         partial(env, episode.max_attempts),
         problems,
         attempts=episode.max_attempts,
@@ -201,7 +235,8 @@ def benchmark(
     config = config.model_copy(update={"env_kwargs": dict(wiring.train_env.kwargs)})  # the resolved sandbox, if any
     report_dir = Path(config.report_dir) if config.report_dir else default_run_dir("benchmark", short)
     print(f"report directory: {report_dir}", file=sys.stderr)
-    outcomes = run_benchmark(config, wiring, report_dir, console or Console())
+    with _continued_by("report_dir", report_dir):
+        outcomes = run_benchmark(config, wiring, report_dir, console or Console())
     plots = write_benchmark_report(report_dir, config, outcomes)
     return BenchmarkResult(report_dir, outcomes, tuple(plots))
 
@@ -214,7 +249,8 @@ def sweep(config: SweepConfig | None = None, /, console: Console | None = None, 
     bench = load_config(BenchmarkConfig, "benchmark", [f"config={config.benchmark}"])
     wiring, short = _benchmark_wiring(bench)
     sweep_dir = Path(config.report_dir) if config.report_dir else default_run_dir("sweep", short)
-    return run_sweep(bench, list(config.grid), wiring, sweep_dir, console or Console())
+    with _continued_by("report_dir", sweep_dir):
+        return run_sweep(bench, list(config.grid), wiring, sweep_dir, console or Console())
 
 
 def _benchmark_wiring(config: BenchmarkConfig) -> tuple[Wiring, str]:

@@ -80,8 +80,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def continuation(command: str, overrides: Sequence[str], interruption: KeyboardInterrupt) -> str:
     """What was kept, and the command that continues from it."""
+    from score_env.api import RunInterrupted
     from score_env.training.session import TrainingInterrupted
 
+    if isinstance(interruption, RunInterrupted):  # the command's own directory, whatever was running inside it
+        again = [o for o in overrides if not o.startswith(f"{interruption.key}=")]
+        again.append(f"{interruption.key}={interruption.path}")
+        return f"What finished is kept; continue with: score-env {command} {' '.join(again)}"
     if isinstance(interruption, TrainingInterrupted):
         return (
             f"Update {interruption.step} is checkpointed; continue with: score-env train resume={interruption.run_dir}"

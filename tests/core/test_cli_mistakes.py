@@ -3,6 +3,8 @@ wrong, the value and what is allowed or what to do, no traceback, and no model l
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from score_env.cli import main
@@ -102,3 +104,24 @@ def test_python_dash_m_score_env_is_the_command():
 
     done = subprocess.run([sys.executable, "-m", "score_env", "--version"], capture_output=True, text=True, check=True)
     assert done.stdout.startswith("score-env ")
+
+
+def test_ctrl_c_in_a_benchmark_prints_the_benchmark_command_with_its_real_report_directory(
+    monkeypatch, capsys, tmp_path
+):
+    """Even when it comes during a method's training (which stops as `score-env train resume=...` would), and with
+    the default report directory: the command that continues is the benchmark's, with where its report is."""
+    from score_env.benchmark import method
+    from score_env.training.session import TrainingInterrupted
+
+    def interrupted(*args, **kwargs):
+        raise TrainingInterrupted(Path("somewhere/seed-0/score/train"), 3)
+
+    monkeypatch.setattr(method, "train_agent", interrupted)
+    monkeypatch.chdir(tmp_path)  # the default report directory is made here (runs/benchmark-...)
+    argv = ["benchmark", "config=benchmark_quick", "methods=[prompting,score]", "scaling.problems=0"]
+    assert main(argv) == 130
+    err = capsys.readouterr().err
+    report = next(line.split(": ", 1)[1] for line in err.splitlines() if line.startswith("report directory: "))
+    expected = f"continue with: score-env benchmark {' '.join(argv[1:])} report_dir={report}"
+    assert expected in err and "score-env train resume=" not in err
