@@ -50,7 +50,7 @@ from score_env.policies import Policy
 from score_env.preflight import check_env_choice, env_factory, import_tasks
 from score_env.records import Attempt
 from score_env.registry import EnvFactory
-from score_env.runs import default_run_dir, open_run_dir, write_atomic
+from score_env.runs import default_run_dir, open_run_dir, run_lock, write_atomic
 from score_env.training.checkpoint import checkpoint_path, is_training_run
 from score_env.training.run import TrainedRun, check_resumable, train_agent
 
@@ -112,6 +112,11 @@ def evaluate(config: EvalConfig | None = None, /, **values: Any) -> EvalResult:
 
 def _evaluate(config: EvalConfig, env: EnvFactory, short: str) -> EvalResult:
     run_dir = Path(config.run_dir) if config.run_dir else default_run_dir("eval", short, config.agent.kind)
+    with run_lock(run_dir):
+        return _evaluate_in(config, env, run_dir)
+
+
+def _evaluate_in(config: EvalConfig, env: EnvFactory, run_dir: Path) -> EvalResult:
     model = resolve_model(config.model)
     if config.agent.trains and not is_training_run(Path(model)):
         raise ConfigError(
@@ -219,7 +224,7 @@ def train(config: TrainConfig | None = None, /, **values: Any) -> TrainedRun:
     config = config.model_copy(update={"env_kwargs": dict(env.kwargs)})  # with the resolved sandbox, if any
     run_dir = Path(config.resume or config.run_dir or default_run_dir("train", short, config.agent.kind))
     check_resumable(config, run_dir)
-    with env.open() as envs:  # the run's task: closed when training ends
+    with run_lock(run_dir), env.open() as envs:  # the run's task: closed when training ends
         return train_agent(config, envs, run_dir)
 
 
@@ -235,7 +240,7 @@ def benchmark(
     config = config.model_copy(update={"env_kwargs": dict(wiring.train_env.kwargs)})  # the resolved sandbox, if any
     report_dir = Path(config.report_dir) if config.report_dir else default_run_dir("benchmark", short)
     print(f"report directory: {report_dir}", file=sys.stderr)
-    with _continued_by("report_dir", report_dir):
+    with run_lock(report_dir), _continued_by("report_dir", report_dir):
         outcomes = run_benchmark(config, wiring, report_dir, console or Console())
     plots = write_benchmark_report(report_dir, config, outcomes)
     return BenchmarkResult(report_dir, outcomes, tuple(plots))

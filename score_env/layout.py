@@ -28,6 +28,7 @@ CONFIG = "config.yaml"  # what the run was asked: runs.check_run_dir compares a 
 VIEW = "view.html"  # score-env view's page
 PROFILE = "profile.json"  # where a process's time went, per phase (benchmarks/main_job.py prints it)
 EPISODES = "episodes.jsonl"
+LOCK = ".lock"  # held (flock) by the run writing the directory: runs.run_lock
 
 
 @dataclass(frozen=True)

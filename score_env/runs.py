@@ -9,10 +9,13 @@ drops a torn last line (the process died mid-write).
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -21,7 +24,7 @@ from typing import Any
 import yaml
 
 from score_env.config import ConfigError
-from score_env.layout import CONFIG, EPISODES, EvalLayout
+from score_env.layout import CONFIG, EPISODES, LOCK, EvalLayout
 from score_env.metrics import SelfCorrectionReport
 from score_env.records import Episode
 from score_env.text import dump_json
@@ -62,6 +65,47 @@ def check_run_dir(run_dir: Path, config: Mapping[str, Any], may_change: frozense
             "or choose a new run_dir"
         )
     return True
+
+
+_HELD: dict[Path, tuple[int, int]] = {}  # run directory -> (lock fd, how many holders in this process)
+_HELD_GUARD = threading.Lock()
+
+
+@contextlib.contextmanager
+def run_lock(run_dir: Path) -> Iterator[None]:
+    """Hold ``run_dir`` while a run writes to it: a second run into it from another process is refused with one line
+    (two runs would write every episode twice). The lock is the kernel's (``flock`` on ``<run_dir>/.lock``), so a
+    killed run's lock goes with it and the next run takes over; within one process it is re-entrant."""
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        key = run_dir.resolve()
+        fd = os.open(key / LOCK, os.O_RDWR | os.O_CREAT, 0o644) if key not in _HELD else -1
+    except OSError as error:  # a file where the directory should be, no permission, a full disk
+        raise ConfigError(f"cannot write the run directory {run_dir}: {error.strerror or error}") from None
+    with _HELD_GUARD:
+        if key in _HELD:
+            if fd >= 0:
+                os.close(fd)
+            fd, holders = _HELD[key]
+        else:
+            holders = 0
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                raise ConfigError(
+                    f"{run_dir} is in use by another run (wait for it to end, or choose another directory)"
+                ) from None
+        _HELD[key] = (fd, holders + 1)
+    try:
+        yield
+    finally:
+        with _HELD_GUARD:
+            fd, holders = _HELD.pop(key)
+            if holders > 1:
+                _HELD[key] = (fd, holders - 1)
+            else:
+                os.close(fd)  # releases the flock
 
 
 def open_run_dir(run_dir: Path, config: Mapping[str, Any], may_change: frozenset[str] = frozenset()) -> list[Episode]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, PositiveFloat, PositiveInt
+from pydantic import Field, PositiveFloat, PositiveInt, field_validator
 
 from score_env.config.agents import Budget
 from score_env.config.base import Imports, Strict
@@ -115,6 +115,15 @@ class BenchmarkConfig(Strict):
     the spread, and marks the differences between methods that hold across seeds."""
     report_dir: str | None = None
     """Where to write the report (null = ``runs/benchmark-<env>-<time>``); a rerun skips what is done."""
+
+    @field_validator("seeds", "methods")
+    @classmethod
+    def _each_once(cls, values: list) -> list:
+        """A seed or method named twice would run twice into one directory: refused."""
+        twice = sorted({str(v) for v in values if values.count(v) > 1})
+        if twice:
+            raise ValueError(f"{', '.join(twice)} given more than once: each runs once")
+        return values
 
     @property
     def budget(self) -> Budget:

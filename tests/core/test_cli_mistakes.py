@@ -125,3 +125,38 @@ def test_ctrl_c_in_a_benchmark_prints_the_benchmark_command_with_its_real_report
     report = next(line.split(": ", 1)[1] for line in err.splitlines() if line.startswith("report directory: "))
     expected = f"continue with: score-env benchmark {' '.join(argv[1:])} report_dir={report}"
     assert expected in err and "score-env train resume=" not in err
+
+
+def test_a_run_directory_in_use_is_refused_and_a_killed_runs_lock_is_taken_over(tmp_path, capsys):
+    import subprocess
+    import sys
+
+    run_dir = tmp_path / "eval"
+    run_dir.mkdir()
+    holder = (
+        "import fcntl, os, sys, time\nfd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)\n"
+        "fcntl.flock(fd, fcntl.LOCK_EX)\nprint('held', flush=True)\ntime.sleep(60)\n"
+    )
+    other = subprocess.Popen([sys.executable, "-c", holder, str(run_dir / ".lock")], stdout=subprocess.PIPE)
+    try:
+        assert other.stdout.readline() == b"held\n"
+        argv = ["eval", "model=embedded", "env=arithmetic", "limit=2", f"run_dir={run_dir}"]
+        _check(argv, "is in use by another run", capsys)
+    finally:
+        other.kill()
+        other.wait()
+    assert main(argv) == 0  # the killed run's lock went with it
+
+
+def test_a_run_directory_that_is_a_file_is_one_line(tmp_path, capsys):
+    (tmp_path / "taken").write_text("")
+    argv = ["eval", "model=embedded", "env=arithmetic", "limit=2", f"run_dir={tmp_path / 'taken'}"]
+    _check(argv, "cannot write the run directory", capsys)
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [("seeds=[0,0]", "0 given more than once"), ("methods=[prompting,score,score]", "score given more than once")],
+)
+def test_a_seed_or_method_named_twice_is_refused(override, message, capsys):
+    _check(["benchmark", override], message, capsys)
