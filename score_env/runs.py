@@ -75,7 +75,9 @@ _HELD_GUARD = threading.Lock()
 def run_lock(run_dir: Path) -> Iterator[None]:
     """Hold ``run_dir`` while a run writes to it: a second run into it from another process is refused with one line
     (two runs would write every episode twice). The lock is the kernel's (``flock`` on ``<run_dir>/.lock``), so a
-    killed run's lock goes with it and the next run takes over; within one process it is re-entrant."""
+    killed run's lock goes with it and the next run takes over; within one process it is re-entrant. A directory
+    made here that the run left empty (a mistake refused before any work) is removed again."""
+    created = not run_dir.exists()
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
         key = run_dir.resolve()
@@ -106,6 +108,9 @@ def run_lock(run_dir: Path) -> Iterator[None]:
                 _HELD[key] = (fd, holders - 1)
             else:
                 os.close(fd)  # releases the flock
+                if created and [p.name for p in key.iterdir()] == [LOCK]:  # a run that wrote nothing leaves nothing
+                    (key / LOCK).unlink()
+                    key.rmdir()
 
 
 def open_run_dir(run_dir: Path, config: Mapping[str, Any], may_change: frozenset[str] = frozenset()) -> list[Episode]:
