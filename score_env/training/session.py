@@ -191,10 +191,11 @@ class TrainingSession:
         """Count the update, log it (``metrics.jsonl``, TensorBoard), checkpoint every ``checkpoint_every`` and at a
         stage's last update (where the probe, if any, measures the policy)."""
         self.step += 1
-        if self.bar is not None:
-            self.bar.update(1)
-            self.bar.set_postfix_str(stage_name)
         metrics = self._mean_over_processes(metrics)
+        if self.bar is not None:  # what the update did, as it goes: the stage and its loss (else its reward)
+            value = f"loss {metrics['loss']:.4g}" if "loss" in metrics else f"reward {reward:.3f}"
+            self.bar.update(1)
+            self.bar.set_postfix_str(f"{stage_name}, {value}")
         self._rewards_since_checkpoint.append(self._mean_over_processes({"r": reward})["r"])
         if self.accelerator.is_main_process:
             record = {"step": self.step, "stage": stage_name, **metrics, "elapsed_s": self.elapsed_s}
