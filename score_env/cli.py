@@ -34,6 +34,7 @@ from score_env.config import (
 from score_env.layout import BenchmarkLayout
 from score_env.registry import UnknownNameError
 from score_env.rollout import GradingFailed
+from score_env.task import TaskError
 from score_env.text import escape_text
 from score_env.training.session import Diverged
 
@@ -67,7 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return command_help(command)
     try:
         return run(command, overrides)
-    except (ConfigError, UnknownNameError) as exc:
+    except (ConfigError, UnknownNameError, TaskError) as exc:
         print(f"score-env {command}: error: {escape_text(str(exc))}", file=sys.stderr)
         return 2
     except (GradingFailed, Diverged) as exc:

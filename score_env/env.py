@@ -9,7 +9,7 @@ import gymnasium as gym
 
 from score_env.records import Grade, GradeReason, Message, Problem
 from score_env.spaces import ChatSpace, FreeText
-from score_env.task import Task
+from score_env.task import Task, TaskError
 
 Observation = tuple[dict[str, str], ...]
 Feedback = Literal["intrinsic", "oracle"]
@@ -175,9 +175,16 @@ class SelfCorrectionEnv(gym.Env[Observation, str]):
         # The grader boundary: a grader that raises becomes a visible `error` grade (counted in the metrics), so a
         # single broken check cannot kill a long run, and is never mistaken for a wrong answer.
         try:
-            return self.task.grade(problem, response)
+            grade = self.task.grade(problem, response)
         except Exception as exc:  # noqa: BLE001  (the grader boundary)
             return Grade(False, GradeReason.ERROR, None, f"{type(exc).__name__}: {exc}")
+        if not isinstance(grade, Grade):  # the task's own mistake, the same for every response: stop, say which rule
+            where = getattr(self.task.grade, "__qualname__", type(self.task).__name__)
+            raise TaskError(
+                f"the grader of task {getattr(self.task, 'name', '?')!r} ({where}) returned {grade!r:.80}, not a "
+                "Grade: return Grade.ok(answer), Grade.wrong(answer) or Grade.unparsable(why) (from score_env)"
+            )
+        return grade
 
     def _instruction(self, grade: Grade) -> str:
         instruction = self.task.correction_instruction

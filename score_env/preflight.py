@@ -19,6 +19,7 @@ from score_env.config import ConfigError
 from score_env.config.errors import describe_validation_error
 from score_env.config.imports import import_modules
 from score_env.env import check_episode_settings
+from score_env.records import Grade
 from score_env.registry import EnvFactory, TaskSpec, UnknownNameError, resolve_env
 from score_env.task import ResolvesArguments
 from score_env.training.checkpoint import is_training_run
@@ -99,11 +100,37 @@ def env_factory(env_id: str, split: str, feedback: Any, env_kwargs: dict, stop: 
     except (ValueError, TypeError, FileNotFoundError) as exc:
         message = " ".join(str(exc).split())
         raise ConfigError(f"env_kwargs of {env_id} (split {split}): {message}") from None
+    except Exception as exc:  # noqa: BLE001  (a user's task factory: whatever it raises is named, once)
+        raise ConfigError(
+            f"the task of {env_id} (split {split}) could not be built: {type(exc).__name__}: {exc}"
+        ) from None
     with envs:
+        _check_task(envs.task, env_id)
         resolved = envs.task.resolved_arguments() if isinstance(envs.task, ResolvesArguments) else {}
     if any(factory.kwargs.get(name) != value for name, value in resolved.items()):
         factory = replace(factory, kwargs={**factory.kwargs, **resolved})
     return factory
+
+
+def _check_task(task: Any, env_id: str) -> None:
+    """The rules of the Task protocol a run would break on its first problem, checked before any model loads: its
+    prompt is text, and its grader returns a Grade (graded on an empty response: no code runs, no worker starts)."""
+    if not task.problems:
+        return
+    problem = task.problems[0]
+    bad = [m for m in task.first_prompt(problem) if not isinstance(m.content, str)]
+    if bad:
+        raise ConfigError(f"the task of {env_id} renders a prompt that is not text ({bad[0].content!r:.60}): a "
+                          "message's content must be a str")  # fmt: skip
+    try:
+        grade = task.grade(problem, "")
+    except Exception:  # noqa: BLE001  (a grader that raises is an `error` grade in the run, counted and shown)
+        return
+    if not isinstance(grade, Grade):
+        raise ConfigError(
+            f"the grader of {env_id} returned {grade!r:.60}, not a Grade: return Grade.ok(answer), "
+            "Grade.wrong(answer) or Grade.unparsable(why) (from score_env)"
+        )
 
 
 def check_env_kwargs(spec: TaskSpec, env_kwargs: dict) -> dict:

@@ -17,6 +17,11 @@ from typing import Any, Protocol, runtime_checkable
 from score_env.records import Conversation, Grade, Message, Problem
 
 
+class TaskError(ValueError):
+    """A user's task broke a rule of the Task protocol (a grader that returns something other than a Grade): the
+    commands print it as one line and exit 2."""
+
+
 @runtime_checkable
 class Task(Protocol):
     """A set of problems with a first prompt, a correction instruction and a grader."""

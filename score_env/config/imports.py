@@ -9,6 +9,7 @@ import importlib.metadata
 import importlib.util
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -36,6 +37,12 @@ def import_modules(modules: Sequence[str]) -> None:
                 f"import={name!r}: {exc} (looked in {os.getcwd()} and the installed packages; a file path ending "
                 "in .py works too)"
             ) from None
+        except SyntaxError as exc:
+            raise ConfigError(f"import={name!r}: a syntax error at {exc.filename}:{exc.lineno}: {exc.msg}") from None
+        except ConfigError:
+            raise
+        except Exception as exc:  # noqa: BLE001  (the user's module: whatever it raises is named, with where)
+            raise ConfigError(f"import={name!r} raised {type(exc).__name__}: {exc} ({_where(exc)})") from None
 
 
 def _import_file(name: str, path: Path) -> None:
@@ -47,3 +54,9 @@ def _import_file(name: str, path: Path) -> None:
     module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
     sys.modules[path.stem] = module
     spec.loader.exec_module(module)  # type: ignore[union-attr]
+
+
+def _where(error: BaseException) -> str:
+    """The last line of the user's own code the error passed through (``file:line``)."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if "importlib" not in f.filename]
+    return f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "while importing"

@@ -160,3 +160,54 @@ def test_a_run_directory_that_is_a_file_is_one_line(tmp_path, capsys):
 )
 def test_a_seed_or_method_named_twice_is_refused(override, message, capsys):
     _check(["benchmark", override], message, capsys)
+
+
+TASK_WITH_TRUE_GRADER = """
+from score_env import Problem, PromptTask, register_task
+
+
+def make(split="train"):
+    return PromptTask(
+        name="true_grader", problems=[Problem("p0", "Say yes.", "yes")], render_prompt=lambda p: p.question,
+        correction_instruction="Again.", grade_response=lambda p, r: True,
+    )
+
+
+register_task("score/TrueGrader-v0", make, short_name="true_grader", description="a grader returning True")
+"""
+
+
+@pytest.mark.parametrize(
+    ("source", "env", "message"),
+    [
+        ("raise RuntimeError('no dataset here')\n", "arithmetic", "raised RuntimeError: no dataset here ("),
+        ("def broken(:\n", "arithmetic", "a syntax error at "),
+        (TASK_WITH_TRUE_GRADER, "true_grader", "returned True, not a Grade: return Grade.ok(answer)"),
+        (
+            TASK_WITH_TRUE_GRADER.replace("lambda p: p.question", "lambda p: 5"),
+            "true_grader",
+            "renders a prompt that is not text (5)",
+        ),
+        (
+            TASK_WITH_TRUE_GRADER.replace(
+                "    return PromptTask(", '    raise RuntimeError("no data for this split")\n    return PromptTask('
+            ),
+            "true_grader",
+            "could not be built: RuntimeError: no data for this split",
+        ),
+    ],
+    ids=["raises on import", "syntax error", "grader returns True", "prompt is not text", "factory raises"],
+)
+def test_a_users_task_module_that_breaks_a_rule_is_one_line(source, env, message, tmp_path, capsys):
+    import gymnasium as gym
+
+    from score_env import registry
+
+    module = tmp_path / f"user_tasks_{abs(hash(source))}.py"
+    module.write_text(source)
+    argv = ["eval", "model=embedded", f"env={env}", "limit=1", f"import={module}", f"run_dir={tmp_path / 'run'}"]
+    try:
+        _check(argv, message, capsys)
+    finally:
+        registry._SPECS.pop("score/TrueGrader-v0", None)  # test code only: the registry has no public way to do this
+        gym.registry.pop("score/TrueGrader-v0", None)
