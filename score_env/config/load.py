@@ -31,8 +31,8 @@ def configs_dir() -> Path:
 
 
 def local_configs_dir() -> Path:
-    """The project's own ``configs/`` folder (in the working directory): searched before the package's, so a user's
-    presets and agent variants (``configs/agents/my_score.yaml``) are used by name like the shipped ones."""
+    """The project's own ``configs/`` folder (in the working directory): its ``agents/`` is searched before the
+    package's, so a user's agent variants (``configs/agents/my_score.yaml``) are used by name like the shipped ones."""
     return Path.cwd() / "configs"
 
 
@@ -97,20 +97,20 @@ def load_config(
 
 
 def preset_names() -> list[str]:
-    """The presets of the project's ``configs/`` and the package's (for ``config=<name>``)."""
-    return sorted({p.stem for folder in (local_configs_dir(), configs_dir()) for p in folder.glob("*.yaml")})
+    """The presets shipped in ``configs/`` (for ``config=<name>``)."""
+    return sorted(p.stem for p in configs_dir().glob("*.yaml"))
 
 
 def find_preset(name: str) -> Path:
-    """``config=`` by path (a YAML file) or by the name of a preset: the project's ``configs/<name>.yaml`` first,
-    then the package's (``benchmark_quick``)."""
+    """``config=`` by path (a YAML file: a project's own preset) or by the name of a shipped preset
+    (``benchmark_quick``), from anywhere. A name never finds a project file: a project whose ``configs/`` holds a
+    file named like a shipped preset still gets the shipped one by name (``.ci/install_check.sh``)."""
     path = Path(name).expanduser()
     if path.is_file():
         return path
-    for folder in (local_configs_dir(), configs_dir()):
-        found = folder / f"{name.removesuffix('.yaml')}.yaml"
-        if found.is_file():
-            return found
+    shipped = configs_dir() / f"{name.removesuffix('.yaml')}.yaml"
+    if shipped.is_file():
+        return shipped
     close = difflib.get_close_matches(name, preset_names(), n=1, cutoff=0.5)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     raise ConfigError(
