@@ -15,10 +15,8 @@ any model is loaded. This module is the one place that wires the core to ``envs`
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -50,7 +48,7 @@ from score_env.policies import Policy
 from score_env.preflight import check_env_choice, env_factory, import_tasks
 from score_env.records import Attempt
 from score_env.registry import EnvFactory
-from score_env.runs import default_run_dir, open_run_dir, run_lock, write_atomic
+from score_env.runs import continued_by, default_run_dir, open_run_dir, run_lock, write_atomic
 from score_env.training.checkpoint import checkpoint_path, is_training_run
 from score_env.training.run import TrainedRun, check_resumable, train_agent
 
@@ -77,25 +75,6 @@ class BenchmarkResult:
 
 
 CORRECTION_JSON: TypeAdapter[CorrectionRates] = TypeAdapter(CorrectionRates)
-
-
-class RunInterrupted(KeyboardInterrupt):
-    """Ctrl-C in a command whose work is kept in ``path``: the same command with ``key=path`` continues it."""
-
-    def __init__(self, key: str, path: Path):
-        super().__init__(f"interrupted; kept in {path}")
-        self.key, self.path = key, path
-
-
-@contextlib.contextmanager
-def _continued_by(key: str, path: Path) -> Iterator[None]:
-    """Turn any Ctrl-C inside (a method's training included) into :class:`RunInterrupted` for this command."""
-    try:
-        yield
-    except RunInterrupted:
-        raise
-    except KeyboardInterrupt as interruption:
-        raise RunInterrupted(key, path) from interruption
 
 
 def evaluate(config: EvalConfig | None = None, /, **values: Any) -> EvalResult:
@@ -134,7 +113,7 @@ def _evaluate_in(config: EvalConfig, env: EnvFactory, run_dir: Path) -> EvalResu
         write_atomic(EvalLayout(run_dir).model, json.dumps({"run": config.model, "checkpoint": checkpoint.name}) + "\n")
     agent = build_agent(config.agent, config.policy.load(model))
     problems = list(range(min(config.limit or env.n_problems, env.n_problems)))
-    with _continued_by("run_dir", run_dir):
+    with continued_by("run_dir", run_dir):
         return _play(config, agent.policy, env, problems, fixed, run_dir, model)
 
 
@@ -240,7 +219,7 @@ def benchmark(
     config = config.model_copy(update={"env_kwargs": dict(wiring.train_env.kwargs)})  # the resolved sandbox, if any
     report_dir = Path(config.report_dir) if config.report_dir else default_run_dir("benchmark", short)
     print(f"report directory: {report_dir}", file=sys.stderr)
-    with run_lock(report_dir), _continued_by("report_dir", report_dir):
+    with run_lock(report_dir), continued_by("report_dir", report_dir):
         outcomes = run_benchmark(config, wiring, report_dir, console or Console())
     plots = write_benchmark_report(report_dir, config, outcomes)
     return BenchmarkResult(report_dir, outcomes, tuple(plots))
@@ -254,7 +233,7 @@ def sweep(config: SweepConfig | None = None, /, console: Console | None = None, 
     bench = load_config(BenchmarkConfig, "benchmark", [f"config={config.benchmark}"])
     wiring, short = _benchmark_wiring(bench)
     sweep_dir = Path(config.report_dir) if config.report_dir else default_run_dir("sweep", short)
-    with _continued_by("report_dir", sweep_dir):
+    with continued_by("report_dir", sweep_dir):
         return run_sweep(bench, list(config.grid), wiring, sweep_dir, console or Console())
 
 

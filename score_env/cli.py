@@ -81,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def continuation(command: str, overrides: Sequence[str], interruption: KeyboardInterrupt) -> str:
     """What was kept, and the command that continues from it."""
-    from score_env.api import RunInterrupted
+    from score_env.runs import RunInterrupted
     from score_env.training.session import TrainingInterrupted
 
     if isinstance(interruption, RunInterrupted):  # the command's own directory, whatever was running inside it

@@ -67,6 +67,25 @@ def check_run_dir(run_dir: Path, config: Mapping[str, Any], may_change: frozense
     return True
 
 
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C in a command whose work is kept in ``path``: the same command with ``key=path`` continues it."""
+
+    def __init__(self, key: str, path: Path):
+        super().__init__(f"interrupted; kept in {path}")
+        self.key, self.path = key, path
+
+
+@contextlib.contextmanager
+def continued_by(key: str, path: Path) -> Iterator[None]:
+    """Turn any Ctrl-C inside (a method's training included) into :class:`RunInterrupted` for this command."""
+    try:
+        yield
+    except RunInterrupted:
+        raise
+    except KeyboardInterrupt as interruption:
+        raise RunInterrupted(key, path) from interruption
+
+
 _HELD: dict[Path, tuple[int, int]] = {}  # run directory -> (lock fd, how many holders in this process)
 _HELD_GUARD = threading.Lock()
 
