@@ -17,6 +17,7 @@ Usage::
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Sequence
 
 from rich.console import Console
@@ -31,6 +32,7 @@ from score_env.config import (
     load_config,
     registered_agents,
 )
+from score_env.config.explain import explain_config, format_config, wants_print_config
 from score_env.layout import BenchmarkLayout
 from score_env.registry import UnknownNameError
 from score_env.rollout import GradingFailed
@@ -67,7 +69,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command in HELP and {"-h", "--help"} & set(overrides):
         return command_help(command)
     try:
-        return run(command, overrides)
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_warning(command)
+            return run(command, overrides)
     except (ConfigError, UnknownNameError, TaskError) as exc:
         print(f"score-env {command}: error: {escape_text(str(exc))}", file=sys.stderr)
         return 2
@@ -77,6 +81,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt as exc:
         print(f"\nscore-env {command}: interrupted. {continuation(command, overrides, exc)}", file=sys.stderr)
         return 130
+
+
+def _one_line_warning(command: str):
+    def show(message, category, *_args, **_kwargs) -> None:
+        print(f"score-env {command}: warning: {escape_text(str(message))}", file=sys.stderr)
+
+    return show
 
 
 def continuation(command: str, overrides: Sequence[str], interruption: KeyboardInterrupt) -> str:
@@ -101,6 +112,10 @@ def continuation(command: str, overrides: Sequence[str], interruption: KeyboardI
 
 
 def run(command: str, overrides: Sequence[str]) -> int:  # noqa: C901  (one case per command: a flat dispatch)
+    asked, overrides = wants_print_config(overrides)
+    if asked and command in HELP:  # the merged config with each value's origin; nothing runs
+        print(format_config(explain_config(config_model(command), command.replace("-", "_"), overrides)))
+        return 0
     match command:
         case "envs":
             return list_envs(overrides)
@@ -125,16 +140,22 @@ def run(command: str, overrides: Sequence[str]) -> int:  # noqa: C901  (one case
     raise UnknownNameError("command", command, list(COMMANDS))
 
 
+def config_model(command: str) -> type:
+    """The config model of a command that takes ``key=value`` settings."""
+    from score_env import config as configs
+
+    if command == "serve":
+        from score_env.adapters.openenv_config import ServeConfig
+
+        return ServeConfig
+    return getattr(configs, HELP[command][0])
+
+
 def command_help(command: str) -> int:
     """The command's keys with their type, default and description (from the config model's docstrings)."""
-    from score_env import config as configs
     from score_env.config.help import describe_keys, describe_metrics
 
-    name, purpose = HELP[command]
-    if command == "serve":
-        from score_env.adapters.openenv_config import ServeConfig as model
-    else:
-        model = getattr(configs, name)
+    model, purpose = config_model(command), HELP[command][1]
     print(f"score-env {command}: {purpose}\n")
     print(f"usage: score-env {command} [config=<preset name or YAML path>] [key=value ...]\n\nkeys:")
     print("\n".join(describe_keys(model)))

@@ -7,6 +7,7 @@ anything heavy (a model, a dataset) is loaded.
 from __future__ import annotations
 
 import difflib
+import warnings
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
@@ -65,35 +66,91 @@ def parse_overrides(overrides: Sequence[str]) -> list[str]:
 def load_config(
     model: type[M], preset: str, overrides: Sequence[str] = (), values: Mapping[str, Any] | None = None
 ) -> M:
-    """Merge the command's preset (``configs/<preset>.yaml`` if it exists, or ``config=<name or path>``), the agent
-    file (``agent=<name>``), the ``key=value`` ``overrides`` and the Python ``values``; validate once.
+    """Merge the command's layers (:func:`config_layers`: defaults, preset, agent file, ``key=value`` overrides,
+    Python ``values``; each later one wins) and validate once.
 
     ``values`` is what the Python API passes (``evaluate(limit=20, agent="score")``): the same keys as the command
     line, with Python values.
     """
-    pairs = [o.partition("=") for o in parse_overrides(overrides)]
-    chosen: dict[str, Any] = {k: v for k, _, v in pairs} | dict(values or {})
-    if "config" in chosen:
-        preset_config = _load_yaml(find_preset(chosen["config"]))
-    elif "resume" in model.model_fields and chosen.get("resume"):
-        preset_config = _run_config(str(chosen["resume"]))  # resume=<dir> alone: the run's own config
-    else:
-        preset_config = _default_preset(preset)
-    # The model's own defaults first, so that a partial override of a nested default (``sampling.max_new_tokens=6``
-    # in train, whose sampling default is temperature 1.0) keeps the rest of that default.
-    base = OmegaConf.merge(OmegaConf.create(_defaults(model)), preset_config)
-    import_modules(_imports(chosen, preset_config))  # before any name is looked up: they may register agents
-    agent = chosen.get("agent", preset_config.get("agent", _default_agent(model)))
-    if isinstance(agent, str):
-        base.agent = _load_agent(agent)
-    rest = [f"{k}={v}" for k, _, v in pairs if k not in ("config", "agent")]
-    python = {k: v for k, v in (values or {}).items() if k not in ("config", "agent") or not isinstance(v, str)}
+    return merge_layers(model, config_layers(model, preset, overrides, values))
+
+
+def merge_layers(model: type[M], layers: Sequence[tuple[str, DictConfig]]) -> M:
+    """The layers merged in order (a later one wins), validated once."""
     try:
-        merged = OmegaConf.merge(base, OmegaConf.from_dotlist(rest), OmegaConf.create(python))
+        merged = OmegaConf.merge(*(layer for _, layer in layers))
         data = OmegaConf.to_container(merged, resolve=True, throw_on_missing=True)
     except OmegaConfBaseException as exc:
         raise ConfigError(_describe_omegaconf_error(exc)) from None
     return validate(model, data)
+
+
+def config_layers(
+    model: type[BaseModel], preset: str, overrides: Sequence[str] = (), values: Mapping[str, Any] | None = None
+) -> list[tuple[str, DictConfig]]:
+    """What a command's config is made of, in precedence order (a later layer wins), each with its origin:
+
+    1. the command's defaults (the config model's own);
+    2. the preset: ``config=<name or path>``, else the run's own config under ``resume=<dir>``, else the command's
+       shipped preset (``configs/<command>.yaml``) where there is one;
+    3. the agent file: ``agent=<name or path>`` from the command line, else the preset's ``agent:`` (a name, or a
+       block of keys); a command-line ``agent=`` replaces the preset's whole agent block, with a warning
+       (:class:`ConfigPrecedenceWarning`) naming the keys it drops;
+    4. ``key=value`` overrides from the command line (``agent.lr=1e-4`` changes one key of the agent's);
+    5. the Python API's keyword values.
+    """
+    pairs = [o.partition("=") for o in parse_overrides(overrides)]
+    chosen: dict[str, Any] = {k: v for k, _, v in pairs} | dict(values or {})
+    if "config" in chosen:
+        preset_path: Path | None = find_preset(chosen["config"])
+    elif "resume" in model.model_fields and chosen.get("resume"):
+        preset_path = _run_config_path(str(chosen["resume"]))  # resume=<dir> alone: the run's own config
+    else:
+        preset_path = configs_dir() / f"{preset}.yaml"
+        preset_path = preset_path if preset_path.is_file() else None
+    preset_config = _load_yaml(preset_path) if preset_path else OmegaConf.create({})
+    preset_name = f"preset {preset_path}" if preset_path else "preset (none)"
+    # The model's own defaults first, so that a partial override of a nested default (``sampling.max_new_tokens=6``
+    # in train, whose sampling default is temperature 1.0) keeps the rest of that default.
+    layers = [("default", OmegaConf.create(_defaults(model))), (preset_name, preset_config)]
+    import_modules(_imports(chosen, preset_config))  # before any name is looked up: they may register agents
+    agent = chosen.get("agent", preset_config.get("agent", _default_agent(model)))
+    if isinstance(agent, str):
+        if "agent" in chosen and isinstance(preset_config.get("agent"), DictConfig):
+            _warn_replaced_block(agent, preset_name, preset_config.agent)
+        # The agent file stands in for the preset's agent (a name, or a block that agent= replaces whole).
+        layers[1] = (preset_name, OmegaConf.masked_copy(preset_config, [k for k in preset_config if k != "agent"]))
+        layers.append((f"agent file {agent_origin(agent)}", OmegaConf.create({"agent": _load_agent(agent)})))
+    rest = [f"{k}={v}" for k, _, v in pairs if k not in ("config", "agent")]
+    try:
+        layers.append(("command line", OmegaConf.from_dotlist(rest)))
+    except OmegaConfBaseException as exc:
+        raise ConfigError(_describe_omegaconf_error(exc)) from None
+    python = {k: v for k, v in (values or {}).items() if k not in ("config", "agent") or not isinstance(v, str)}
+    layers.append(("Python values", OmegaConf.create(python)))
+    return layers
+
+
+class ConfigPrecedenceWarning(UserWarning):
+    """A later config layer replaced a whole block that an earlier one set (the command prints it as one line)."""
+
+
+def _warn_replaced_block(agent: str, preset_name: str, block: DictConfig) -> None:
+    keys = ", ".join(f"{k}={v}" for k, v in OmegaConf.to_container(block).items())  # type: ignore[union-attr]
+    warnings.warn(
+        f"agent={agent} replaces the agent block of the {preset_name} ({keys}); to keep a value, give it again "
+        "as agent.<key>=<value>, or leave out agent= to use the preset's agent",
+        ConfigPrecedenceWarning,
+        stacklevel=3,
+    )
+
+
+def agent_origin(name: str) -> str:
+    """Where ``agent=<name>`` is read from (a path, or a registered kind's defaults)."""
+    if name.endswith((".yaml", ".yml")):
+        return str(Path(name).expanduser())
+    origin = agent_sources().get(name, "")
+    return origin.split(": ", 1)[1] if origin.startswith(("project: ", "package: ")) else f"{name} (kind defaults)"
 
 
 def preset_names() -> list[str]:
@@ -129,11 +186,11 @@ def _defaults(model: type[BaseModel]) -> dict[str, Any]:
     }
 
 
-def _run_config(run_dir: str) -> DictConfig:
+def _run_config_path(run_dir: str) -> Path:
     path = TrainLayout(Path(run_dir).expanduser()).config
     if not path.is_file():
         raise ConfigError(f"resume={run_dir!r}: no config.yaml there; resume takes a training run directory")
-    return _load_yaml(path)
+    return path
 
 
 def _default_agent(model: type[BaseModel]) -> str | None:
@@ -155,11 +212,6 @@ def _imports(chosen: Mapping[str, Any], preset: DictConfig) -> list[str]:
             return [value] if isinstance(value, str) else [str(v) for v in value or []]
     value = preset.get("import", preset.get("imports", []))
     return [value] if isinstance(value, str) else [str(v) for v in value or []]
-
-
-def _default_preset(preset: str) -> DictConfig:
-    path = configs_dir() / f"{preset}.yaml"
-    return _load_yaml(path) if path.is_file() else OmegaConf.create({})
 
 
 def validate(model: type[M], data: Any) -> M:
