@@ -25,7 +25,6 @@ falling while the training Δ rises) are printed.
 from __future__ import annotations
 
 import json
-import math
 import subprocess
 import sys
 import tempfile
@@ -34,10 +33,9 @@ from pathlib import Path
 from score_env.layout import BenchmarkLayout
 from score_env.runs import read_jsonl
 from score_env.stats import mcnemar_exact
+from score_env.training.summary import change_interval, early_late, objective_key
 
 NOT_CORRECTION = {"score_single_turn"}  # the compute reference: never trained at attempt 2
-
-Z95 = 1.96
 
 
 def main() -> int:
@@ -58,7 +56,7 @@ def check(report: Path) -> int:
         if result["status"] != "done" or not result["updates"]:
             continue
         records = read_jsonl(BenchmarkLayout(report).method(result["seed"], result["name"]).train.metrics_log)
-        key = "loss" if "loss" in records[0] and "reward@t1" not in records[0] else _reward_key(records)
+        key = objective_key(records)
         first, last = early_late(records, key)
         _print_row(result["name"], str(result["seed"]), key, first, last)
         _, firsts, lasts = pooled.setdefault(result["name"], (key, [], []))
@@ -131,29 +129,10 @@ def _pct(value: float | None) -> str:
 
 def _print_row(name: str, seed: str, key: str, first: list[float], last: list[float]) -> float:
     """Print the early and late means and a 95% (Welch) interval of the change; return its lower end."""
-    change = _mean(last) - _mean(first)
-    half = Z95 * math.sqrt(_var(first) / len(first) + _var(last) / len(last))
-    print(
-        f"{name:<20} {seed:>4} {key:<12} {_mean(first):8.3f} {_mean(last):8.3f} "
-        f"{change:+8.3f} [{change - half:+.3f}, {change + half:+.3f}]"
-    )
-    return change - half
-
-
-def _reward_key(records: list[dict]) -> str:
-    """The reward of the attempt a method is rewarded on: the final one (verify-then-revise, oracle track), the
-    second (multi-turn SCoRe and its ablations), else the first (single-turn RL)."""
-    for key in ("reward@final", "reward@t2", "reward@t1"):
-        if any(key in r for r in records):
-            return key
-    raise ValueError("no reward in the training log")
-
-
-def early_late(records: list[dict], key: str) -> tuple[list[float], list[float]]:
-    """``key`` over the first and the last fifth of the updates."""
-    values = [r[key] for r in records if key in r]
-    fifth = max(2, len(values) // 5)
-    return values[:fifth], values[-fifth:]
+    change, low, high = change_interval(first, last)
+    means = f"{_mean(first):8.3f} {_mean(last):8.3f}"
+    print(f"{name:<20} {seed:>4} {key:<12} {means} {change:+8.3f} [{low:+.3f}, {high:+.3f}]")
+    return low
 
 
 def _single_turn_below_base(results: list[dict]) -> list[str]:
@@ -175,11 +154,6 @@ def _single_turn_below_base(results: list[dict]) -> list[str]:
 
 def _mean(values: list[float]) -> float:
     return sum(values) / len(values)
-
-
-def _var(values: list[float]) -> float:
-    m = _mean(values)
-    return sum((v - m) ** 2 for v in values) / max(1, len(values) - 1)
 
 
 if __name__ == "__main__":

@@ -224,10 +224,11 @@ def run_eval(overrides: Sequence[str]) -> int:
 
 def run_train(overrides: Sequence[str]) -> int:
     from score_env import api
+    from score_env.training.summary import summarise
 
     run = api.train(load_config(TrainConfig, "train", overrides))
-    if run.session.accelerator.is_main_process:
-        print(f"trained {run.updates} updates; run directory: {run.run_dir}")
+    if run.session.accelerator.is_main_process:  # the objective early vs late, the time, the checkpoints
+        print("\n".join(summarise(run.run_dir).lines()))
     return 0
 
 

@@ -54,6 +54,7 @@ from score_env.rollout import GradingFailed
 from score_env.runs import read_jsonl, write_atomic
 from score_env.text import escape_text
 from score_env.training.run import train_agent
+from score_env.training.summary import summarise
 
 Outcome = MethodResult | MethodFailure
 ERROR_CHARS = 2000  # of a failed method's error message kept in its outcome; error.txt has the whole traceback
@@ -120,7 +121,10 @@ def run_method(
     if outcome.fixed and outcome.fixed.fix:  # on the base model's first attempts
         shown.append(("fix", outcome.fixed.fix))
     cells = ", ".join(f"{metric(k).label} {metric(k).with_unit(e.value)}" for k, e in shown)
-    console.print(f"{name} (seed {seed}): {cells} ({outcome.wall_s:.0f} s)")
+    trained = summarise(layout.train.root)  # what training did: its objective early vs late
+    if trained.objective is not None and trained.early is not None and trained.late is not None:
+        cells += f"; training {trained.objective} {trained.early:.3g} -> {trained.late:.3g}"
+    console.print(f"{escape(name)} (seed {seed}): {escape(cells)} ({outcome.wall_s:.0f} s)")
     return outcome
 
 

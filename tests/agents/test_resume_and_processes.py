@@ -109,6 +109,7 @@ def test_score_trains_under_accelerate_launch_with_two_cpu_processes(tiny_model_
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "trained 2 updates" in done.stdout
+    assert "objective reward@t2: " in done.stdout and f"checkpoints: best {run_dir}" in done.stdout  # the summary
     assert [c.step for c in read_index(run_dir).checkpoints] == [1, 2]
 
 
