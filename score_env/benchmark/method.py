@@ -154,7 +154,8 @@ def _train_and_evaluate(
             probe = correction_probe(wiring.train_env, fixed.validation, config.eval_max_new_tokens)
         config_ = train_config(agent_config, config, seed)
         with phase("training"):
-            run = train_agent(config_, wiring.train_env, run_dir, name, probe=probe)
+            group = method_dir.parent.parent.name  # the report's: its W&B runs are gathered under it
+            run = train_agent(config_, wiring.train_env, run_dir, name, probe=probe, group=group)
         policy = run.agent.policy
         probes, alarms = _probes_and_alarms(run_dir)
         updates, episodes = run.updates, run.episodes_sampled
@@ -297,5 +298,7 @@ def train_config(agent: AgentConfig, config: BenchmarkConfig, seed: int) -> Trai
         samples=config.samples,
         checkpoint_every=config.checkpoint_every,
         grading_threads=config.grading_threads,
+        tensorboard=config.tensorboard,
+        wandb=config.wandb,
         seed=seed,
     )

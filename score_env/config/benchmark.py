@@ -7,7 +7,7 @@ from pydantic import Field, PositiveFloat, PositiveInt, field_validator
 from score_env.config.agents import Budget
 from score_env.config.base import Imports, Strict
 from score_env.config.commands import EnvArg
-from score_env.config.policy import PolicyConfig, SamplingConfig
+from score_env.config.policy import PolicyConfig, SamplingConfig, check_tracker
 
 
 class ScalingConfig(Strict):
@@ -115,6 +115,13 @@ class BenchmarkConfig(Strict):
     the spread, and marks the differences between methods that hold across seeds."""
     report_dir: str | None = None
     """Where to write the report (null = ``runs/benchmark-<env>-<time>``); a rerun skips what is done."""
+    tensorboard: bool = False
+    """Log each method's training to TensorBoard (``seed-<s>/<method>/train/tensorboard/``; the tensorboard extra)."""
+    wandb: bool = False
+    """Log each method's training to Weights & Biases (a run per method and seed, grouped by the report directory's
+    name) and the results table as one more run (the wandb extra; ``wandb login`` or ``WANDB_MODE=offline``)."""
+
+    _trackers_installed = field_validator("tensorboard", "wandb")(check_tracker)
 
     @field_validator("seeds", "methods")
     @classmethod

@@ -13,7 +13,7 @@ from pydantic import Field, PositiveInt, field_validator, model_validator
 
 from score_env.config.agents import AgentConfig, EpisodeSettings, TrainedAgentConfig, agent_config
 from score_env.config.base import Imports, Strict
-from score_env.config.policy import LoraConfig, PolicyConfig, SamplingConfig, require
+from score_env.config.policy import LoraConfig, PolicyConfig, SamplingConfig, check_tracker, require
 from score_env.env import check_episode_settings
 
 EnvArg = int | float | str | bool | list[int | float | str | bool] | None
@@ -122,7 +122,11 @@ class TrainConfig(Strict):
     max_grad_norm: float | None = Field(1.0, gt=0)
     """Clip the gradient to this norm before every update (null = no clipping; the paper does not say)."""
     tensorboard: bool = False
-    """Also log to TensorBoard (needs the tensorboard package)."""
+    """Also log each update's metrics to TensorBoard, in ``<run dir>/tensorboard/`` (needs the tensorboard extra)."""
+    wandb: bool = False
+    """Also log each update's metrics to Weights & Biases (needs the wandb extra and ``wandb login``, or
+    ``WANDB_MODE=offline`` to keep them in ``<run dir>/wandb/``; ``WANDB_PROJECT`` names the project, score-env by
+    default)."""
     grading_threads: PositiveInt = 8
     """Attempts graded at once."""
     seed: int = 0
@@ -134,12 +138,7 @@ class TrainConfig(Strict):
     keep_checkpoints: PositiveInt = 3
     """How many of the latest checkpoints to keep (the best by training reward is kept as well)."""
 
-    @field_validator("tensorboard")
-    @classmethod
-    def _tensorboard_installed(cls, tensorboard: bool) -> bool:
-        if tensorboard:
-            require("tensorboard", "tensorboard=true")
-        return tensorboard
+    _trackers_installed = field_validator("tensorboard", "wandb")(check_tracker)
 
     @field_validator("lora")
     @classmethod

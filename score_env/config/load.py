@@ -18,7 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from score_env.config.agents import AgentConfig, registered_agents
+from score_env.config.agents import AgentConfig, agent_kinds, agent_spec, registered_agents
 from score_env.config.errors import ConfigError, describe_validation_error
 from score_env.config.imports import import_modules
 from score_env.layout import TrainLayout
@@ -116,11 +116,13 @@ def config_layers(
     import_modules(_imports(chosen, preset_config))  # before any name is looked up: they may register agents
     agent = chosen.get("agent", preset_config.get("agent", _default_agent(model)))
     if isinstance(agent, str):
+        agent_file = _load_agent(agent)
         if "agent" in chosen and isinstance(preset_config.get("agent"), DictConfig):
-            _warn_replaced_block(agent, preset_name, preset_config.agent)
+            given = {k.removeprefix("agent.") for k in chosen if k.startswith("agent.")}
+            _warn_replaced_block(agent, preset_name, preset_config.agent, agent_file, given)
         # The agent file stands in for the preset's agent (a name, or a block that agent= replaces whole).
         layers[1] = (preset_name, OmegaConf.masked_copy(preset_config, [k for k in preset_config if k != "agent"]))
-        layers.append((f"agent file {agent_origin(agent)}", OmegaConf.create({"agent": _load_agent(agent)})))
+        layers.append((f"agent file {agent_origin(agent)}", OmegaConf.create({"agent": agent_file})))
     rest = [f"{k}={v}" for k, _, v in pairs if k not in ("config", "agent")]
     try:
         layers.append(("command line", OmegaConf.from_dotlist(rest)))
@@ -135,14 +137,26 @@ class ConfigPrecedenceWarning(UserWarning):
     """A later config layer replaced a whole block that an earlier one set (the command prints it as one line)."""
 
 
-def _warn_replaced_block(agent: str, preset_name: str, block: DictConfig) -> None:
-    keys = ", ".join(f"{k}={v}" for k, v in OmegaConf.to_container(block).items())  # type: ignore[union-attr]
-    warnings.warn(
-        f"agent={agent} replaces the agent block of the {preset_name} ({keys}); to keep a value, give it again "
-        "as agent.<key>=<value>, or leave out agent= to use the preset's agent",
-        ConfigPrecedenceWarning,
-        stacklevel=3,
-    )
+def _warn_replaced_block(
+    agent: str, preset_name: str, block: DictConfig, agent_file: DictConfig, given: set[str]
+) -> None:
+    """Warn about the preset's agent keys whose values ``agent=`` drops: set in the preset, given again neither in
+    the agent file nor on the command line, and not the agent kind's default either."""
+    kind = agent_file.get("kind")
+    fields = agent_spec(kind).config.model_fields if kind in agent_kinds() else {}
+    dropped = {
+        k: v
+        for k, v in OmegaConf.to_container(block).items()  # type: ignore[union-attr]
+        if k not in given and agent_file.get(k, fields[k].default if k in fields else object()) != v
+    }
+    if dropped:
+        keys = ", ".join(f"{k}={v}" for k, v in dropped.items())
+        warnings.warn(
+            f"agent={agent} replaces the agent block of the {preset_name}, dropping {keys}; to keep a value, give it "
+            "again as agent.<key>=<value>, or leave out agent= to use the preset's agent",
+            ConfigPrecedenceWarning,
+            stacklevel=4,
+        )
 
 
 def agent_origin(name: str) -> str:

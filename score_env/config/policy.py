@@ -3,20 +3,43 @@
 from __future__ import annotations
 
 import importlib.util
+import os
+from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, PositiveInt, field_validator
+from pydantic import Field, PositiveInt, ValidationInfo, field_validator
 
 from score_env.config.base import Strict
 from score_env.policies import SamplingParams
 
-EXTRAS = {"vllm": "vllm", "peft": "lora", "tensorboard": "tensorboard", "datasets": "hub"}
+EXTRAS = {"vllm": "vllm", "peft": "lora", "tensorboard": "tensorboard", "datasets": "hub", "wandb": "wandb"}
 
 
 def require(module: str, what: str) -> None:
     """Fail now, with the install command, when an optional extra is missing (not after a model has loaded)."""
     if importlib.util.find_spec(module) is None:
         raise ValueError(f"{what} needs the {module} package: pip install 'score-env[{EXTRAS[module]}]'")
+
+
+def check_tracker(on: bool, info: ValidationInfo) -> bool:
+    """``tensorboard=true`` / ``wandb=true``: the package is installed (and W&B can log), before any model loads."""
+    if on:
+        require(info.field_name, f"{info.field_name}=true")
+        if info.field_name == "wandb" and (why := wandb_ready()):
+            raise ValueError(why)
+    return on
+
+
+def wandb_ready() -> str | None:
+    """Why ``wandb=true`` cannot log here, or None: online W&B needs a login; offline and disabled modes do not."""
+    if os.environ.get("WANDB_MODE", "").lower() in ("offline", "disabled", "dryrun") or os.environ.get("WANDB_API_KEY"):
+        return None
+    netrc = Path(os.environ.get("NETRC", Path.home() / ".netrc"))
+    if netrc.is_file() and "api.wandb.ai" in netrc.read_text(errors="replace"):
+        return None
+    return (
+        "wandb=true needs a W&B login (run `wandb login`, or set WANDB_API_KEY), or WANDB_MODE=offline to log locally"
+    )
 
 
 class PolicyConfig(Strict):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -24,6 +25,10 @@ def write_benchmark_report(
     layout = BenchmarkLayout(report_dir)
     write_atomic(layout.results, outcomes_json(tuple(outcomes)).decode() + "\n")
     write_atomic(layout.results_md, results_markdown(outcomes, lines))
+    if config.wandb:  # the results table beside the methods' training runs
+        from score_env.training.trackers import wandb_results
+
+        wandb_results(report_dir, json.loads(layout.results.read_text(encoding="utf-8")))
     return write_plots(report_dir, [o for o in outcomes if isinstance(o, MethodResult)], title=lines[0])
 
 

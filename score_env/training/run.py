@@ -29,9 +29,12 @@ from score_env.runs import check_run_dir, open_run_dir, read_jsonl
 from score_env.training.agent import Agent, TrainingPlan
 from score_env.training.checkpoint import read_index
 from score_env.training.session import Probe, TrainingSession
+from score_env.training.trackers import open_trackers
 
 # Keys a resumed run may change: how it runs (logging, threads, disk), not what it computes.
-MAY_CHANGE = frozenset({"tensorboard", "grading_threads", "keep_checkpoints", "checkpoint_every", "policy.reuse_cache"})
+MAY_CHANGE = frozenset(
+    {"tensorboard", "wandb", "grading_threads", "keep_checkpoints", "checkpoint_every", "policy.reuse_cache"}
+)
 
 
 @dataclass(frozen=True)
@@ -71,10 +74,11 @@ def train_agent(
     run_dir: Path,
     label: str = "train",
     probe: Probe | None = None,
+    group: str | None = None,
 ) -> TrainedRun:
     """Train ``config.agent`` from ``config.model`` on ``env``; resume when ``run_dir`` has checkpoints. ``probe``
     measures the policy before the first update, at the end of each stage and after the last update
-    (``probes.jsonl``)."""
+    (``probes.jsonl``). ``group`` gathers W&B runs (a benchmark's)."""
     open_run_dir(run_dir, saved_config(config), MAY_CHANGE)
     index = read_index(run_dir)
     last = TrainLayout(run_dir).checkpoint(index.last).root if index and index.checkpoints else None
@@ -91,7 +95,14 @@ def train_agent(
         label=label,
         keep_checkpoints=config.keep_checkpoints,
         max_grad_norm=config.max_grad_norm,
-        tensorboard=config.tensorboard,
+        trackers=open_trackers(
+            run_dir,
+            tensorboard=config.tensorboard,
+            wandb=config.wandb,
+            name=run_dir.name if group is None else f"{label} (seed {config.seed})",
+            config=saved_config(config),
+            group=group,
+        ),
         resume_from=last,
     )
     plan = TrainingPlan(
@@ -105,12 +116,16 @@ def train_agent(
     session.probe = probe
     if session.step == 0:
         session.run_probe("start")
-    with stop_on_ctrl_c(session):
-        agent.train(session, plan)
-    session.run_probe("end")
-    index = read_index(run_dir)
-    if not index or index.checkpoints[-1].step != session.step:
-        session.checkpoint(stage=-1)  # always leave the final weights
+    try:
+        with stop_on_ctrl_c(session):
+            agent.train(session, plan)
+        session.run_probe("end")
+        index = read_index(run_dir)
+        if not index or index.checkpoints[-1].step != session.step:
+            session.checkpoint(stage=-1)  # always leave the final weights
+    finally:
+        for tracker in session.trackers:
+            tracker.close()
     return TrainedRun(agent, session, run_dir)
 
 

@@ -27,6 +27,7 @@ from score_env.runs import progress_bar, read_jsonl, write_atomic
 from score_env.text import dump_json
 from score_env.training.checkpoint import load_state, load_weights, save_checkpoint
 from score_env.training.streams import Stream
+from score_env.training.trackers import Tracker
 
 SAMPLES_PER_STEP = 2  # episodes of each update kept in samples.jsonl, for `score-env view`
 Probe = Callable[["TrainingSession"], dict[str, Any]]
@@ -68,7 +69,7 @@ class TrainingSession:
     max_grad_norm: float | None = 1.0  # gradient clipping (None: none)
     step: int = 0  # updates done so far
     stop_requested: bool = False  # set by Ctrl-C: stop after the update under way, checkpointed
-    tensorboard: Any = None
+    trackers: Sequence[Tracker] = ()  # TensorBoard, W&B: each update's metrics, besides metrics.jsonl
     bar: Any = None
     elapsed_before: float = 0.0  # seconds spent before the checkpoint this run resumed from
     probe: Probe | None = None  # measures the current policy (the learning check's correction probe)
@@ -87,7 +88,7 @@ class TrainingSession:
         label: str = "train",
         keep_checkpoints: int = 3,
         max_grad_norm: float | None = 1.0,
-        tensorboard: bool = False,
+        trackers: Sequence[Tracker] = (),
         resume_from: Path | None = None,
     ) -> TrainingSession:
         """Set up the optimizer and the reference (the base model, before any update); with ``resume_from`` (a
@@ -118,10 +119,7 @@ class TrainingSession:
             state = load_state(resume_from, optimizer)
             session.step, session.elapsed_before = state["step"], state.get("elapsed_s", 0.0)
         session._cut_metrics_after(session.step)  # steps logged after the checkpoint (or before any) are redone
-        if tensorboard and accelerator.is_main_process:
-            from torch.utils.tensorboard import SummaryWriter
-
-            session.tensorboard = SummaryWriter(str(TrainLayout(run_dir).tensorboard))
+        session.trackers = trackers if accelerator.is_main_process else ()
         return session
 
     @property
@@ -201,9 +199,8 @@ class TrainingSession:
             record = {"step": self.step, "stage": stage_name, **metrics, "elapsed_s": self.elapsed_s}
             with TrainLayout(self.run_dir).metrics_log.open("a") as f:
                 f.write(json.dumps(record) + "\n")
-            if self.tensorboard:
-                for name, value in metrics.items():
-                    self.tensorboard.add_scalar(name, value, self.step)
+            for tracker in self.trackers:
+                tracker.log(metrics, self.step)
         if last_of_stage:
             self.run_probe(f"end of {stage_name}")
         if self.step % self.checkpoint_every == 0 or self.stop_requested or last_of_stage:

@@ -23,7 +23,10 @@ def preset(tmp_path):
 def test_each_layer_wins_over_the_one_before(preset):
     config = load_config(TrainConfig, "train", [f"config={preset}", "model=m"])
     assert (config.agent.lr, config.agent.stage1_steps, config.samples) == (3e-4, 2, 2)  # the preset's block
-    with pytest.warns(ConfigPrecedenceWarning, match=r"agent=score replaces the agent block .* lr=0.0003"):
+    with pytest.warns(
+        ConfigPrecedenceWarning,
+        match=r"agent=score replaces the agent block .* dropping stage1_steps=2, stage2_steps=2;",
+    ):
         config = load_config(TrainConfig, "train", [f"config={preset}", "model=m", "agent=score", "agent.lr=1e-4"])
     assert (config.agent.lr, config.agent.stage1_steps, config.samples) == (1e-4, 50, 2)
     config = load_config(TrainConfig, "train", [f"config={preset}", "model=m", "samples=3"], values={"samples": 5})

@@ -1,0 +1,53 @@
+"""TensorBoard and W&B beside ``metrics.jsonl``: W&B logs offline here (no network), one W&B run per training run,
+the same one continued on resume; ``wandb=true`` without a login is one line before any model loads."""
+
+from __future__ import annotations
+
+import pytest
+
+from score_env import api
+from score_env.cli import main
+from score_env.config import TrainConfig, load_config
+from score_env.training.trackers import wandb_run_id
+
+pytest.importorskip("wandb")  # the wandb extra (in dev)
+
+TINY = ["agent=score", "agent.stage1_steps=1", "agent.stage2_steps=1", "problems_per_step=2", "samples=2"]
+
+
+@pytest.fixture
+def offline(monkeypatch, tmp_path):
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    monkeypatch.setenv("WANDB_CONFIG_DIR", str(tmp_path / "wandb-config"))
+    monkeypatch.delenv("WANDB_API_KEY", raising=False)
+
+
+def wandb_logs(run_dir):
+    return sorted((run_dir / "wandb").glob(f"offline-run-*-{wandb_run_id(run_dir)}/run-*.wandb"))
+
+
+def test_a_training_run_logs_every_update_to_one_offline_wandb_run(tiny_model_dir, tmp_path, offline):
+    run_dir = tmp_path / "run"
+    overrides = [*TINY, f"model={tiny_model_dir}", f"run_dir={run_dir}", "sampling.max_new_tokens=6", "wandb=true"]
+    api.train(load_config(TrainConfig, "train", overrides))
+    [log] = wandb_logs(run_dir)
+    data = log.read_bytes()  # the run's records (protobuf): the metric names and the config are in it
+    assert b"reward@t2" in data and b"grad_norm" in data and b"stage1_steps" in data
+    api.train(load_config(TrainConfig, "train", [*overrides, "agent.stage2_steps=1", f"resume={run_dir}"]))
+    assert len(wandb_logs(run_dir)) in (1, 2)  # resumed: the same W&B run id (W&B may start a new offline file)
+
+
+def test_wandb_without_a_login_is_one_line_before_any_model(tmp_path, monkeypatch, capsys):
+    for name in ("WANDB_MODE", "WANDB_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))
+    assert main(["train", "model=does/not-exist", "wandb=true", f"run_dir={tmp_path / 'r'}"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "wandb=true needs a W&B login" in err and "WANDB_MODE=offline" in err
+    assert not (tmp_path / "r").exists()
+
+
+def test_the_run_id_is_the_run_directory_s(tmp_path):
+    assert wandb_run_id(tmp_path / "a") == wandb_run_id(tmp_path / "x" / ".." / "a") != wandb_run_id(tmp_path / "b")
+    assert len(wandb_run_id(tmp_path)) <= 64
