@@ -14,11 +14,12 @@ from typing import Any
 
 from pydantic import ValidationError, create_model
 
-from score_env.assets import resolve_model
+from score_env.assets import EMBEDDED, resolve_model
 from score_env.config import ConfigError
 from score_env.config.errors import describe_validation_error
 from score_env.config.imports import import_modules
 from score_env.env import check_episode_settings
+from score_env.policies.model_files import ModelFilesError, check_model_files
 from score_env.records import Grade
 from score_env.registry import EnvFactory, TaskSpec, UnknownNameError, resolve_env
 from score_env.task import ResolvesArguments
@@ -40,12 +41,21 @@ def check_env_choice(env: str, split: str, model: str | None = None) -> tuple[st
 
 def check_model(model: str) -> None:
     """A model directory, a training run directory, or a hub name that is cached or that the hub knows: checked
-    now, in seconds, before anything loads (offline, an unknown name fails at once instead of after retries)."""
+    now, in seconds, before anything loads (offline, an unknown name fails at once instead of after retries). A
+    model directory's files are checked too (:mod:`score_env.policies.model_files`): what an interrupted download
+    leaves is one line here, not a traceback from transformers. A training run's checkpoints were written
+    atomically, and a hub model's missing files are downloaded when it loads: neither is checked further."""
     path = Path(resolve_model(model)).expanduser()
     if path.is_dir():
-        if not (path / "config.json").exists() and not is_training_run(path):
+        if is_training_run(path):
+            return
+        if not (path / "config.json").exists():
             raise ConfigError(f"model={model!r}: {path} holds no model (no config.json) and no training run")
+        _check_model_files(model, path)
         return
+    if path.exists():
+        raise ConfigError(f"model={model!r} is a file, not a model directory: give the directory that holds its "
+                          "config.json")  # fmt: skip
     if _looks_local(model):
         raise ConfigError(f"model={model!r}: no such directory (a local path, or a hub name such as org/name)")
     from huggingface_hub import model_info, try_to_load_from_cache
@@ -63,6 +73,19 @@ def check_model(model: str) -> None:
         raise ConfigError(
             f"model={model!r}: the Hugging Face hub does not give this model ({type(exc).__name__})"
         ) from None
+
+
+def _check_model_files(model: str, path: Path) -> None:
+    try:
+        check_model_files(path)
+    except ModelFilesError as exc:
+        if not exc.damaged:
+            raise ConfigError(f"model={model!r}: {exc}") from None
+        if model == EMBEDDED:  # the package's own files: the install is what is damaged
+            raise ConfigError(f"model={model!r} ({path}): {exc}: reinstall score-env (pip install --force-reinstall "
+                              "--no-deps score-env)") from None  # fmt: skip
+        raise ConfigError(f"model={model!r}: {exc}: an interrupted download? re-download the model, or save it "
+                          "again") from None  # fmt: skip
 
 
 def hub_reachable(timeout_s: float = 3.0) -> bool:
