@@ -3,6 +3,8 @@ the same one continued on resume; ``wandb=true`` without a login is one line bef
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from score_env import api
@@ -51,3 +53,19 @@ def test_wandb_without_a_login_is_one_line_before_any_model(tmp_path, monkeypatc
 def test_the_run_id_is_the_run_directory_s(tmp_path):
     assert wandb_run_id(tmp_path / "a") == wandb_run_id(tmp_path / "x" / ".." / "a") != wandb_run_id(tmp_path / "b")
     assert len(wandb_run_id(tmp_path)) <= 64
+
+
+def test_a_benchmark_logs_each_method_s_training_and_its_results_table(tiny_model_dir, tmp_path, offline):
+    report = tmp_path / "report"
+    small = ["eval_problems=4", "sampled_eval.problems=0", "scaling.problems=0", "ceiling_samples=0"]
+    command = ["benchmark", "config=benchmark_quick", "methods=[prompting,score]", f"model={tiny_model_dir}"]
+    assert (
+        main([*command, *small, "probe_problems=0", "distribution_shift=false", f"report_dir={report}", "wandb=true"])
+        == 0
+    )
+    assert wandb_logs(report / "seed-0" / "score" / "train")  # the trained method's run
+    run = f"offline-run-*-{wandb_run_id(report / 'results')}"
+    [table] = (report / "wandb").glob(f"{run}/files/media/table/results_*.table.json")  # the results, as W&B keeps them
+    table = json.loads(table.read_text())
+    assert table["columns"][:4] == ["method", "seed", "status", "acc@final"]
+    assert [row[:3] for row in table["data"]] == [["prompting", 0, "done"], ["score", 0, "done"]]
