@@ -6,7 +6,8 @@ spelled here and nowhere else. A layout is a frozen path and its properties; it 
 
 - :class:`EvalLayout`: ``score-env eval``, and every evaluation inside a benchmark (``config.yaml``,
   ``episodes.jsonl``, ``metrics.json``; ``model.json`` when it evaluated a training run's checkpoint;
-  ``correction.json`` and ``own-first/`` when it corrected recorded first attempts).
+  ``correction.json`` and ``own-first/`` when it corrected recorded first attempts; ``metrics.regraded.json``,
+  ``regrade_changes.jsonl`` and ``correction.regraded.json`` once ``score-env regrade`` re-graded it).
 - :class:`TrainLayout`: ``score-env train``, and a benchmark method's ``train/`` (``config.yaml``, ``metrics.jsonl``,
   ``samples.jsonl``, ``probes.jsonl``, ``alarms.txt``, ``data/<name>.json``, ``tensorboard/``,
   ``checkpoints/index.json`` and ``checkpoints/step-NNNNNN/`` as :class:`CheckpointLayout`).
@@ -60,6 +61,22 @@ class EvalLayout:
     def correction(self) -> Path:
         """The fix and break rates on recorded first attempts (only with ``first_attempts=``)."""
         return self.root / "correction.json"
+
+    @property
+    def metrics_regraded(self) -> Path:
+        """The ``SelfCorrectionReport`` of the episodes re-graded by ``score-env regrade`` (``metrics.json`` is kept)."""
+        return self.root / "metrics.regraded.json"
+
+    @property
+    def regrade_changes(self) -> Path:
+        """One line per attempt (or self-verdict) whose grade ``score-env regrade`` changed: old and new grade."""
+        return self.root / "regrade_changes.jsonl"
+
+    @property
+    def correction_regraded(self) -> Path:
+        """The fix and break rates of the re-graded episodes (where attempt 1 was a fixed one: ``fixed/``, or
+        ``first_attempts=``)."""
+        return self.root / "correction.regraded.json"
 
     @property
     def own_first(self) -> EvalLayout:
