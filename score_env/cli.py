@@ -12,6 +12,7 @@ Usage::
     score-env tiny-model out=<dir> [env=arithmetic vocab_size=512 hidden_size=64 layers=2 seed=0]
     score-env serve env=<name> [split=train port=8000 host=127.0.0.1 ...]   (an OpenEnv server; needs [openenv])
     score-env view <run dir> [--open]                # view.html: every episode of a benchmark, eval or train run
+    score-env regrade <run dir> [import=my_tasks]    # re-grade saved episodes with the current grader: new metrics
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ from score_env.task import TaskError
 from score_env.text import escape_text
 from score_env.training.session import Diverged
 
-COMMANDS = ("envs", "agents", "eval", "train", "benchmark", "sweep", "pretrain", "tiny-model", "serve", "view")
+COMMANDS = ("envs", "agents", "eval", "train", "benchmark", "sweep", "pretrain", "tiny-model", "serve", "view",
+            "regrade")  # fmt: skip
 USAGE = __doc__.split("Usage::", 1)[1].rstrip()
 
 
@@ -137,6 +139,8 @@ def run(command: str, overrides: Sequence[str]) -> int:  # noqa: C901  (one case
             return run_serve(overrides)
         case "view":
             return run_view(overrides)
+        case "regrade":
+            return run_regrade(overrides)
     raise UnknownNameError("command", command, list(COMMANDS))
 
 
@@ -312,6 +316,27 @@ def run_view(args: Sequence[str]) -> int:
 
         if not webbrowser.open(path.resolve().as_uri()):
             print("no browser found here: open the file above in one", file=sys.stderr)
+    return 0
+
+
+def run_regrade(args: Sequence[str]) -> int:
+    """Re-grade a run's saved episodes with the current grader (``score_env.regrade``) and print what changed."""
+    from pathlib import Path
+
+    from score_env import api  # noqa: F401  (registers the task envs)
+    from score_env.regrade import regrade_run
+    from score_env.regrade.summary import describe, usage
+
+    if {"-h", "--help"} & set(args):
+        print(usage())
+        return 0
+    imports = [a.removeprefix("import=") for a in args if a.startswith("import=")]
+    paths = [a for a in args if not a.startswith("import=")]
+    if len(paths) != 1 or paths[0].startswith("-") or ("=" in paths[0] and not Path(paths[0]).exists()):
+        raise ConfigError(
+            f"regrade takes one run directory and optionally import=<module>, got {' '.join(args) or 'nothing'}"
+        )
+    print("\n".join(describe(*regrade_run(Path(paths[0]), imports))))
     return 0
 
 
