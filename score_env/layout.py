@@ -64,7 +64,8 @@ class EvalLayout:
 
     @property
     def metrics_regraded(self) -> Path:
-        """The ``SelfCorrectionReport`` of the episodes re-graded by ``score-env regrade`` (``metrics.json`` is kept)."""
+        """The ``SelfCorrectionReport`` of the episodes as ``score-env regrade`` graded them again (beside
+        ``metrics.json``, which is kept)."""
         return self.root / "metrics.regraded.json"
 
     @property
