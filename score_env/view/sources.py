@@ -56,8 +56,8 @@ def read_run(path: Path) -> ViewPage:
     if not path.is_dir():
         raise ConfigError(f"{str(path)!r} is a file: give the run directory that holds it ({str(path.parent)!r}?)")
     benchmark, train = BenchmarkLayout(path), TrainLayout(path)
-    if benchmark.results.exists() or benchmark.method_results():
-        return read_benchmark(path)
+    if benchmark.results.exists() or benchmark.method_results() or "methods" in read_config(path):
+        return read_benchmark(path)  # (a benchmark's config alone: one started, with no method finished yet)
     if EvalLayout(path).episodes.exists():
         return read_eval(path)
     if train.metrics_log.exists() or train.checkpoints.is_dir():
@@ -161,7 +161,12 @@ def _unfinished(report_dir: Path, config: dict[str, Any], outcomes: tuple[Any, .
     done = {(o.seed, o.name) for o in outcomes}
     wanted = [(s, m) for s in config.get("seeds", []) for m in config.get("methods", [])]
     missing = [f"{m} (seed {s})" for s, m in wanted if (s, m) not in done]
-    return (f"Not finished, not shown: {', '.join(missing)}.",) if missing else ()
+    if not missing:
+        return ()
+    return (
+        f"Not finished, not shown: {', '.join(missing)} (under way, or stopped: the benchmark's own command with "
+        f"report_dir={report_dir} continues it).",
+    )
 
 
 def _benchmark_facts(config: dict[str, Any], seeds: list[int]) -> tuple[str, ...]:

@@ -139,4 +139,10 @@ def test_a_failed_or_unfinished_method_is_said_so(tmp_path):
     (tmp_path / "report" / "results.json").unlink()  # the benchmark still runs: its finished methods are shown
     (tmp_path / "report" / "seed-0" / "score" / "result.json").unlink()
     page = read_run(tmp_path / "report")
-    assert [r.label for r in page.runs] == ["prompting"] and page.notes == ("Not finished, not shown: score (seed 0).",)
+    assert [r.label for r in page.runs] == ["prompting"]
+    assert page.notes[0].startswith("Not finished, not shown: score (seed 0) (under way, or stopped: ")
+
+    (tmp_path / "report" / "seed-0" / "prompting" / "result.json").unlink()  # started, nothing finished yet
+    page = read_run(tmp_path / "report")
+    assert page.runs == () and page.notes[0].startswith("Not finished, not shown: prompting (seed 0), score (seed 0)")
+    assert "Not finished, not shown" in write_view(tmp_path / "report").read_text()
