@@ -105,12 +105,8 @@ def continuation(command: str, overrides: Sequence[str], interruption: KeyboardI
         return (
             f"Update {interruption.step} is checkpointed; continue with: score-env train resume={interruption.run_dir}"
         )
-    where = {"eval": "run_dir", "benchmark": "report_dir", "sweep": "report_dir", "train": "run_dir"}.get(command)
-    if where is None:
-        return "Nothing was kept."
-    given = [o for o in overrides if o.startswith(f"{where}=")]
-    hint = " ".join(overrides) if given else " ".join([*overrides, f"{where}=<the run directory printed above>"])
-    return f"What finished is kept; the same command continues it: score-env {command} {hint}"
+    # Stopped while setting up (checking, loading the model): no episode or update was done yet.
+    return f"Stopped before any work was done: run score-env {command} again to start it."
 
 
 def run(command: str, overrides: Sequence[str]) -> int:  # noqa: C901  (one case per command: a flat dispatch)
