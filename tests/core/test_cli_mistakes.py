@@ -130,6 +130,21 @@ def test_ctrl_c_in_a_benchmark_prints_the_benchmark_command_with_its_real_report
     assert expected in err and "score-env train resume=" not in err
 
 
+def test_ctrl_c_while_setting_up_says_nothing_was_done(monkeypatch, capsys, tmp_path):
+    """Before a run has its directory (checks, loading the model) there is nothing to continue: no placeholder."""
+    from score_env import api
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(api, "_benchmark_wiring", interrupted)
+    assert main(["benchmark", "config=benchmark_quick"]) == 130
+    err = capsys.readouterr().err
+    assert err.strip() == (
+        "score-env benchmark: interrupted. Stopped before any work was done: run score-env benchmark again to start it."
+    )
+
+
 def test_a_run_directory_in_use_is_refused_and_a_killed_runs_lock_is_taken_over(tmp_path, capsys):
     import subprocess
     import sys
