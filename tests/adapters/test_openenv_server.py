@@ -16,10 +16,12 @@ from tests.adapters.conftest import require_engine
 require_engine("openenv")
 
 import httpx  # noqa: E402  (after the skip; openenv-core depends on it and on websockets)
+from fastapi.testclient import TestClient  # noqa: E402
 from websockets.exceptions import ConnectionClosed  # noqa: E402
 
 from score_env.adapters.episode import EnvChoice  # noqa: E402
 from score_env.adapters.openenv_protocol import ScoreEnvClient, SelfCorrectionAction  # noqa: E402
+from score_env.adapters.openenv_server import MAX_BODY_BYTES, create_score_app  # noqa: E402
 from score_env.envs.arithmetic import evaluate  # noqa: E402
 from score_env.text import escape_surrogates  # noqa: E402
 from tests.adapters.drivers.openenv_driver import (  # noqa: E402
@@ -108,10 +110,49 @@ def test_hostile_text_in_a_response_and_its_grade_is_sent_not_a_server_error(pro
         assert observation["grade"]["extracted"] == escape_surrogates(text.strip())
 
 
-def test_stateless_http_step_is_an_error_not_a_reward(probe_server):
-    # OpenEnv's plain HTTP /step builds a fresh env per request: there is no episode to step.
-    response = httpx.post(f"{probe_server}/step", json={"action": {"response": "red"}}, timeout=MESSAGE_TIMEOUT_S)
-    assert response.status_code == 500
+@pytest.fixture(scope="module")
+def probe_app() -> Iterator[TestClient]:
+    """The server's app, called in this process: an exception that escapes it (what uvicorn would log, with its
+    traceback, as a server error) raises here instead of becoming a 500."""
+    with TestClient(create_score_app(EnvChoice(PROBE_ENV, "test", max_attempts=2))) as app:
+        yield app
+
+
+class Chunked:
+    """A body sent without Content-Length (chunked): the server knows its size only as it comes."""
+
+    def __init__(self, total: int):
+        self.total = total
+
+    def __iter__(self) -> Iterator[bytes]:
+        for _ in range(self.total // 1_000_000):
+            yield b"x" * 1_000_000
+
+
+OVERSIZED = f'{{"action": {{"response": "{"x" * (MAX_BODY_BYTES + 1)}"}}}}'.encode()
+BAD_REQUESTS = {
+    # id: (path, httpx arguments, status, what detail says: OpenEnv's own refusals give pydantic's list of errors)
+    "step: not JSON": ("/step", {"content": b"{not json"}, 422, "json_invalid"),
+    "step: a JSON list": ("/step", {"json": [1, 2]}, 422, "model_attributes_type"),
+    "step: no action": ("/step", {"json": {"response": "red"}}, 422, "'action'"),
+    "step: action not an object": ("/step", {"json": {"action": "red"}}, 422, "dict_type"),
+    "step: response not a str": ("/step", {"json": {"action": {"response": 3}}}, 422, "string_type"),
+    "step: unknown action field": ("/step", {"json": {"action": {"text": "red"}}}, 422, "extra_forbidden"),
+    # plain HTTP builds a fresh env per request: a well-formed step there never has an episode
+    "step: before reset": ("/step", {"json": {"action": {"response": "red"}}}, 409, "call reset first"),
+    "step: oversized": ("/step", {"content": OVERSIZED}, 413, "larger than this server takes"),
+    "step: oversized, chunked": ("/step", {"content": Chunked(MAX_BODY_BYTES + 10**6)}, 413, "larger than"),
+    "reset: unknown option": ("/reset", {"json": {"idx": 1}}, 422, "unknown reset option(s) ['idx']"),
+    "reset: index out of range": ("/reset", {"json": {"index": 99}}, 422, "index must be an int in [0, "),
+    "reset: index not an int": ("/reset", {"json": {"index": "1"}}, 422, "got '1'"),
+}
+
+
+@pytest.mark.parametrize(("path", "request_", "status", "detail"), BAD_REQUESTS.values(), ids=BAD_REQUESTS.keys())
+def test_a_bad_http_request_is_a_4xx_json_error_not_a_server_error(probe_app, path, request_, status, detail):
+    response = probe_app.post(path, headers={"content-type": "application/json"}, **request_)
+    assert response.status_code == status, response.text
+    assert detail in str(response.json()["detail"]), response.text
 
 
 def test_score_env_serve_answers_a_client_over_loopback_and_a_killed_server_is_an_error():
