@@ -135,6 +135,11 @@ class TrainLayout:
         return self.root / "samples.jsonl"
 
     @property
+    def wandb(self) -> Path:
+        """W&B's own folder (``wandb=true``): wandb makes it under the directory it is given, the run's."""
+        return self.root / "wandb"
+
+    @property
     def probes_log(self) -> Path:
         """What the probe measured at the start, at each stage's end and at the end."""
         return self.root / "probes.jsonl"

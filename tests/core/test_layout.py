@@ -25,11 +25,15 @@ PATHS = [
     (EvalLayout(R).correction, "correction.json"),  # eval with first_attempts=
     (EvalLayout(R).own_first.episodes, "own-first/episodes.jsonl"),
     (EvalLayout(R).view, "view.html"),
+    (EvalLayout(R).metrics_regraded, "metrics.regraded.json"),  # score-env regrade
+    (EvalLayout(R).regrade_changes, "regrade_changes.jsonl"),
+    (EvalLayout(R).correction_regraded, "correction.regraded.json"),
     (TrainLayout(R).metrics_log, "metrics.jsonl"),
     (TrainLayout(R).samples_log, "samples.jsonl"),
     (TrainLayout(R).probes_log, "probes.jsonl"),
     (TrainLayout(R).alarms, "alarms.txt"),
     (TrainLayout(R).tensorboard, "tensorboard"),
+    (TrainLayout(R).wandb, "wandb"),
     (TrainLayout(R).data("sft"), "data/sft.json"),
     (TrainLayout(R).checkpoint_index, "checkpoints/index.json"),
     (TrainLayout(R).checkpoint(TrainLayout.checkpoint_name(12)).model, "checkpoints/step-000012/model"),
