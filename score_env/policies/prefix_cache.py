@@ -38,13 +38,22 @@ def weight_versions(model: Any) -> tuple[tuple[int, int], ...]:
     return tuple((p.data_ptr(), p._version) for p in model.parameters())
 
 
-class PrefixStore:
-    """The rows of the last ``generate`` call, by their token ids; empty once the weights have changed."""
+MAX_BYTES = 2 << 30  # the most the stored keys and values of one call take (2 GiB; with the previous call's, 4 at most)
 
-    def __init__(self) -> None:
+
+class PrefixStore:
+    """The rows of the last ``generate`` call, by their token ids; empty once the weights have changed.
+
+    Bounded: a call's rows are kept while their keys and values fit in ``max_bytes``; the rest are not (their next
+    turn prefills in full: the same tokens, a little more compute). Without the bound a call over every episode of
+    a large collection (Pair-SFT's ``updates x P x k`` up front) kept them all: memory grew with the budget."""
+
+    def __init__(self, max_bytes: int = MAX_BYTES) -> None:
         self._by_length: dict[int, dict[tuple[int, ...], Entry]] = {}
         self._versions: tuple[tuple[int, int], ...] | None = None
         self._next: dict[int, dict[tuple[int, ...], Entry]] = {}
+        self.max_bytes = max_bytes
+        self._next_bytes = 0
 
     def begin(self, model: Any) -> None:
         """A call starts: forget the entries if the weights changed since they were computed."""
@@ -52,9 +61,13 @@ class PrefixStore:
         if self._versions != versions:
             self._by_length = {}
         self._versions = versions
-        self._next = {}
+        self._next, self._next_bytes = {}, 0
 
     def add(self, entry: Entry) -> None:
+        size = sum(t.numel() * t.element_size() for t in (*entry.keys, *entry.values))
+        if self._next_bytes + size > self.max_bytes:
+            return  # past the bound: this row's next turn prefills in full
+        self._next_bytes += size
         self._next.setdefault(len(entry.tokens), {})[entry.tokens] = entry
 
     def end(self) -> None:
@@ -62,7 +75,7 @@ class PrefixStore:
         self._by_length, self._next = self._next, {}
 
     def clear(self) -> None:
-        self._by_length, self._next, self._versions = {}, {}, None
+        self._by_length, self._next, self._versions, self._next_bytes = {}, {}, None, 0
 
     def find(self, prompt: Sequence[int]) -> Entry | None:
         """The entry with the longest token ids that start ``prompt`` (and are shorter than it), or None."""

@@ -41,6 +41,22 @@ def test_every_token_is_the_full_prefills_and_log_probs_agree_to_float_tolerance
         assert a.logprobs == pytest.approx(b.logprobs, abs=1e-4)
 
 
+def test_a_bounded_store_keeps_what_fits_and_the_tokens_do_not_change(embedded):
+    """Rows past the bound are not stored: their batches prefill in full, with the same tokens."""
+    full = play(FastPolicy(*embedded, batch_size=8, reuse_cache=False), 1.0)
+    policy = FastPolicy(*embedded, batch_size=8)
+    reused_all = play(policy, 1.0)
+    everything = policy.reused_tokens
+    policy = FastPolicy(*embedded, batch_size=8)
+    policy.store.max_bytes = 3_000_000  # about a batch of attempt-1 rows (4 KiB per token)
+    bounded = play(policy, 1.0)
+    assert 0 < len(policy.store) < 24 and 0 < policy.reused_tokens < everything
+    assert [a.token_ids for a in bounded] == [a.token_ids for a in reused_all] == [a.token_ids for a in full]
+    policy.store.max_bytes = 0
+    play(policy, 1.0)
+    assert len(policy.store) == 0
+
+
 def test_a_weight_update_empties_the_store(embedded):
     model, tokenizer = load_model_and_tokenizer(str(embedded_model_path()))  # its own copy: this test changes it
     policy = FastPolicy(model, tokenizer, batch_size=16)
