@@ -4,6 +4,7 @@ the same one continued on resume; ``wandb=true`` without a login is one line bef
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -29,12 +30,22 @@ def wandb_logs(run_dir):
     return sorted((run_dir / "wandb").glob(f"offline-run-*-{wandb_run_id(run_dir)}/run-*.wandb"))
 
 
+def eventually(read, done, wait_s: float = 60.0):
+    """What ``read`` gives once ``done`` holds for it, or at the deadline (then the caller's assert says what)."""
+    deadline = time.monotonic() + wait_s
+    while not done(value := read()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return value
+
+
 def test_a_training_run_logs_every_update_to_one_offline_wandb_run(tiny_model_dir, tmp_path, offline):
     run_dir = tmp_path / "run"
     overrides = [*TINY, f"model={tiny_model_dir}", f"run_dir={run_dir}", "sampling.max_new_tokens=6", "wandb=true"]
     api.train(load_config(TrainConfig, "train", overrides))
     [log] = wandb_logs(run_dir)
-    data = log.read_bytes()  # the run's records (protobuf): the metric names and the config are in it
+    # The run's records (protobuf): the metric names and the config are in it once W&B's service process (it
+    # writes after finish() returns) has caught up.
+    data = eventually(log.read_bytes, lambda d: b"reward@t2" in d and b"grad_norm" in d and b"stage1_steps" in d)
     assert b"reward@t2" in data and b"grad_norm" in data and b"stage1_steps" in data
     api.train(load_config(TrainConfig, "train", [*overrides, "agent.stage2_steps=1", f"resume={run_dir}"]))
     assert len(wandb_logs(run_dir)) in (1, 2)  # resumed: the same W&B run id (W&B may start a new offline file)
