@@ -58,6 +58,8 @@ def make_task(
         render_prompt=lambda p: FIRST_PROMPT.format(expression=p.question),
         correction_instruction=CORRECTION_INSTRUCTION,
         grade_response=grade_answer,
+        family="arithmetic",
+        reference_response=lambda p: f"{p.question} = {p.reference}. Answer: {p.reference}",
     )
 
 
@@ -72,7 +74,14 @@ def grade_answer(problem: Problem, response: str) -> Grade:
     answer = extract_answer(response)
     if answer is None:
         return Grade.unparsable("no 'Answer: <integer>' in the response")
-    return Grade.ok(answer) if int(answer) == int(problem.reference) else Grade.wrong(answer)
+    # Compared as text (no int(): a 5,000-digit answer would raise, and a model's answer must never look like a
+    # failure of ours): the same integer has one canonical spelling once its sign and leading zeros are settled.
+    return Grade.ok(answer) if _canonical(answer) == _canonical(problem.reference) else Grade.wrong(answer[:40])
+
+
+def _canonical(integer: str) -> str:
+    digits = integer.strip().lstrip("-").lstrip("0") or "0"
+    return digits if digits == "0" or not integer.strip().startswith("-") else f"-{digits}"
 
 
 def evaluate(expression: str) -> int:

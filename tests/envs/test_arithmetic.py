@@ -62,12 +62,20 @@ PROBLEM = Problem("x", "7 * 8 - 60", "-4")
         ("the result is -4", GradeReason.UNPARSABLE, None),  # no 'Answer:' marker
         ("", GradeReason.UNPARSABLE, None),  # empty
         ("Answer: $\\frac{-8}{2}$", GradeReason.UNPARSABLE, None),  # not an integer
+        ("Answer: -0004", GradeReason.OK, "-0004"),  # leading zeros: the same integer
     ],
 )
 def test_grader(response, reason, extracted):
     grade = grade_answer(PROBLEM, response)
     assert (grade.reason, grade.extracted) == (reason, extracted)
     assert extract_answer(response) == extracted
+
+
+def test_an_integer_too_long_to_convert_is_wrong_never_an_error():
+    """Python refuses int() of more than 4,300 digits: a model's answer must still be the model's failure."""
+    grade = grade_answer(PROBLEM, "Answer: " + "9" * 10_000)
+    assert grade.reason == GradeReason.WRONG and len(grade.extracted) == 40
+    assert grade_answer(Problem("big", "", "-" + "9" * 5000), "Answer: -" + "9" * 5000).correct
 
 
 def test_bad_arguments_are_clear():
