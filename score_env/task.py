@@ -80,6 +80,11 @@ class PromptTask:
     grade_response: Callable[[Problem, str], Grade]
     system_prompt: str | None = None
     resources: tuple[Closeable, ...] = ()  # what grade_response holds open; the task closes them
+    # What ``score-env validate`` uses (all optional): the answers' family, whose canaries apply ("math", "code",
+    # "arithmetic"); a response to a problem that must earn 1 (None: the task has none); answers that must earn 0.
+    family: str | None = None
+    reference_response: Callable[[Problem], str | None] | None = None
+    canaries: Sequence[str] | Callable[[Problem], Sequence[str]] = ()
 
     def __post_init__(self) -> None:
         if not self.problems:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -56,6 +56,18 @@ class CodeTask:
     def grade(self, problem: Problem, response: str) -> Grade:
         return self.prompts.grade(problem, response)
 
+    @property
+    def family(self) -> str | None:
+        return self.prompts.family
+
+    @property
+    def reference_response(self) -> Callable[[Problem], str | None] | None:
+        return self.prompts.reference_response
+
+    @property
+    def canaries(self) -> Sequence[str] | Callable[[Problem], Sequence[str]]:
+        return self.prompts.canaries
+
     def resolved_arguments(self) -> Mapping[str, Any]:
         return {"sandbox": self.sandbox}
 
@@ -71,6 +83,11 @@ def open_sandbox(name: str) -> Sandbox:
     (sandboxes.forkserver). End it with :func:`close_sandbox`."""
     sandbox = make_sandbox(name, modules=driver_module())
     return WarmStarts(sandbox) if sandbox.slow_start else sandbox
+
+
+def reference_program(problem: Problem) -> str:
+    """The dataset's own solution, as a model would answer: a fenced Python program."""
+    return f"```python\n{problem.metadata['canonical_solution']}\n```"
 
 
 def close_sandbox(sandbox: Sandbox) -> None:
@@ -97,6 +114,8 @@ def make_humaneval_task(
         render_prompt=lambda p: humaneval_prompt(p.question),
         correction_instruction=CODE_CORRECTION_INSTRUCTION,
         grade_response=grader.grade,
+        family="code",
+        reference_response=reference_program,
     )
     return CodeTask(prompts, grader)
 
@@ -117,6 +136,8 @@ def make_mbpp_task(
         render_prompt=lambda p: mbpp_prompt(p.question, str(p.metadata["tests"]).splitlines(), shots),
         correction_instruction=CODE_CORRECTION_INSTRUCTION,
         grade_response=grader.grade,
+        family="code",
+        reference_response=reference_program,
     )
     return CodeTask(prompts, grader)
 

@@ -67,4 +67,6 @@ def make_task(
         correction_instruction=style.correction_instruction,
         grade_response=grade,
         resources=(grader,),
+        family="math",
+        reference_response=lambda p: f"Final Answer: The final answer is ${p.reference}$. I hope it is correct.",
     )
