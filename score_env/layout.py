@@ -354,3 +354,18 @@ class SweepLayout:
 
     def run(self, name: str, rate: float) -> MethodLayout:
         return MethodLayout(self.root / name / f"lr-{rate:g}")
+
+
+@dataclass(frozen=True)
+class ValidateLayout:
+    """``score-env validate``'s directory: ``validate.json`` (``score_env.validate.records.ValidationReport``)."""
+
+    root: Path
+
+    @property
+    def report(self) -> Path:
+        return self.root / "validate.json"
+
+    @property
+    def view(self) -> Path:
+        return self.root / "view.html"

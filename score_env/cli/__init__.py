@@ -13,6 +13,7 @@ Usage::
     score-env serve env=<name> [split=train port=8000 host=127.0.0.1 ...]   (an OpenEnv server; needs [openenv])
     score-env view <run dir> [--open]                # view.html: every episode of a benchmark, eval or train run
     score-env regrade <run dir> [import=my_tasks]    # re-grade saved episodes with the current grader: new metrics
+    score-env validate env=<name> [import=my_tasks problems=4 sandbox=...]   # prove an env's reward: the checks
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from score_env.cli.commands import (
     run_sweep,
     run_tiny_model,
     run_train,
+    run_validate,
 )
 from score_env.cli.tools import HELP, command_help, config_model, list_agents, list_envs, run_regrade, run_view
 from score_env.config import ConfigError
@@ -40,7 +42,7 @@ from score_env.text import escape_text
 from score_env.training.session import Diverged
 
 COMMANDS = ("envs", "agents", "eval", "train", "benchmark", "sweep", "pretrain", "tiny-model", "serve", "view",
-            "regrade")  # fmt: skip
+            "regrade", "validate")  # fmt: skip
 USAGE = __doc__.split("Usage::", 1)[1].rstrip()
 
 
@@ -124,4 +126,6 @@ def run(command: str, overrides: Sequence[str]) -> int:  # noqa: C901  (one case
             return run_view(overrides)
         case "regrade":
             return run_regrade(overrides)
+        case "validate":
+            return run_validate(overrides)
     raise UnknownNameError("command", command, list(COMMANDS))

@@ -14,6 +14,7 @@ from score_env.config import (
     PretrainConfig,
     TinyModelConfig,
     TrainConfig,
+    ValidateConfig,
     load_config,
 )
 from score_env.layout import BenchmarkLayout
@@ -102,3 +103,27 @@ def run_serve(overrides: Sequence[str]) -> int:
         raise ConfigError(f"serve needs openenv-core ({exc}): pip install 'score-env[openenv]'") from None
     serve(config)
     return 0
+
+
+def run_validate(overrides: Sequence[str]) -> int:
+    """The battery on the env (``score_env.validate``): the table, ``validate.json``; exit 1 when a check fails."""
+    from pathlib import Path
+
+    from score_env import api  # noqa: F401  (registers the task envs)
+    from score_env.layout import ValidateLayout
+    from score_env.registry import resolve_env
+    from score_env.runs import default_run_dir, write_atomic
+    from score_env.validate import validate_env
+    from score_env.validate.records import table
+
+    config = load_config(ValidateConfig, "validate", overrides)
+    report = validate_env(config.env, split=config.split, problems=config.problems, env_kwargs=config.task_kwargs(),
+                          imports=config.imports, seed=config.seed, limit_s=config.limit_s)  # fmt: skip
+    run_dir = Path(config.run_dir or default_run_dir("validate", resolve_env(report.env_id).short_name))
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_atomic(ValidateLayout(run_dir).report, report.to_json())
+    print("\n".join(table(report)))
+    verdict = "passed" if report.passed else f"FAILED ({', '.join(c.name for c in report.failing())})"
+    print(f"\n{report.env_id} ({report.split}, {len(report.problems)} problems): {verdict}; written to "
+          f"{ValidateLayout(run_dir).report}")  # fmt: skip
+    return 0 if report.passed else 1

@@ -15,6 +15,7 @@ HELP = {
     "pretrain": ("PretrainConfig", "re-make the embedded base model from scratch"),
     "tiny-model": ("TinyModelConfig", "a tiny random model for demos and tests"),
     "serve": ("ServeConfig", "one env as an OpenEnv server (needs pip install 'score-env[openenv]')"),
+    "validate": ("ValidateConfig", "prove an env's reward before training on it: every check below on a sample"),
 }
 
 
@@ -40,6 +41,11 @@ def command_help(command: str) -> int:
     if command in ("eval", "benchmark"):
         print("\nmetrics (the tables' columns; score_env/metric_catalogue.py):")
         print("\n".join(describe_metrics()))
+    if command == "validate":
+        from score_env.validate import checks
+
+        print("\nchecks (a failure exits 1; validate.json holds each failing example):")
+        print(checks.__doc__.split("\n\n", 1)[1].rstrip())
     if "agent" in model.model_fields:
         print("\nagent keys (agent.<key>=value; `score-env agents` lists the agent files):")
         for spec in registered_agents():

@@ -13,7 +13,7 @@ from score_env.config.agents import (
     registered_agents,
 )
 from score_env.config.benchmark import BenchmarkConfig, SweepConfig
-from score_env.config.commands import EvalConfig, PretrainConfig, TinyModelConfig, TrainConfig
+from score_env.config.commands import EvalConfig, PretrainConfig, TinyModelConfig, TrainConfig, ValidateConfig
 from score_env.config.errors import ConfigError
 from score_env.config.load import agent_names, configs_dir, load_agent_config, load_config, validate
 from score_env.config.policy import LoraConfig, PolicyConfig, SamplingConfig
@@ -34,6 +34,7 @@ __all__ = [
     "TinyModelConfig",
     "TrainConfig",
     "TrainedAgentConfig",
+    "ValidateConfig",
     "agent_config",
     "agent_names",
     "build_agent",

@@ -186,3 +186,33 @@ class PretrainConfig(Strict):
     """Peak AdamW learning rate (one-cycle schedule)."""
     seed: int = 0
     """Seeds the corpus, the tokenizer, the weights and the data order."""
+
+
+class ValidateConfig(Strict):
+    """``score-env validate``: prove an env's reward on a sample of its problems before training on it (the checks
+    and what a failure means: ``score_env/validate/checks.py``, printed by ``score-env validate --help``)."""
+
+    env: str
+    """Env id or short name (a user's own with ``import=``)."""
+    imports: Imports = []  # noqa: RUF012  (pydantic copies defaults)
+    """Modules (or .py files) to import first: the ones that register your own tasks (``import=my_tasks``)."""
+    split: str | None = None
+    """Split to sample from (null = ``test`` where the env has one, else its first)."""
+    env_kwargs: dict[str, EnvArg] = {}  # noqa: RUF012  (pydantic copies defaults)
+    """Extra arguments of the env's task (e.g. ``env_kwargs.timeout_s=3``)."""
+    sandbox: str | None = None
+    """A code task's isolation backend (``bwrap``, ``process``, ``docker``; null = the task's ``auto``): the same as
+    ``env_kwargs.sandbox``."""
+    problems: PositiveInt = 4
+    """Problems to sample (the canaries that are slow by design run on the first only)."""
+    seed: int = 0
+    """Seeds the sample of problems and the random-text answers."""
+    limit_s: float | None = Field(None, gt=0)
+    """The longest one answer may take to grade (null = twice the task's ``timeout_s`` plus 5 s, else 30 s); a grader
+    taking three times that is hung and stops the battery."""
+    run_dir: str | None = None
+    """Where to write ``validate.json`` (null = ``runs/validate-<env>-<time>``)."""
+
+    def task_kwargs(self) -> dict[str, EnvArg]:
+        """``env_kwargs`` with ``sandbox`` in it when given."""
+        return {**self.env_kwargs, **({"sandbox": self.sandbox} if self.sandbox else {})}
