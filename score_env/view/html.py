@@ -1,28 +1,39 @@
 """The page: one HTML file with its style, its script and its data inline, so it opens from ``file://`` with no
 server and no network (its Content-Security-Policy forbids every fetch).
 
-Everything a model wrote is untrusted: the results table and the captions are escaped here, the episodes travel as
-JSON inside ``<script type="application/json">`` with ``<``, ``>`` and ``&`` written as ``\\u003c``... (so no text
-can close the element), and the script puts them in the page as text nodes only, never as markup. Text is shown
-through :func:`score_env.text.escape_text` (a NUL, a terminal escape, a lone surrogate as a visible escape), and the
-data is written with :func:`score_env.text.dump_json`, so no string can stop the page from being written.
+Everything a model wrote is untrusted: the results table, a validate run's checks and the captions are escaped
+here, the episodes travel as JSON inside ``<script type="application/json">`` with ``<``, ``>`` and ``&`` written as
+``\\u003c``... (so no text can close the element), and the script puts them in the page as text nodes only, never
+as markup. Text is shown through :func:`score_env.text.escape_text` (a NUL, a terminal escape, a lone surrogate as a
+visible escape), and the data is written with :func:`score_env.text.dump_json`, so no string can stop the page from
+being written.
 """
 
 from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Sequence
 from html import escape
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from score_env.metric_catalogue import FIXED, HEADLINE, Metric, fact_columns, legend, metric, table_columns
 from score_env.metrics import Estimate, SelfCorrectionReport
 from score_env.text import dump_json, escape_text
 from score_env.view.model import ResultRow, ViewPage, page_json
 
+if TYPE_CHECKING:
+    from score_env.validate.records import CheckResult, Example
+
 COUNTS = {"delta_i_to_c": "n_i_to_c", "delta_c_to_i": "n_c_to_i"}  # the episodes behind a rate, shown beside it
 PLACEHOLDER = re.compile(r"<!--@(\w+)-->|/\*@(\w+)\*/")
 ERROR_CHARS = 600  # of a failed method's error message, in its table row (error.txt in its directory has it all)
+# A validate run's tables: the columns of score-env validate's console table, then each failing example's.
+CHECK_COLUMNS = ("check", "result", "count", "worst example / note")
+EXAMPLE_COLUMNS = ("problem", "probe", "answer", "reward", "reason", "detail", "time")
+EXAMPLE_CHARS = 400  # of an example's answer, detail, line (validate.json keeps 160; a hand-edited one may hold more)
+_STATUS = {"pass": "grade ok", "fail": "grade bad", "skip": "skipped"}  # a check's result, coloured as a grade's
 
 
 def render_page(page: ViewPage) -> str:
@@ -32,6 +43,7 @@ def render_page(page: ViewPage) -> str:
         "facts": "".join(f"<li>{html_text(f)}</li>" for f in page.facts),
         "notes": "".join(f'<p class="note">{html_text(n)}</p>' for n in page.notes),
         "results": results_table(page.results),
+        "checks": checks_section(page.checks),
         "figures": figures(page),
         "instruction": _instruction(page.instruction),
         "data": embed_json(page_json(page)),
@@ -92,6 +104,60 @@ def results_table(rows: tuple[ResultRow, ...]) -> str:
         f"filters below. {html_text(legend(keys))}.</p>"
     )
     return "".join(lines) + note
+
+
+def checks_section(checks: Sequence[CheckResult]) -> str:
+    """A validate run: the table ``score-env validate`` prints (a failing check's row links to its examples), then
+    every failing check's examples as ``validate.json`` keeps them."""
+    if not checks:
+        return ""
+    rows = []
+    for number, check in enumerate(checks):
+        name = html_text(check.name, EXAMPLE_CHARS)
+        if check.status == "fail":
+            name = f'<a href="#failing-{number}">{name}</a>'
+        count = "–" if check.status == "skip" else f"{check.tried - check.failed}/{check.tried}"
+        note = html_text(check.worst or check.note, EXAMPLE_CHARS)
+        if check.worst and check.note:
+            note += f"<br><small>{html_text(check.note, EXAMPLE_CHARS)}</small>"
+        status = f'<span class="{_STATUS.get(check.status, "")}">{html_text(check.status.upper())}</span>'
+        rows.append(f"<tr><td>{name}</td><td>{status}</td><td>{count}</td><td>{note}</td></tr>")
+    head = "".join(f"<th>{c}</th>" for c in CHECK_COLUMNS)
+    legend = (
+        '<p class="legend">count: the answers that passed of those the check tried; worst example: problem, probe, '
+        "the answer, its reward and grade reason. Answers and details as validate.json keeps them (their start).</p>"
+    )
+    failing = [_failing_examples(number, c) for number, c in enumerate(checks) if c.status == "fail"]
+    return (
+        f'<section id="checks"><div class="scroll"><table class="checks"><thead><tr>{head}</tr></thead><tbody>'
+        f"{''.join(rows)}</tbody></table></div>{legend}{''.join(failing)}</section>"
+    )
+
+
+def _failing_examples(number: int, check: CheckResult) -> str:
+    kept = len(check.examples)
+    more = f" (validate.json keeps the first {kept})" if kept < check.failed else ""
+    title = f"{html_text(check.name, EXAMPLE_CHARS)} failed on {check.failed} of {check.tried}{more}"
+    head = "".join(f"<th>{c}</th>" for c in EXAMPLE_COLUMNS)
+    rows = "".join(_example_row(e) for e in check.examples)
+    note = f'<p class="legend">{html_text(check.note, EXAMPLE_CHARS)}</p>' if check.note else ""
+    return (
+        f'<h2 id="failing-{number}">{title}</h2>{note}<div class="scroll"><table class="examples"><thead><tr>{head}'
+        f"</tr></thead><tbody>{rows}</tbody></table></div>"
+    )
+
+
+def _example_row(e: Example) -> str:
+    cells = (
+        f'<span class="pid">{html_text(e.problem_id, EXAMPLE_CHARS)}</span>',
+        html_text(e.kind, EXAMPLE_CHARS),
+        f"<pre>{html_text(e.answer, EXAMPLE_CHARS)}</pre>",
+        "–" if e.reward is None else f"{e.reward:g}",
+        html_text(e.reason, EXAMPLE_CHARS),
+        f"<pre>{html_text(e.detail, EXAMPLE_CHARS)}</pre>" if e.detail else "",
+        f"{e.seconds * 1000:.1f} ms",
+    )
+    return "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
 
 
 def figures(page: ViewPage) -> str:

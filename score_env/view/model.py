@@ -1,5 +1,6 @@
 """What the page shows, as frozen records: a run's episodes cut down to what a reader needs, the results table, the
-figures. Token ids, log-probs and the prompt repeated in every attempt stay in ``episodes.jsonl``.
+figures, a validate run's checks. Token ids, log-probs and the prompt repeated in every attempt stay in
+``episodes.jsonl``.
 
 An episode's *transition* is what the last attempt did to the first: ``i2c`` wrong→right (the episodes Δi→c counts),
 ``c2i`` right→wrong (Δc→i), ``i2i_changed`` and ``i2i_same`` wrong→wrong with the text rewritten or copied verbatim,
@@ -14,12 +15,15 @@ could not even be written with a lone surrogate in it); the marks are computed o
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from score_env.metrics import Estimate, SelfCorrectionReport, edit_distance_ratio
 from score_env.records import Attempt, Episode
 from score_env.text import escape_text
 from score_env.view.diff import changed_ranges
+
+if TYPE_CHECKING:  # imported where a validate run is read (view.validation): score_env.validate loads torch
+    from score_env.validate.records import CheckResult
 
 Transition = Literal["i2c", "c2i", "i2i_changed", "i2i_same", "c2c", "right", "wrong", "example"]
 DETAIL_TAIL = 800  # characters of a grade's detail kept (a failing test's traceback ends with what matters)
@@ -82,9 +86,10 @@ class ResultRow:
 @dataclass(frozen=True)
 class ViewPage:
     title: str
-    kind: Literal["benchmark", "eval", "train"]
+    kind: Literal["benchmark", "eval", "train", "validate"]
     facts: tuple[str, ...]  # what ran, one line each
     results: tuple[ResultRow, ...] = ()
+    checks: tuple[CheckResult, ...] = ()  # a validate run's checks, as validate.json holds them (escaped when shown)
     figures: tuple[Figure, ...] = ()
     runs: tuple[EpisodeRun, ...] = ()
     problems: tuple[str, ...] = ()  # problem texts, each once (episodes point into it)

@@ -1,7 +1,9 @@
-"""Read a run directory into a :class:`ViewPage`: a benchmark report, an eval run or a training run (``training``).
+"""Read a run directory into a :class:`ViewPage`: a benchmark report, an eval run, a training run (``training``) or
+a validate run (``validation``).
 
 Which kind a directory is follows from what it holds: ``results.json`` or ``seed-*/<method>/result.json`` (a
-benchmark report), ``episodes.jsonl`` (an eval run), ``metrics.jsonl`` or ``checkpoints/`` (a training run).
+benchmark report), ``episodes.jsonl`` (an eval run), ``metrics.jsonl`` or ``checkpoints/`` (a training run),
+``validate.json`` (a validate run; that file may also be named itself).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pydantic import TypeAdapter
 from score_env.benchmark.aggregate import run_facts
 from score_env.benchmark.results import MethodFailure, MethodOutcome, MethodResult
 from score_env.config import ConfigError
-from score_env.layout import BenchmarkLayout, EvalLayout, TrainLayout
+from score_env.layout import BenchmarkLayout, EvalLayout, TrainLayout, ValidateLayout
 from score_env.metrics import SelfCorrectionReport, self_correction_metrics
 from score_env.runs import read_episodes
 from score_env.view.model import (
@@ -29,6 +31,7 @@ from score_env.view.model import (
     view_episode,
 )
 from score_env.view.training import read_training_run
+from score_env.view.validation import read_validate
 
 # The benchmark's plots (score_env/report/plots.py), in the order the page shows them; other PNGs follow.
 _REPORT_FILES = BenchmarkLayout(Path())
@@ -44,27 +47,37 @@ FIXED_NOTE = (
     "Attempt 1 is the base model's greedy first attempt, the same for every method; attempt 2 is this method's. "
     "wrong→right episodes are the fix rate's, right→wrong the break rate's."
 )
+VALIDATE_REPORT = ValidateLayout(Path()).report.name  # "validate.json"; a copy may be named "<env>.validate.json"
 _OUTCOMES: TypeAdapter[tuple[MethodResult | MethodFailure, ...]] = TypeAdapter(tuple[MethodOutcome, ...])
 _REPORT: TypeAdapter[SelfCorrectionReport] = TypeAdapter(SelfCorrectionReport)
 
 
 def read_run(path: Path) -> ViewPage:
-    """The page of the run in ``path``; a path that is no run directory raises ``ConfigError`` saying what was
-    expected."""
+    """The page of the run in ``path`` (a run directory, or a validate run's ``validate.json``); a path that is
+    neither raises ``ConfigError`` saying what was expected."""
     if not path.exists():
-        raise ConfigError(f"{str(path)!r} does not exist: give a run directory (a benchmark report, eval or train run)")
+        raise ConfigError(
+            f"{str(path)!r} does not exist: give a run directory (a benchmark report, eval, train or validate run)"
+        )
+    if path.is_file() and path.name.endswith(VALIDATE_REPORT):
+        return read_validate(path)
     if not path.is_dir():
-        raise ConfigError(f"{str(path)!r} is a file: give the run directory that holds it ({str(path.parent)!r}?)")
-    benchmark, train = BenchmarkLayout(path), TrainLayout(path)
+        raise ConfigError(
+            f"{str(path)!r} is a file: give the run directory that holds it ({str(path.parent)!r}?) or a "
+            f"{VALIDATE_REPORT}"
+        )
+    benchmark, train, validate = BenchmarkLayout(path), TrainLayout(path), ValidateLayout(path)
     if benchmark.results.exists() or benchmark.method_results() or "methods" in read_config(path):
         return read_benchmark(path)  # (a benchmark's config alone: one started, with no method finished yet)
     if EvalLayout(path).episodes.exists():
         return read_eval(path)
     if train.metrics_log.exists() or train.checkpoints.is_dir():
         return read_training_run(path, read_config(path))
+    if validate.report.exists():
+        return read_validate(validate.report)
     raise ConfigError(
         f"{str(path)!r} holds no score-env run: expected results.json (a benchmark report), episodes.jsonl (an eval "
-        "run) or metrics.jsonl (a training run)"
+        f"run), metrics.jsonl (a training run) or {VALIDATE_REPORT} (a validate run)"
     )
 
 
