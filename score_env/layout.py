@@ -358,7 +358,7 @@ class SweepLayout:
 
 @dataclass(frozen=True)
 class ValidateLayout:
-    """``score-env validate``'s directory: ``validate.json`` (``score_env.validate.records.ValidationReport``)."""
+    """``score-env validate``'s directory: ``validate.json`` (``score_env.validation.ValidationReport``)."""
 
     root: Path
 

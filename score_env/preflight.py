@@ -24,6 +24,7 @@ from score_env.records import Grade
 from score_env.registry import EnvFactory, TaskSpec, UnknownNameError, resolve_env
 from score_env.task import ResolvesArguments
 from score_env.training.checkpoint import is_training_run
+from score_env.watchdog import GraderHung, within
 
 
 def check_env_choice(env: str, split: str, model: str | None = None) -> tuple[str, str]:
@@ -111,11 +112,13 @@ def hub_reachable(timeout_s: float = 3.0) -> bool:
     return bool(reached and reached[0])
 
 
-def env_factory(env_id: str, split: str, feedback: Any, env_kwargs: dict, stop: Any = "fixed") -> EnvFactory:
+def env_factory(
+    env_id: str, split: str, feedback: Any, env_kwargs: dict, stop: Any = "fixed", grade_bound_s: float = 60.0
+) -> EnvFactory:
     """An env factory (unopened: the run opens it) whose arguments are checked now (their keys and types against
     the task's signature, then the task is built once and closed), before any model loads. A task that resolves a
     choice (a code task's ``sandbox="auto"``) has the resolved value in the factory's arguments, so the run's config
-    records what really judged it."""
+    records what really judged it. The grader must return on an empty response within ``grade_bound_s``."""
     factory = EnvFactory(env_id, split, feedback, check_env_kwargs(resolve_env(env_id), env_kwargs), stop)
     try:
         check_episode_settings(2, feedback, stop)  # before building a task for nothing
@@ -128,14 +131,18 @@ def env_factory(env_id: str, split: str, feedback: Any, env_kwargs: dict, stop: 
             f"the task of {env_id} (split {split}) could not be built: {type(exc).__name__}: {exc}"
         ) from None
     with envs:
-        _check_task(envs.task, env_id)
+        _check_task(envs.task, env_id, grade_bound_s)
         resolved = envs.task.resolved_arguments() if isinstance(envs.task, ResolvesArguments) else {}
     if any(factory.kwargs.get(name) != value for name, value in resolved.items()):
         factory = replace(factory, kwargs={**factory.kwargs, **resolved})
     return factory
 
 
-def _check_task(task: Any, env_id: str) -> None:
+class GraderDoesNotReturn(ConfigError):
+    """The task's grader did not return on an empty response within the bound (a run would hang on it)."""
+
+
+def _check_task(task: Any, env_id: str, bound_s: float) -> None:
     """The rules of the Task protocol a run would break on its first problem, checked before any model loads: its
     prompt is text, and its grader returns a Grade (graded on an empty response: no code runs, no worker starts)."""
     if not task.problems:
@@ -146,7 +153,12 @@ def _check_task(task: Any, env_id: str) -> None:
         raise ConfigError(f"the task of {env_id} renders a prompt that is not text ({bad[0].content!r:.60}): a "
                           "message's content must be a str")  # fmt: skip
     try:
-        grade = task.grade(problem, "")
+        grade = within(bound_s, lambda: task.grade(problem, ""), "grading an empty response")
+    except GraderHung:
+        raise GraderDoesNotReturn(
+            f"the grader of {env_id} did not return within {bound_s:g} s on an empty response: a grader must return "
+            "for every response (bound its work; return Grade.wrong or Grade.unparsable when it cannot decide)"
+        ) from None
     except Exception:  # noqa: BLE001  (a grader that raises is an `error` grade in the run, counted and shown)
         return
     if not isinstance(grade, Grade):

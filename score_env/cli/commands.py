@@ -114,7 +114,7 @@ def run_validate(overrides: Sequence[str]) -> int:
     from score_env.registry import resolve_env
     from score_env.runs import default_run_dir, write_atomic
     from score_env.validate import validate_env
-    from score_env.validate.records import table
+    from score_env.validation import table
 
     config = load_config(ValidateConfig, "validate", overrides)
     report = validate_env(config.env, split=config.split, problems=config.problems, env_kwargs=config.task_kwargs(),
@@ -124,6 +124,6 @@ def run_validate(overrides: Sequence[str]) -> int:
     write_atomic(ValidateLayout(run_dir).report, report.to_json())
     print("\n".join(table(report)))
     verdict = "passed" if report.passed else f"FAILED ({', '.join(c.name for c in report.failing())})"
-    print(f"\n{report.env_id} ({report.split}, {len(report.problems)} problems): {verdict}; written to "
+    print(f"\n{report.env_id} ({report.split}, {len(report.problems)} problem(s)): {verdict}; written to "
           f"{ValidateLayout(run_dir).report}")  # fmt: skip
     return 0 if report.passed else 1

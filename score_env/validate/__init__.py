@@ -20,14 +20,15 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
 from typing import Any
 
-from score_env.preflight import check_env_choice, env_factory, import_tasks
+from score_env.preflight import GraderDoesNotReturn, check_env_choice, env_factory, import_tasks
 from score_env.registry import resolve_env
 from score_env.task import ResolvesArguments
 from score_env.validate import checks
 from score_env.validate.canaries import FAMILIES, Probe, canaries, code_canaries, floor_answers
-from score_env.validate.grading import GraderHung, Player, within
+from score_env.validate.grading import Player
 from score_env.validate.host import watch_host
-from score_env.validate.records import CheckResult, ValidationReport, example, percentile
+from score_env.validation import CheckResult, ValidationReport, example, percentile
+from score_env.watchdog import GraderHung, within
 
 DEFAULT_LIMIT_S = 30.0  # per answer, for a task that states no time limit of its own (timeout_s)
 LEAK_PROBLEMS = 2  # problems the intrinsic-leak check plays episodes on
@@ -52,8 +53,11 @@ def validate_env(
     spec = resolve_env(env)
     split = split or ("test" if "test" in spec.splits else spec.splits[0])
     env_id, _ = check_env_choice(env, split)
-    factory = env_factory(env_id, split, "intrinsic", dict(env_kwargs or {}))
-    limit_s = limit_s or _limit(spec.arguments().model_fields, factory.kwargs)
+    limit_s = limit_s or _limit(spec.arguments().model_fields, dict(env_kwargs or {}))
+    try:
+        factory = env_factory(env_id, split, "intrinsic", dict(env_kwargs or {}), grade_bound_s=3 * limit_s)
+    except GraderDoesNotReturn as hung:  # the preflight's own check: an empty response already hangs it
+        return ValidationReport(env_id, split, dict(env_kwargs or {}), (), seed, (_hung(str(hung), 3 * limit_s),))
     envs = factory.open()
     try:
         task = envs.task
@@ -111,12 +115,14 @@ def _battery(player: Player, task: Any, indices: list[int], limit_s: float, seed
         say("determinism: every quick answer graded again")
         results.append(checks.determinism(player, graded))
     except GraderHung as hung:
-        results.append(CheckResult("bounds", "fail", len(player.seconds) + 1, 1,
-                                   (example("?", "grading", "", None, "hung", 3 * limit_s, str(hung)),),
-                                   f"{hung}: the battery stopped here"))  # fmt: skip
+        results.append(_hung(f"{hung}: the battery stopped here", 3 * limit_s, len(player.seconds) + 1))
         return results
     results.append(checks.bounds(graded, limit_s, _latency(player.seconds)))
     return results
+
+
+def _hung(why: str, bound_s: float, tried: int = 1) -> CheckResult:
+    return CheckResult("bounds", "fail", tried, 1, (example("-", "grading", "", None, "hung", bound_s, why),), why)
 
 
 def _prompt_text(task: Any, problem: Any) -> str:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from score_env.records import Problem
 from score_env.validate.canaries import Probe
 from score_env.validate.grading import Outcome, Player
-from score_env.validate.records import CheckResult, Example, example
+from score_env.validation import CheckResult, Example, example
 
 MASK = "<attempt>"
 MAX_EXAMPLES = 5

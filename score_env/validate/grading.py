@@ -7,19 +7,12 @@ it never keeps the process alive) and the battery stops there.
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+from typing import Any
 
 from score_env.registry import EnvFactory
-
-T = TypeVar("T")
-
-
-class GraderHung(RuntimeError):
-    """The grader did not return within the bound."""
+from score_env.watchdog import within
 
 
 @dataclass(frozen=True)
@@ -37,26 +30,6 @@ class Outcome:
         return (self.reward, self.reason, self.correct, self.extracted) == (
             other.reward, other.reason, other.correct, other.extracted
         )  # fmt: skip
-
-
-def within(bound_s: float, work: Callable[[], T], what: str) -> T:
-    """``work()`` in a daemon thread; its result, or :class:`GraderHung` after ``bound_s`` seconds."""
-    box: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            box["value"] = work()
-        except BaseException as error:  # noqa: BLE001  (carried to the caller's thread, raised there)
-            box["error"] = error
-
-    thread = threading.Thread(target=run, name="score-env-validate", daemon=True)
-    thread.start()
-    thread.join(bound_s)
-    if thread.is_alive():
-        raise GraderHung(f"{what} did not return within {bound_s:g} s")
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
 
 
 @dataclass

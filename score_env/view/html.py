@@ -24,7 +24,7 @@ from score_env.text import dump_json, escape_text
 from score_env.view.model import ResultRow, ViewPage, page_json
 
 if TYPE_CHECKING:
-    from score_env.validate.records import CheckResult, Example
+    from score_env.validation import CheckResult, Example
 
 COUNTS = {"delta_i_to_c": "n_i_to_c", "delta_c_to_i": "n_c_to_i"}  # the episodes behind a rate, shown beside it
 PLACEHOLDER = re.compile(r"<!--@(\w+)-->|/\*@(\w+)\*/")

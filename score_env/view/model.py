@@ -23,7 +23,7 @@ from score_env.text import escape_text
 from score_env.view.diff import changed_ranges
 
 if TYPE_CHECKING:  # imported where a validate run is read (view.validation): score_env.validate loads torch
-    from score_env.validate.records import CheckResult
+    from score_env.validation import CheckResult
 
 Transition = Literal["i2c", "c2i", "i2i_changed", "i2i_same", "c2c", "right", "wrong", "example"]
 DETAIL_TAIL = 800  # characters of a grade's detail kept (a failing test's traceback ends with what matters)

@@ -1,6 +1,6 @@
 """A ``score-env validate`` run's page: its checks table, every failing check's examples, and what was validated.
 
-The run is ``validate.json`` (``score_env.validate.records.ValidationReport``), in its run directory or named
+The run is ``validate.json`` (``score_env.validation.ValidationReport``), in its run directory or named
 directly. The records are imported only here, when such a run is viewed: ``score_env.validate`` pulls in the task
 machinery (and torch), which a benchmark's or an eval's page does not need.
 """
@@ -16,7 +16,7 @@ from score_env.text import dump_json, escape_text
 from score_env.view.model import ViewPage
 
 if TYPE_CHECKING:
-    from score_env.validate.records import ValidationReport
+    from score_env.validation import ValidationReport
 
 SHOWN_IDS = 40  # sampled problem ids listed in the facts; the rest are counted
 ID_CHARS = 120  # of one problem id (a task of the user's own names its problems)
@@ -34,7 +34,7 @@ LATENCY: tuple[tuple[str, Callable[[float], str]], ...] = (
 def read_validate(path: Path) -> ViewPage:
     """The page of ``path``, a ``validate.json``; one that ``score-env validate`` did not write raises
     ``ConfigError``."""
-    from score_env.validate.records import ValidationReport
+    from score_env.validation import ValidationReport
 
     try:
         report = ValidationReport.read(path)

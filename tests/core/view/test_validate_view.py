@@ -10,7 +10,7 @@ import pytest
 
 from score_env.cli import main
 from score_env.config import ConfigError
-from score_env.validate.records import CheckResult, Example, ValidationReport
+from score_env.validation import CheckResult, Example, ValidationReport
 from score_env.view import write_view
 from score_env.view.sources import read_run
 from tests.core.view.conftest import needs_chromium, open_page

@@ -1,4 +1,5 @@
-"""What ``score-env validate`` found: one row per check, with its worst examples; ``validate.json`` round-trips it."""
+"""What ``score-env validate`` found (``score_env.validate``): one row per check, with its worst examples;
+``validate.json`` round-trips it."""
 
 from __future__ import annotations
 
