@@ -113,12 +113,13 @@ def hub_reachable(timeout_s: float = 3.0) -> bool:
 
 
 def env_factory(
-    env_id: str, split: str, feedback: Any, env_kwargs: dict, stop: Any = "fixed", grade_bound_s: float = 60.0
+    env_id: str, split: str, feedback: Any, env_kwargs: dict, stop: Any = "fixed", grade_bound_s: float | None = None
 ) -> EnvFactory:
     """An env factory (unopened: the run opens it) whose arguments are checked now (their keys and types against
     the task's signature, then the task is built once and closed), before any model loads. A task that resolves a
     choice (a code task's ``sandbox="auto"``) has the resolved value in the factory's arguments, so the run's config
-    records what really judged it. The grader must return on an empty response within ``grade_bound_s``."""
+    records what really judged it. The grader must return on an empty response within ``grade_bound_s``
+    (:data:`GRADE_BOUND_S`)."""
     factory = EnvFactory(env_id, split, feedback, check_env_kwargs(resolve_env(env_id), env_kwargs), stop)
     try:
         check_episode_settings(2, feedback, stop)  # before building a task for nothing
@@ -131,11 +132,14 @@ def env_factory(
             f"the task of {env_id} (split {split}) could not be built: {type(exc).__name__}: {exc}"
         ) from None
     with envs:
-        _check_task(envs.task, env_id, grade_bound_s)
+        _check_task(envs.task, env_id, grade_bound_s or GRADE_BOUND_S)
         resolved = envs.task.resolved_arguments() if isinstance(envs.task, ResolvesArguments) else {}
     if any(factory.kwargs.get(name) != value for name, value in resolved.items()):
         factory = replace(factory, kwargs={**factory.kwargs, **resolved})
     return factory
+
+
+GRADE_BOUND_S = 60.0  # the longest a task's grader may take on an empty response, checked before every run
 
 
 class GraderDoesNotReturn(ConfigError):

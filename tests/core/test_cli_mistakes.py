@@ -317,3 +317,14 @@ def test_a_damaged_embedded_model_says_to_reinstall_score_env(tiny_model_dir, tm
     monkeypatch.setattr(assets, "embedded_model_path", lambda: model)
     err = _check(["eval", "model=embedded"], "no weights beside config.json (none of model.safetensors", capsys)
     assert f"model='embedded' ({model}): " in err and "reinstall score-env" in err, err
+
+
+def test_a_grader_that_never_returns_is_one_line_before_any_model(monkeypatch, capsys):
+    """Every command grades an empty response before a run: a grader that hangs on it would hang the run."""
+    from score_env import preflight
+
+    monkeypatch.setattr(preflight, "GRADE_BOUND_S", 0.5)
+    argv = ["eval", "import=tests.core.validate.broken_tasks", "env=broken-hang", "model=embedded"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "did not return within 0.5 s on an empty response" in err
