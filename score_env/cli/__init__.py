@@ -11,7 +11,7 @@ Usage::
     score-env pretrain out=<dir> [conversations=40000 epochs=4 seed=0 ...]
     score-env tiny-model out=<dir> [env=arithmetic vocab_size=512 hidden_size=64 layers=2 seed=0]
     score-env serve env=<name> [split=train port=8000 host=127.0.0.1 ...]   (an OpenEnv server; needs [openenv])
-    score-env view <run dir> [--open]                # view.html: every episode of a benchmark, eval or train run
+    score-env view <run dir> [--open]                # view.html: a benchmark, eval, train or validate run
     score-env regrade <run dir> [import=my_tasks]    # re-grade saved episodes with the current grader: new metrics
     score-env validate env=<name> [import=my_tasks problems=4 sandbox=...]   # prove an env's reward: the checks
 """

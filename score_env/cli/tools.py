@@ -97,8 +97,9 @@ def run_view(args: Sequence[str]) -> int:
 
     if {"-h", "--help"} & set(args):
         print(
-            "usage: score-env view <run dir> [--open]\n\nwrites <run dir>/view.html: the results, the plots and "
-            "every episode, attempt 1 and 2 side by side (a benchmark report, an eval or a training run)"
+            "usage: score-env view <run dir or validate.json> [--open]\n\nwrites <run dir>/view.html: the results, "
+            "the plots and every episode, attempt 1 and 2 side by side (a benchmark report, an eval or a training "
+            "run); for score-env validate, its checks and every failing example"
         )
         return 0
     paths = [a for a in args if a != "--open"]
