@@ -125,7 +125,7 @@ def test_a_path_that_is_no_run_is_refused_in_one_line(tmp_path, capsys, make, me
 
 def test_view_takes_one_directory(capsys):
     assert main(["view"]) == 2 and main(["view", "a", "b"]) == 2 and main(["view", "a", "--wide"]) == 2
-    assert main(["view", "--help"]) == 0 and "score-env view <run dir>" in capsys.readouterr().out
+    assert main(["view", "--help"]) == 0 and "score-env view <run dir or validate.json>" in capsys.readouterr().out
 
 
 def test_a_failed_or_unfinished_method_is_said_so(tmp_path):
