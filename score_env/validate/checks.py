@@ -6,7 +6,9 @@
 - intrinsic leak: after a right and a wrong attempt 1, what the model sees next is the same (but for its own
   attempt), under ``stop=fixed`` and ``stop=model_decides`` (there also the episode's continuation and length);
 - determinism: the same answer graded twice gets the same grade;
-- bounds: no answer takes longer to grade than the task's time limit (and grading never hangs).
+- bounds: no answer takes longer to grade than the task's time limit (and grading never hangs); the latency p50 and
+  p99 and the throughput are in the note;
+- isolation (code tasks): the backend that ran, and no file, connection or process of an answer reached the host.
 """
 
 from __future__ import annotations

@@ -121,6 +121,6 @@ def test_mistakes_are_one_line(capsys):
 def test_help_documents_every_check(capsys):
     assert main(["validate", "--help"]) == 0
     out = capsys.readouterr().out
-    for check in ("completeness", "floor", "canaries", "intrinsic leak", "determinism", "bounds"):
+    for check in ("completeness", "floor", "canaries", "intrinsic leak", "determinism", "bounds", "isolation"):
         assert f"- {check}:" in out
     assert "problems" in out and "limit_s" in out
