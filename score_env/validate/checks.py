@@ -8,7 +8,7 @@
 - determinism: the same answer graded twice gets the same grade;
 - bounds: no answer takes longer to grade than the task's time limit (and grading never hangs); the latency p50 and
   p99 and the throughput are in the note;
-- isolation (code tasks): the backend that ran, and no file, connection or process of an answer reached the host.
+- isolation: for code tasks, the backend that ran, and no file, connection or process of an answer reached the host.
 """
 
 from __future__ import annotations
