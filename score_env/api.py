@@ -81,7 +81,7 @@ def evaluate(config: EvalConfig | None = None, /, **values: Any) -> EvalResult:
     """``score-env eval``: play the env with the agent's policy on the first ``limit`` problems; resumable."""
     config = config or load_config(EvalConfig, "eval", values=values)
     import_tasks(config.imports)
-    env_id, short = check_env_choice(config.env, config.split, config.model)
+    env_id, short = check_env_choice(config.env, config.split, config.model, config.policy)
     episode = config.episode()
     env = env_factory(env_id, config.split, episode.feedback, config.env_kwargs, episode.stop)
     config = config.model_copy(update={"env_kwargs": dict(env.kwargs)})  # with the resolved sandbox, if any
@@ -114,7 +114,10 @@ def _evaluate_in(config: EvalConfig, env: EnvFactory, run_dir: Path) -> EvalResu
     agent = build_agent(config.agent, config.policy.load(model))
     problems = list(range(min(config.limit or env.n_problems, env.n_problems)))
     with continued_by("run_dir", run_dir):
-        return _play(config, agent.policy, env, problems, fixed, run_dir, model)
+        result = _play(config, agent.policy, env, problems, fixed, run_dir, model)
+    if (usage := getattr(agent.policy, "usage", None)) is not None:  # a served model's tokens and requests
+        write_atomic(EvalLayout(run_dir).usage, json.dumps(usage.as_dict()) + "\n")
+    return result
 
 
 def _play(
@@ -240,7 +243,7 @@ def sweep(config: SweepConfig | None = None, /, console: Console | None = None, 
 def _benchmark_wiring(config: BenchmarkConfig) -> tuple[Wiring, str]:
     """The envs and agents of a benchmark config, every name and argument checked before any model loads."""
     import_tasks(config.imports)
-    train_id, short = check_env_choice(config.env, config.train_split, config.model)
+    train_id, short = check_env_choice(config.env, config.train_split, config.model, config.policy)
     eval_id, _ = check_env_choice(config.eval_env or config.env, config.eval_split)
     paths = [name for name in config.methods if "/" in name or name.endswith((".yaml", ".yml"))]
     if paths:
@@ -252,6 +255,9 @@ def _benchmark_wiring(config: BenchmarkConfig) -> tuple[Wiring, str]:
     if agent_configs[config.methods[0]].trains:
         base = f"got {config.methods}"
         raise ConfigError(f"methods must start with an agent that trains nothing (the base model, prompting), {base}")
+    if config.policy.served and (training := [n for n in config.methods if agent_configs[n].trains]):
+        raise ConfigError(f"policy.backend=openai only samples a served model: methods={config.methods} train "
+                          f"{', '.join(training)}; benchmark it with methods=[prompting]")  # fmt: skip
     trained = [name for name in agent_names() if load_agent_config(name).trains]
     unknown = sorted(set(config.lrs) - set(trained))
     if unknown:

@@ -63,6 +63,11 @@ class EvalLayout:
         return self.root / "correction.json"
 
     @property
+    def usage(self) -> Path:
+        """A served model's (``policy.backend=openai``) requests and tokens."""
+        return self.root / "usage.json"
+
+    @property
     def metrics_regraded(self) -> Path:
         """The ``SelfCorrectionReport`` of the episodes as ``score-env regrade`` graded them again (beside
         ``metrics.json``, which is kept)."""

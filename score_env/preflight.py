@@ -27,17 +27,31 @@ from score_env.training.checkpoint import is_training_run
 from score_env.watchdog import GraderHung, within
 
 
-def check_env_choice(env: str, split: str, model: str | None = None) -> tuple[str, str]:
-    """Resolve the env name and check the split (and a local model path) before anything is loaded."""
+def check_env_choice(env: str, split: str, model: str | None = None, policy: Any = None) -> tuple[str, str]:
+    """Resolve the env name and check the split (and the model: a local path, or with ``policy.backend=openai`` the
+    name an endpoint serves) before anything is loaded."""
     try:
         spec = resolve_env(env)
     except UnknownNameError as exc:
         raise ConfigError(f"env={env!r}: {exc}") from None
     if split not in spec.splits:
         raise ConfigError(f"split={split!r} is not a split of {spec.env_id}. Allowed: {', '.join(spec.splits)}.")
-    if model is not None:
+    if model is not None and getattr(policy, "served", False):
+        check_served_model(policy, model)
+    elif model is not None:
         check_model(model)
     return spec.env_id, spec.short_name
+
+
+def check_served_model(policy: Any, model: str) -> None:
+    """The endpoint of ``policy.backend=openai`` answers, takes the key and serves ``model``: one line otherwise."""
+    from score_env.policies.openai_backend import ServedModelError, check_served, make_client
+
+    client = make_client(policy.base_url, policy.api_key_env, min(policy.timeout_s, 10.0), 0)
+    try:
+        check_served(client, model, policy.base_url, policy.api_key_env)
+    except ServedModelError as error:
+        raise ConfigError(str(error)) from None
 
 
 def check_model(model: str) -> None:

@@ -35,6 +35,7 @@ from score_env.cli.commands import (
 from score_env.cli.tools import HELP, command_help, config_model, list_agents, list_envs, run_regrade, run_view
 from score_env.config import ConfigError
 from score_env.config.explain import explain_config, format_config, wants_print_config
+from score_env.policies.openai_backend import ServerFailed
 from score_env.registry import UnknownNameError
 from score_env.rollout import GradingFailed
 from score_env.task import TaskError
@@ -66,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, UnknownNameError, TaskError) as exc:
         print(f"score-env {command}: error: {escape_text(str(exc))}", file=sys.stderr)
         return 2
-    except (GradingFailed, Diverged) as exc:
+    except (GradingFailed, Diverged, ServerFailed) as exc:
         print(f"score-env {command}: stopped: {escape_text(str(exc))}", file=sys.stderr)  # may quote a grade's detail
         return 1
     except KeyboardInterrupt as exc:

@@ -140,6 +140,14 @@ class TrainConfig(Strict):
 
     _trackers_installed = field_validator("tensorboard", "wandb")(check_tracker)
 
+    @field_validator("policy")
+    @classmethod
+    def _trains_local_weights(cls, policy: PolicyConfig) -> PolicyConfig:
+        if policy.served:
+            raise ValueError("training needs the model's weights in this process; policy.backend=openai only samples "
+                             "a served model (score-env eval, or benchmark methods=[prompting])")  # fmt: skip
+        return policy
+
     @field_validator("lora")
     @classmethod
     def _peft_installed(cls, lora: LoraConfig | None) -> LoraConfig | None:

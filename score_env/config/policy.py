@@ -7,12 +7,13 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, PositiveInt, ValidationInfo, field_validator
+from pydantic import Field, PositiveInt, ValidationInfo, field_validator, model_validator
 
 from score_env.config.base import Strict
 from score_env.policies import SamplingParams
 
-EXTRAS = {"vllm": "vllm", "peft": "lora", "tensorboard": "tensorboard", "datasets": "hub", "wandb": "wandb"}
+EXTRAS = {"vllm": "vllm", "peft": "lora", "tensorboard": "tensorboard", "datasets": "hub", "wandb": "wandb",
+          "openai": "openai"}  # fmt: skip
 
 
 def require(module: str, what: str) -> None:
@@ -45,9 +46,25 @@ def wandb_ready() -> str | None:
 class PolicyConfig(Strict):
     """How the model is loaded and run."""
 
-    backend: Literal["auto", "fast", "transformers", "vllm"] = "auto"
+    backend: Literal["auto", "fast", "transformers", "vllm", "openai"] = "auto"
     """Generation backend: ``auto`` = the fast KV-cache loop for Llama/Mistral-layout models, else transformers;
-    ``vllm`` for GPUs (optional extra)."""
+    ``vllm`` for GPUs (optional extra); ``openai`` = a served model behind an OpenAI-compatible endpoint
+    (``base_url``; ``model=`` is the name it serves; sampling only, never trained; the openai extra)."""
+    base_url: str | None = None
+    """``backend=openai``: the endpoint's API root, e.g. ``http://127.0.0.1:8000/v1`` (vllm serve)."""
+    api: Literal["chat", "completions"] = "chat"
+    """``backend=openai``: ``chat`` (the server applies the chat template) or ``completions`` (the prompt rendered
+    here with ``tokenizer``, as the in-process backends render it)."""
+    api_key_env: str = "OPENAI_API_KEY"
+    """``backend=openai``: the environment variable holding the API key (the key itself is never in a config)."""
+    tokenizer: str | None = None
+    """``backend=openai, api=completions``: the tokenizer's directory or hub name (null = ``model=``, when local)."""
+    concurrency: PositiveInt = 8
+    """``backend=openai``: requests in flight at once."""
+    timeout_s: float = Field(120.0, gt=0)
+    """``backend=openai``: the longest one request may take."""
+    max_retries: int = Field(5, ge=0)
+    """``backend=openai``: retries of a rate-limited (429), timed-out or failed (5xx) request, with backoff."""
     device: str = "cpu"
     """Torch device, e.g. ``cpu`` or ``cuda:0``."""
     dtype: Literal["float32", "bfloat16", "float16"] = "float32"
@@ -62,9 +79,20 @@ class PolicyConfig(Strict):
     @field_validator("backend")
     @classmethod
     def _backend_installed(cls, backend: str) -> str:
-        if backend == "vllm":
-            require("vllm", "policy.backend=vllm")
+        if backend in ("vllm", "openai"):
+            require(backend, f"policy.backend={backend}")
         return backend
+
+    @model_validator(mode="after")
+    def _served_needs_an_endpoint(self) -> PolicyConfig:
+        if self.backend == "openai" and not self.base_url:
+            raise ValueError("policy.backend=openai needs policy.base_url (e.g. http://127.0.0.1:8000/v1)")
+        return self
+
+    @property
+    def served(self) -> bool:
+        """A model behind an endpoint (``backend=openai``): only sampled, never trained or loaded here."""
+        return self.backend == "openai"
 
     @field_validator("device")
     @classmethod
@@ -82,13 +110,29 @@ class PolicyConfig(Strict):
         return device
 
     def load(self, model: str) -> Any:
-        """The model at ``model`` (a local path or hub name) as a policy with these settings."""
+        """The model at ``model`` (a local path or hub name; with ``backend=openai`` the name the endpoint serves) as a
+        policy with these settings."""
+        if self.served:
+            return self.connect(model)
         from score_env.policies.factory import load_policy
 
         return load_policy(
             model, backend=self.backend, device=self.device, dtype=self.dtype, batch_size=self.batch_size,
             reuse_cache=self.reuse_cache,
         )  # fmt: skip
+
+    def connect(self, model: str) -> Any:
+        """``backend=openai``: a policy over the endpoint; nothing is loaded here but, for ``api=completions``, the
+        tokenizer that renders prompts."""
+        from score_env.policies.openai_backend import OpenAIPolicy, make_client
+
+        client = make_client(self.base_url or "", self.api_key_env, self.timeout_s, self.max_retries)
+        tokenizer = None
+        if self.api == "completions":
+            from transformers import AutoTokenizer
+
+            tokenizer = AutoTokenizer.from_pretrained(self.tokenizer or model)
+        return OpenAIPolicy(client, model, api=self.api, tokenizer=tokenizer, concurrency=self.concurrency)
 
 
 class SamplingConfig(Strict):
