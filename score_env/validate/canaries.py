@@ -45,9 +45,8 @@ def floor_answers(problem: Problem, prompt: str, seed: int) -> list[Probe]:
 
 
 def _other(reference: str) -> str:
-    """A value that is not the reference (the reference with a digit appended, or 7)."""
-    other = f"{reference.strip()}1" if reference.strip() else "7"
-    return other if other != reference else "7"
+    """A value no reference is (appending a digit is not enough: ``6+9i`` and ``6+9i1`` are equal)."""
+    return "-12345" if reference.strip() != "-12345" else "-54321"
 
 
 def arithmetic_canaries(problem: Problem) -> list[Probe]:
