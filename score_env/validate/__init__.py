@@ -88,10 +88,8 @@ def _battery(player: Player, task: Any, indices: list[int], limit_s: float, seed
     problems = [(i, task.problems[i]) for i in indices]
     first = problems[:1]
     refs = [(i, p, reference(p) if reference else None) for i, p in problems]
-    floor_items = [(i, p, probe) for n, (i, p) in enumerate(problems)
-                   for probe in floor_answers(p, _prompt_text(task, p), seed) if n == 0 or not probe.once]  # fmt: skip
-    canary_items = [(i, p, probe) for n, (i, p) in enumerate(problems)
-                    for probe in canaries(family_probes, p, own) if n == 0 or not probe.once]  # fmt: skip
+    floor_items = _on(problems, lambda p: floor_answers(p, _prompt_text(task, p), seed))
+    canary_items = _on(problems, lambda p: canaries(family_probes, p, own))
     if watch is not None and first:
         entry = str(first[0][1].metadata.get("entry_point") or "solution")
         canary_items += [(first[0][0], first[0][1], probe) for probe in watch.probes(entry)]
@@ -119,6 +117,11 @@ def _battery(player: Player, task: Any, indices: list[int], limit_s: float, seed
         return results
     results.append(checks.bounds(graded, limit_s, _latency(player.seconds)))
     return results
+
+
+def _on(problems: list[tuple[int, Any]], probes: Callable[[Any], list[Probe]]) -> list[tuple[int, Any, Probe]]:
+    """Each problem's probes; those slow by design (``once``) on the first problem only."""
+    return [(i, p, probe) for n, (i, p) in enumerate(problems) for probe in probes(p) if n == 0 or not probe.once]
 
 
 def _hung(why: str, bound_s: float, tried: int = 1) -> CheckResult:
