@@ -15,6 +15,7 @@ from gem.envs.registration import ENV_REGISTRY
 from gem.utils.constants import TERMINAL_STATE
 
 from score_env.adapters.episode import ChatMessage, EnvChoice, EpisodeSession
+from score_env.env import Stop
 from score_env.registry import registered_tasks, resolve_env
 
 GEM_NAMESPACE = "score:"
@@ -33,28 +34,33 @@ class ScoreGemEnv(gem.Env):
     ## Observation Space
     ``str``. After ``reset``: the first prompt (its messages' contents joined by a blank line when a task has a
     system message). After an attempt that is not the last: the task's correction instruction, the same text
-    whether the attempt was right or wrong. After the last attempt: GEM's ``TERMINAL_STATE``.
+    whether the attempt was right or wrong. With ``stop="model_decides"`` (verify-then-revise), the verification
+    instruction after an attempt that is not the last, and the correction instruction after a verdict "wrong". After
+    the last turn: GEM's ``TERMINAL_STATE``.
 
     ## Rewards
-    The attempt's binary reward (1.0 correct, else 0.0), at every attempt.
+    Each step's own binary reward: an attempt's (1.0 correct, else 0.0), a self-verdict's (1.0 when it judged its
+    attempt rightly). An episode's return is their sum, never the last attempt's alone; ``info["metrics"]`` names them.
 
     ## Episode End
-    ``terminated=True`` after attempt ``max_attempts``, never earlier; ``truncated`` is always False.
+    ``terminated=True`` after attempt ``max_attempts``; earlier only with ``stop="model_decides"``, when the model's
+    own verdict says "correct". ``truncated`` is always False.
 
     ## Info
-    The grade (``correct``, ``reason``, ``extracted``, ``detail``), ``attempt`` and ``problem_id``; on the last
-    attempt also ``metrics``, the episode's SCoRe metrics (``acc@t1``, ``acc@t2``, ``delta``, ...; their means over
-    episodes are the paper's numbers). Never ``prefix`` or ``suffix``, which GEM's ``ObservationWrapper`` would paste
-    into the model's input.
+    The grade (``correct``, ``reason``, ``extracted``, ``detail``), ``turn`` (``attempt`` or ``verdict``),
+    ``attempt`` and ``problem_id``; on the last step also ``metrics``: the episode's SCoRe metrics (``acc@t1``,
+    ``acc@t2``, ``delta``, ...; their means over episodes are the paper's numbers) and its rewards by name
+    (``attempt_1``, ``attempt_2``, ``verdicts``; they add up to the return). Never ``prefix`` or ``suffix``, which
+    GEM's ``ObservationWrapper`` would paste into the model's input.
 
     ## Errors
     An attempt graded ``error`` raises :class:`~score_env.adapters.episode.GradingError` from ``step``: GEM's vector
     envs and trainers propagate it as a failed rollout.
 
     ## Arguments
-    ``env`` (id or short name), ``split``, ``max_attempts``, ``env_kwargs`` (the task's arguments), ``seed`` (the
-    problem draws of ``reset()`` without a seed; ``gem.make_vec`` sets it per env). ``reset(seed, idx)``: ``idx``
-    picks a problem, as GEM's ``MathEnv`` does.
+    ``env`` (id or short name), ``split``, ``max_attempts``, ``env_kwargs`` (the task's arguments), ``stop``
+    (``fixed`` or ``model_decides``), ``seed`` (the problem draws of ``reset()`` without a seed; ``gem.make_vec``
+    sets it per env). ``reset(seed, idx)``: ``idx`` picks a problem, as GEM's ``MathEnv`` does.
     """
 
     def __init__(
@@ -64,9 +70,10 @@ class ScoreGemEnv(gem.Env):
         max_attempts: int = 2,
         env_kwargs: Mapping[str, Any] | None = None,
         seed: int = 0,
+        stop: Stop = "fixed",
     ):
         super().__init__()
-        self.session = EpisodeSession(EnvChoice(env, split, max_attempts, dict(env_kwargs or {})))
+        self.session = EpisodeSession(EnvChoice(env, split, max_attempts, dict(env_kwargs or {}), stop))
         self.seed = seed
         self._seeded = False
 

@@ -3,6 +3,8 @@ so a bad key is reported before the server's dependencies are even looked for.""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, PositiveInt
 
 from score_env.config.base import Imports, Strict
@@ -26,5 +28,8 @@ class ServeConfig(Strict):
     """TCP port."""
     max_attempts: PositiveInt = 2
     """Attempts per episode (2 in the paper)."""
+    stop: Literal["fixed", "model_decides"] = "fixed"
+    """``fixed``: every attempt is made; ``model_decides``: verify-then-revise (a self-verdict after each attempt but
+    the last, rewarded for being right; the episode ends when it says "correct")."""
     max_sessions: PositiveInt = 64
     """Concurrent WebSocket sessions (one episode each at a time); a client past this gets a capacity error."""

@@ -29,17 +29,19 @@ class SelfCorrectionObservation(Observation):
     """The conversation so far, plus the trainer's view of the latest grade.
 
     Only ``messages`` is the model's input: it is identical after a right and a wrong attempt (the task's
-    correction instruction, never a verdict). ``grade`` and ``metrics`` are for the trainer's logs and must never be
-    shown to the model. ``reward`` is the latest attempt's binary reward; ``done`` is True after the last attempt.
+    instruction, never the grader's verdict). ``grade`` and ``metrics`` are for the trainer's logs and must never be
+    shown to the model. ``reward`` is the latest turn's binary reward (an attempt's, or a self-verdict's); ``done`` is
+    True after the last turn.
     """
 
     messages: list[dict[str, str]] = Field(default_factory=list, description="The conversation the model answers")
     attempt: int = Field(0, description="Attempts made so far in this episode")
     max_attempts: int = Field(2, description="Attempts per episode")
     problem_id: str = Field("", description="The problem of this episode")
-    grade: dict[str, Any] | None = Field(None, description="Trainer only: the latest attempt's grade")
+    grade: dict[str, Any] | None = Field(None, description="Trainer only: the latest turn's grade")
     metrics: dict[str, float] = Field(
-        default_factory=dict, description="Trainer only: the episode's SCoRe metrics (acc@t1, ...) once done"
+        default_factory=dict,
+        description="Trainer only, once done: the SCoRe metrics (acc@t1, ...) and the rewards by name (attempt_1, ...)",
     )
 
 

@@ -1,6 +1,6 @@
 """A score env as an OpenEnv server (``pip install 'score-env[openenv]'``), started with one command::
 
-    score-env serve env=math [split=train port=8000 host=127.0.0.1 max_attempts=2 max_sessions=64]
+    score-env serve env=math [split=train port=8000 host=127.0.0.1 max_attempts=2 stop=fixed max_sessions=64]
 
 OpenEnv's ``create_app`` serves it over HTTP and WebSocket. An episode needs the WebSocket (``/ws``), which is what
 every OpenEnv ``EnvClient`` uses: each connection is a session with its own env. OpenEnv's plain HTTP ``/reset`` and
@@ -57,17 +57,21 @@ class ScoreOpenEnv(Environment[SelfCorrectionAction, SelfCorrectionObservation, 
     :class:`~score_env.adapters.openenv_protocol.SelfCorrectionObservation`: ``messages`` (the conversation the
     model answers next, as the core env observes it: after an attempt that is not the last it ends with the task's
     correction instruction, identical whether the attempt was right or wrong), ``attempt``, ``max_attempts``,
-    ``problem_id``, and for the trainer only ``grade`` and, once done, ``metrics`` (``acc@t1``, ``acc@t2``, ...).
+    ``problem_id``, and for the trainer only ``grade`` (with ``turn``: ``attempt`` or ``verdict``) and, once done,
+    ``metrics``: the SCoRe metrics (``acc@t1``, ``acc@t2``, ...) and the rewards by name (``attempt_1``,
+    ``attempt_2``, ``verdicts``, which add up to the episode's return).
     OpenEnv sends it as JSON through pydantic, which cannot encode a lone surrogate (a response sent as ``"\\ud800"``,
     a program's error quoted in a grade's ``detail``): each is sent as the six characters of its escape instead
     (:func:`score_env.text.escape_surrogates`, as ``AttemptResult.info`` does for the grade); every other character,
     controls included, goes as it is.
 
     ## Rewards
-    The attempt's binary reward, on every step.
+    Each step's own binary reward: an attempt's for being right, and with ``stop="model_decides"`` (verify-then-revise)
+    a self-verdict's for judging its attempt rightly. Never the last attempt's alone.
 
     ## Episode End
-    ``done=True`` after attempt ``max_attempts``, never earlier.
+    ``done=True`` after attempt ``max_attempts``; earlier only with ``stop="model_decides"``, when the model's own
+    verdict says "correct".
 
     ## Errors
     Every failure raises, so the client gets OpenEnv's error response (``EnvClient`` raises) instead of a reward:
@@ -200,7 +204,7 @@ class BodyLimit:
 
 def serve(config: ServeConfig) -> None:
     """Run the server until interrupted (``score-env serve``)."""
-    choice = EnvChoice(config.env, config.split, config.max_attempts, dict(config.env_kwargs))
+    choice = EnvChoice(config.env, config.split, config.max_attempts, dict(config.env_kwargs), config.stop)
     app = create_score_app(choice, config.max_sessions)
     url = f"http://{config.host}:{config.port}"
     print(f"serving {choice.spec().env_id} ({config.split}) for OpenEnv clients at {url}", flush=True)

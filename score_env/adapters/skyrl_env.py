@@ -7,6 +7,9 @@ problem)::
 
     register_skyrl_env("score_math", env="math", split="train")   # in your SkyRL entrypoint, before training
     rows = skyrl_dataset("score_math")                              # -> Dataset.from_list(rows).to_parquet(...)
+
+``register_skyrl_env(..., stop="model_decides")`` plays verify-then-revise: a self-verdict turn after each attempt
+but the last, rewarded for judging the attempt rightly, ending the episode when it says "correct".
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from skyrl_gym.envs.base_text_env import BaseTextEnv, BaseTextEnvStepOutput
 from skyrl_gym.envs.registration import register
 
 from score_env.adapters.episode import ChatMessage, EnvChoice, EpisodeSession, problem_prompts
+from score_env.env import Stop
 
 
 class ScoreSkyRLEnv(BaseTextEnv):
@@ -28,11 +32,16 @@ class ScoreSkyRLEnv(BaseTextEnv):
     prompt (which must be that problem's first prompt: a row built for another env or split fails loudly).
     ``step(response)`` grades the attempt and returns only the new messages: ``[{"role": "user", "content":
     <correction instruction>}]`` after an attempt that is not the last (the same whether it was right or wrong),
-    ``[]`` with ``done=True`` after the last. ``reward`` is the attempt's binary reward, so SkyRL places one reward
-    at the end of each attempt (turn-level rewards). ``metadata`` carries the grade. ``get_metrics()`` returns the
-    episode's SCoRe metrics (``acc@t1``, ``acc@t2``, ``delta``, ...), whose mean, SkyRL's default aggregation, is
-    the paper's number. An attempt graded ``error`` raises :class:`~score_env.adapters.episode.GradingError` from
-    ``step``, which fails the rollout (SkyRL's generator does not catch it).
+    ``[]`` with ``done=True`` after the last. With ``stop="model_decides"`` every attempt but the last is followed by
+    the verification instruction and the model's verdict, its own step. ``reward`` is the turn's own binary reward
+    (an attempt's for being right, a verdict's for judging its attempt rightly), so SkyRL places one reward at the end
+    of each turn (turn-level rewards) and an episode's return is their sum: never the last attempt's alone.
+    ``metadata`` carries the grade and ``turn`` (``attempt`` or ``verdict``). ``get_metrics()`` returns the
+    episode's SCoRe metrics (``acc@t1``, ``acc@t2``, ``delta``, ...) and its rewards by name (``attempt_1``,
+    ``attempt_2``, ``verdicts``), whose means, SkyRL's default aggregation, are the paper's numbers and the mean reward
+    of each attempt and of the verdicts. An attempt graded ``error`` raises
+    :class:`~score_env.adapters.episode.GradingError` from ``step``, which fails the rollout (SkyRL's generator does
+    not catch it).
     """
 
     def __init__(
@@ -44,6 +53,7 @@ class ScoreSkyRLEnv(BaseTextEnv):
         split: str,
         max_attempts: int = 2,
         env_kwargs: Mapping[str, Any] | None = None,
+        stop: Stop = "fixed",
     ):
         super().__init__()
         if env_config:  # SkyRL's `environment.skyrl_gym.<env_class>` section
@@ -57,11 +67,12 @@ class ScoreSkyRLEnv(BaseTextEnv):
                 "rows with score_env.adapters.skyrl_env.skyrl_dataset()."
             )
         self.index = int(extra_info["index"])
-        self.session = EpisodeSession(EnvChoice(env, split, max_attempts, dict(env_kwargs or {})))
-        self.max_turns = max_attempts  # BaseTextEnv's attribute; SkyRL's generator.max_turns does not shorten it
+        self.session = EpisodeSession(EnvChoice(env, split, max_attempts, dict(env_kwargs or {}), stop))
+        self.max_turns = self.session.choice.max_turns  # BaseTextEnv's; SkyRL's generator.max_turns does not shorten it
 
     def init(self, prompt: list[ChatMessage]) -> tuple[list[ChatMessage], dict[str, Any]]:
         first = list(self.session.reset(index=self.index))
+        self.turns = 0
         if [dict(m) for m in prompt] != first:
             raise ValueError(
                 f"the dataset's prompt for problem {self.index} is not the first prompt of "
@@ -71,7 +82,7 @@ class ScoreSkyRLEnv(BaseTextEnv):
 
     def step(self, action: str) -> BaseTextEnvStepOutput:
         result = self.session.step(action)
-        self.turns = result.attempt
+        self.turns += 1
         return BaseTextEnvStepOutput(
             observations=list(result.new_messages), reward=result.reward, done=result.done, metadata=result.info()
         )
@@ -92,14 +103,15 @@ def register_skyrl_env(
     split: str,
     max_attempts: int = 2,
     env_kwargs: Mapping[str, Any] | None = None,
+    stop: Stop = "fixed",
 ) -> EnvChoice:
     """Register a score env with skyrl-gym as ``env_class`` (the name a dataset row's ``env_class`` gives).
 
     SkyRL's generator runs in Ray workers: call this inside your entrypoint task, as SkyRL's own examples register
     their envs. Registering the same ``env_class`` again with the same arguments is a no-op.
     """
-    choice = EnvChoice(env, split, max_attempts, dict(env_kwargs or {}))
-    choice.spec()  # an unknown env or split fails here, not in a worker
+    choice = EnvChoice(env, split, max_attempts, dict(env_kwargs or {}), stop)
+    choice.spec()  # an unknown env, split or stop fails here, not in a worker
     if env_class in _CHOICES and _CHOICES[env_class] == choice:
         return choice
     register(env_class, "score_env.adapters.skyrl_env:ScoreSkyRLEnv", kwargs=asdict(choice))

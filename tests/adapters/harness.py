@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import gymnasium as gym
+import numpy as np
 
 from score_env import registry as score_registry
 from score_env.envs.arithmetic import evaluate
@@ -37,6 +38,7 @@ class Case:
     split: str
     max_attempts: int
     indices: tuple[int, ...]
+    stop: str = "fixed"  # or "model_decides": verify-then-revise, a self-verdict turn between attempts
 
 
 @dataclass(frozen=True)
@@ -44,15 +46,15 @@ class PlayedEpisode:
     """One episode as an engine saw it."""
 
     problem_id: str
-    prompts: tuple[Conversation, ...]  # what the model answered at each attempt
-    rewards: tuple[float, ...]
-    reasons: tuple[str, ...]  # each attempt's grade reason
+    prompts: tuple[Conversation, ...]  # what the model answered at each turn (attempts, and verdicts between them)
+    rewards: tuple[float, ...]  # each turn's reward, as the engine got it
+    reasons: tuple[str, ...]  # each turn's grade reason
 
 
 @dataclass(frozen=True)
 class Played:
     episodes: tuple[PlayedEpisode, ...]  # in the order of the case's indices
-    metrics: Mapping[str, float]  # the engine's own aggregate of the adapter's per-episode metrics
+    metrics: Mapping[str, float]  # the engine's own aggregate of the adapter's per-episode metrics and rewards by name
 
 
 class Driver(Protocol):
@@ -60,10 +62,11 @@ class Driver(Protocol):
 
 
 def reference(case: Case, script: Script) -> tuple[list[Episode], dict[str, float]]:
-    """The case played by the core rollout loop; metrics by name (acc@t1, ..., delta_c_to_i)."""
+    """The case played by the core rollout loop; metrics by name (acc@t1, ..., delta_c_to_i) and the mean reward of
+    each attempt (``attempt_t``: 0 where an episode stopped before it) and of the self-verdicts (``verdicts``)."""
     episodes = flatten(
         collect_episodes(
-            lambda: gym.make(case.env, split=case.split, max_attempts=case.max_attempts),
+            lambda: gym.make(case.env, split=case.split, max_attempts=case.max_attempts, stop=case.stop),
             ScriptedPolicy(script),
             list(case.indices),
             SamplingParams(temperature=0.0, top_p=1.0, max_new_tokens=64),
@@ -71,7 +74,13 @@ def reference(case: Case, script: Script) -> tuple[list[Episode], dict[str, floa
     )
     report = self_correction_metrics(episodes, attempts=case.max_attempts, n_bootstrap=10)
     names = [f"acc@t{t}" for t in range(1, case.max_attempts + 1)] + list(SCORE_METRICS)
-    return episodes, {name: report.estimates[name].value for name in names}
+    metrics = {name: report.estimates[name].value for name in names}
+    for t in range(case.max_attempts):
+        metrics[f"attempt_{t + 1}"] = float(
+            np.mean([e.attempts[t].reward if len(e.attempts) > t else 0.0 for e in episodes])
+        )
+    metrics["verdicts"] = float(np.mean([sum(v.reward for v in e.verdicts) for e in episodes]))
+    return episodes, metrics
 
 
 # What each scripted answer does at attempts 1, 2, 3: R right, W wrong, U unparsable. Problems cycle through the
@@ -115,6 +124,30 @@ def grade_probe(problem: Problem, response: str) -> Grade:
     return Grade.ok(response) if response.strip() == problem.reference else Grade.wrong(response.strip())
 
 
+# Verify-then-revise (stop="model_decides"): what each scripted answer does at each turn, attempts and self-verdicts
+# in turn: R, W, U as above; c "Verdict: correct" (ends the episode), w "Verdict: wrong", n no verdict (revises). So
+# a case has verdicts right and wrong about right and wrong attempts, early stops, and a revision that fixes.
+VERIFY_PLANS = ("Rc", "WwRc", "RwWc", "Wc", "UnWwR")
+
+
+def verify_probe_script(conversation: Conversation) -> str:
+    word = conversation[0].content.removeprefix("Say the word ").rstrip(".")
+    plan = VERIFY_PLANS[[p.reference for p in PROBE_PROBLEMS].index(word) % len(VERIFY_PLANS)]
+    match plan[turn_of(conversation) - 1]:
+        case "R":
+            return word
+        case "W":
+            return word.upper()
+        case "U":
+            return "..."
+        case "c":
+            return "Looks right. Verdict: correct"
+        case "w":
+            return "Verdict: wrong"
+        case _:
+            return "I cannot tell."
+
+
 def probe_script(conversation: Conversation) -> str:
     word = conversation[0].content.removeprefix("Say the word ").rstrip(".")
     match _plan_step([p.reference for p in PROBE_PROBLEMS].index(word), conversation):
@@ -127,6 +160,17 @@ def probe_script(conversation: Conversation) -> str:
 
 
 PROBE_ENVS = (PROBE_ENV, PROBE_RIGHT_ENV, PROBE_WRONG_ENV)
+
+# AdaPO's failure mode, on probe problem 0 ("red") in two attempts, by stop: a policy that answers wrong on purpose at
+# attempt 1 and fixes it (verify-then-revise: its verdict says "wrong", rightly) against one right twice (its verdict
+# says "correct", which ends the episode). Every adapter's default reward must pay the first no more than the second.
+DELIBERATE = {"fixed": ("RED", "red"), "model_decides": ("RED", "Verdict: wrong", "red")}
+RIGHT_TWICE = {"fixed": ("red", "red"), "model_decides": ("red", "Verdict: correct")}
+
+
+def scripted_turns(responses: tuple[str, ...]) -> Script:
+    """A script that gives ``responses[t - 1]`` at turn t, whatever it is shown."""
+    return lambda conversation: responses[turn_of(conversation) - 1]
 
 
 def register_probe_tasks() -> None:
@@ -157,5 +201,10 @@ def unregister_probe_tasks() -> None:
 CASES = {
     "arithmetic-2-attempts": Case("score/Arithmetic-v0", "test", 2, tuple(range(12))),
     "user-task-3-attempts": Case(PROBE_ENV, "test", 3, tuple(range(len(PROBE_PROBLEMS)))),
+    "verify-then-revise-3-attempts": Case(PROBE_ENV, "test", 3, tuple(range(len(PROBE_PROBLEMS))), "model_decides"),
 }
-SCRIPTS: dict[str, Script] = {"arithmetic-2-attempts": arithmetic_script, "user-task-3-attempts": probe_script}
+SCRIPTS: dict[str, Script] = {
+    "arithmetic-2-attempts": arithmetic_script,
+    "user-task-3-attempts": probe_script,
+    "verify-then-revise-3-attempts": verify_probe_script,
+}

@@ -13,7 +13,14 @@ from gem.utils.constants import TERMINAL_STATE  # noqa: E402
 
 from score_env.adapters.episode import GradingError  # noqa: E402
 from score_env.adapters.gem_env import register_gem_env  # noqa: E402
-from tests.adapters.harness import PROBE_ENV, PROBE_INSTRUCTION, PROBE_RIGHT_ENV, PROBE_WRONG_ENV  # noqa: E402
+from tests.adapters.harness import (  # noqa: E402
+    DELIBERATE,
+    PROBE_ENV,
+    PROBE_INSTRUCTION,
+    PROBE_RIGHT_ENV,
+    PROBE_WRONG_ENV,
+    RIGHT_TWICE,
+)
 
 
 def test_every_builtin_env_is_registered_with_gem_on_import():
@@ -30,7 +37,26 @@ def test_the_gymnasium_five_tuple_with_text_observations():
     assert (observation, reward, terminated, truncated) == (PROBE_INSTRUCTION, 1.0, False, False)
     observation, reward, terminated, truncated, info = env.step("GREEN")
     assert (observation, reward, terminated, truncated) == (TERMINAL_STATE, 0.0, True, False)
-    assert info["metrics"] == {"acc@t1": 1.0, "acc@t2": 0.0, "delta": -1.0, "delta_i_to_c": 0.0, "delta_c_to_i": 1.0}
+    assert info["metrics"] == {
+        **{"acc@t1": 1.0, "acc@t2": 0.0, "delta": -1.0, "delta_i_to_c": 0.0, "delta_c_to_i": 1.0},
+        **{"attempt_1": 1.0, "attempt_2": 0.0, "verdicts": 0.0},  # each attempt's reward by name
+    }
+
+
+@pytest.mark.parametrize("stop", ["fixed", "model_decides"])
+def test_each_step_pays_its_own_reward_so_a_deliberate_fix_earns_no_more_than_right_twice(stop):
+    def play(responses):
+        env = gem.make(register_gem_env(PROBE_ENV), split="test", stop=stop)
+        env.reset(idx=0)
+        steps = [env.step(response) for response in responses]
+        assert [terminated for _, _, terminated, _, _ in steps] == [False] * (len(steps) - 1) + [True]
+        return [reward for _, reward, *_ in steps], steps[-1][-1]["metrics"]
+
+    (fix, fix_named), (keep, keep_named) = play(DELIBERATE[stop]), play(RIGHT_TWICE[stop])
+    assert sum(fix) <= sum(keep)  # the return: GEM's trainers sum the steps' rewards
+    assert fix[0] == 0.0 and keep[0] == 1.0  # attempt 1's own reward, at attempt 1
+    for rewards, named in ((fix, fix_named), (keep, keep_named)):
+        assert named["attempt_1"] + named["attempt_2"] + named["verdicts"] == sum(rewards)
 
 
 def test_observation_and_the_keys_gem_wrappers_paste_do_not_depend_on_the_grade():

@@ -31,7 +31,7 @@ from tests.adapters.drivers.openenv_driver import (  # noqa: E402
     free_port,
     running_server,
 )
-from tests.adapters.harness import PROBE_ENV, PROBE_INSTRUCTION  # noqa: E402
+from tests.adapters.harness import DELIBERATE, PROBE_ENV, PROBE_INSTRUCTION, RIGHT_TWICE  # noqa: E402
 from tests.hostile import HOSTILE  # noqa: E402
 
 SERVER_START_S = 120  # a cold `score-env serve` imports torch, gradio (through openenv) and the task
@@ -41,6 +41,23 @@ SERVER_START_S = 120  # a cold `score-env serve` imports torch, gradio (through 
 def probe_server(probe_tasks) -> Iterator[str]:
     with running_server(EnvChoice(PROBE_ENV, "test", max_attempts=2)) as url:
         yield url
+
+
+@pytest.mark.parametrize("stop", ["fixed", "model_decides"])
+def test_each_step_pays_its_own_reward_so_a_deliberate_fix_earns_no_more_than_right_twice(stop):
+    with running_server(EnvChoice(PROBE_ENV, "test", max_attempts=2, stop=stop)) as url, client(url) as env:
+
+        def play(responses):
+            env.reset(index=0)
+            results = [env.step({"response": response}) for response in responses]
+            assert [r.done for r in results] == [False] * (len(results) - 1) + [True]
+            return [r.reward for r in results], results[-1].observation["metrics"]
+
+        (fix, fix_named), (keep, keep_named) = play(DELIBERATE[stop]), play(RIGHT_TWICE[stop])
+    assert sum(fix) <= sum(keep)  # each step's own reward, summed into the return
+    assert fix[0] == 0.0 and keep[0] == 1.0
+    for rewards, named in ((fix, fix_named), (keep, keep_named)):
+        assert named["attempt_1"] + named["attempt_2"] + named["verdicts"] == sum(rewards)
 
 
 def test_a_bad_action_is_an_error_and_the_session_goes_on(probe_server):

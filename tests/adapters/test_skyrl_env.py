@@ -12,11 +12,18 @@ import skyrl_gym  # noqa: E402  (after the skip)
 
 from score_env.adapters.episode import GradingError  # noqa: E402
 from score_env.adapters.skyrl_env import register_skyrl_env, skyrl_dataset  # noqa: E402
-from tests.adapters.harness import PROBE_ENV, PROBE_INSTRUCTION, PROBE_RIGHT_ENV, PROBE_WRONG_ENV  # noqa: E402
+from tests.adapters.harness import (  # noqa: E402
+    DELIBERATE,
+    PROBE_ENV,
+    PROBE_INSTRUCTION,
+    PROBE_RIGHT_ENV,
+    PROBE_WRONG_ENV,
+    RIGHT_TWICE,
+)
 
 
-def make(env_class: str, env: str = PROBE_ENV, index: int = 0, max_attempts: int = 2):
-    register_skyrl_env(env_class, env=env, split="test", max_attempts=max_attempts)
+def make(env_class: str, env: str = PROBE_ENV, index: int = 0, max_attempts: int = 2, stop: str = "fixed"):
+    register_skyrl_env(env_class, env=env, split="test", max_attempts=max_attempts, stop=stop)
     row = skyrl_dataset(env_class)[index]
     extras = {"extra_info": row["extra_info"], "max_turns": 1}  # the columns SkyRL's generator passes, as it does
     return skyrl_gym.make(env_class, env_config={}, extras=extras), row["prompt"]
@@ -48,6 +55,23 @@ def test_step_returns_only_the_new_messages_and_a_reward_per_attempt():
     last = env.step("nope")
     assert (last["observations"], last["reward"], last["done"]) == ([], 0.0, True)
     assert env.get_metrics()["delta_c_to_i"] == 1.0
+
+
+@pytest.mark.parametrize("stop", ["fixed", "model_decides"])
+def test_each_turn_pays_its_own_reward_so_a_deliberate_fix_earns_no_more_than_right_twice(stop):
+    def play(name, responses):
+        env, prompt = make(f"score-probe-paid-{stop}-{name}", stop=stop)
+        env.init(prompt)
+        outputs = [env.step(response) for response in responses]
+        assert [o["done"] for o in outputs] == [False] * (len(outputs) - 1) + [True]
+        assert env.turns == len(responses) <= env.max_turns
+        return [o["reward"] for o in outputs], env.get_metrics()
+
+    (fix, fix_named), (keep, keep_named) = play("fix", DELIBERATE[stop]), play("keep", RIGHT_TWICE[stop])
+    assert sum(fix) <= sum(keep)  # SkyRL's turn-level rewards: one at the end of each turn, summed into the return
+    assert fix[0] == 0.0 and keep[0] == 1.0
+    for rewards, named in ((fix, fix_named), (keep, keep_named)):
+        assert named["attempt_1"] + named["attempt_2"] + named["verdicts"] == sum(rewards)
 
 
 def test_the_new_messages_do_not_depend_on_the_grade():

@@ -15,7 +15,7 @@ def play(case: Case, script: Script) -> Played:
     gem_id = register_gem_env(case.env)
     episodes, metrics = [], []
     for index in case.indices:
-        env = gem.make(gem_id, split=case.split, max_attempts=case.max_attempts)
+        env = gem.make(gem_id, split=case.split, max_attempts=case.max_attempts, stop=case.stop)
         observation, _ = env.reset(idx=index)
         chat = [{"role": "user", "content": observation}]
         prompts, rewards, reasons, done = [], [], [], False

@@ -55,7 +55,8 @@ def client(base_url: str):
 
 def play(case: Case, script: Script) -> Played:
     episodes, metrics = [], []
-    with running_server(EnvChoice(case.env, case.split, case.max_attempts)) as url, client(url) as env:
+    choice = EnvChoice(case.env, case.split, case.max_attempts, stop=case.stop)
+    with running_server(choice) as url, client(url) as env:
         for index in case.indices:
             result = env.reset(index=index)
             prompts, rewards, reasons = [], [], []

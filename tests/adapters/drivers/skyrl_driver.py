@@ -13,12 +13,12 @@ from tests.adapters.harness import Case, Played, PlayedEpisode, Script
 
 
 def env_class_of(case: Case) -> str:
-    return f"{case.env}|{case.split}|{case.max_attempts}"
+    return f"{case.env}|{case.split}|{case.max_attempts}|{case.stop}"
 
 
 def play(case: Case, script: Script) -> Played:
     env_class = env_class_of(case)
-    register_skyrl_env(env_class, env=case.env, split=case.split, max_attempts=case.max_attempts)
+    register_skyrl_env(env_class, env=case.env, split=case.split, max_attempts=case.max_attempts, stop=case.stop)
     rows = {row["extra_info"]["index"]: row for row in skyrl_dataset(env_class)}
     episodes, metrics = [], []
     for index in case.indices:
