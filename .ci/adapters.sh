@@ -13,7 +13,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 VENVS=${ADAPTER_VENVS:-/work/venvs}
 # engine : the module its tests need : the extra that installs it
-ENGINES=("verifiers:verifiers:verifiers" "skyrl:skyrl_gym:skyrl" "gem:gem:gem" "openenv:openenv.core:openenv")
+ENGINES=("verifiers:verifiers:verifiers" "skyrl:skyrl_gym:skyrl" "gem:gem:gem" "openenv:openenv.core:openenv" "inspect:inspect_ai:inspect")
 STAMP=$(sha256sum pyproject.toml | cut -d' ' -f1)
 PIP=(pip install --quiet --disable-pip-version-check)
 
@@ -37,7 +37,7 @@ for entry in "${ENGINES[@]}"; do
     echo "adapters: $extra could not be installed here: the $engine adapter's tests are skipped this run"
     continue
   fi
-  echo "adapters: $engine ($("$VENVS/$engine/bin/python" -m pip list 2>/dev/null | grep -iE "^(verifiers|skyrl-gym|gem-llm|openenv-core) "))"
+  echo "adapters: $engine ($("$VENVS/$engine/bin/python" -m pip list 2>/dev/null | grep -iE "^(verifiers|skyrl-gym|gem-llm|openenv-core|inspect-ai) "))"
   PYTHONPATH="$(pwd)" SCORE_ENV_REQUIRE_ENGINES=$engine "$VENVS/$engine/bin/python" -m pytest -p no:cacheprovider -q -rs tests/adapters \
     || failed=1
 done

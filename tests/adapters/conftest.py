@@ -20,7 +20,11 @@ ENGINES = {
     "skyrl": ("skyrl_gym", "skyrl"),
     "gem": ("gem", "gem"),
     "openenv": ("openenv.core", "openenv"),
+    "inspect": ("inspect_ai", "inspect"),
 }
+# Inspect evaluates, it does not train: tests/adapters/test_inspect_task.py checks it against the same reference
+# without the trainers' driver (whose suite also asks for per-turn rewards).
+DRIVEN = sorted(set(ENGINES) - {"inspect"})
 
 
 REQUIRED = set(filter(None, os.environ.get("SCORE_ENV_REQUIRE_ENGINES", "").split(",")))
@@ -45,7 +49,7 @@ def probe_tasks() -> Iterator[None]:
     unregister_probe_tasks()
 
 
-@pytest.fixture(params=sorted(ENGINES))
+@pytest.fixture(params=DRIVEN)
 def driver(request: pytest.FixtureRequest) -> Driver:
     """Each engine's driver (``tests/adapters/drivers``), skipped where the engine is not installed."""
     require_engine(request.param)
