@@ -9,36 +9,42 @@
 # imports is reused as it is; the tests import this checkout's code through PYTHONPATH whichever checkout the venv's
 # editable install came from, so a fresh clone reuses the venvs too. An install failure (the registry, a moved package) is reported
 # and that engine is skipped, as .ci/vllm_cpu.sh does for vLLM; a test failure fails CI.
+# An entry's fourth field, the engine releases it tests (pip's syntax; part of the stamp): an engine tested at two
+# releases whose APIs differ has an entry per release, the second named <engine>@<label>, each its own venv (verifiers
+# 0.4 and 0.3).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 VENVS=${ADAPTER_VENVS:-/work/venvs}
-# engine : the module its tests need : the extra that installs it
-ENGINES=("verifiers:verifiers:verifiers" "skyrl:skyrl_gym:skyrl" "gem:gem:gem" "openenv:openenv.core:openenv" "inspect:inspect_ai:inspect")
+# engine[@label] : the module its tests need : the extra that installs it [: its releases]
+ENGINES=("verifiers:verifiers:verifiers:verifiers>=0.4,<0.5" "verifiers@0.3:verifiers:verifiers:verifiers>=0.3,<0.4"
+  "skyrl:skyrl_gym:skyrl" "gem:gem:gem" "openenv:openenv.core:openenv" "inspect:inspect_ai:inspect")
 STAMP=$(sha256sum pyproject.toml | cut -d' ' -f1)
 PIP=(pip install --quiet --disable-pip-version-check)
 
-prepare() {  # prepare <engine> <module> <extra>: 0 when the venv is ready
-  local venv="$VENVS/$1"
-  if [ -x "$venv/bin/python" ] && [ "$(cat "$venv/.score-env-stamp" 2>/dev/null)" = "$STAMP" ] \
+prepare() {  # prepare <venv> <module> <extra> [<releases>]: 0 when the venv is ready
+  local venv="$VENVS/$1" stamp="$STAMP${4:+ $4}"
+  if [ -x "$venv/bin/python" ] && [ "$(cat "$venv/.score-env-stamp" 2>/dev/null)" = "$stamp" ] \
     && "$venv/bin/python" -c "import $2" 2>/dev/null; then
     return 0
   fi
   mkdir -p "$VENVS"
   { [ -x "$venv/bin/python" ] || python -m venv --system-site-packages "$venv"; } \
-    && "$venv/bin/python" -m "${PIP[@]}" -e ".[$3]" 2>&1 | sed '/is ignored: it is neither a file nor a directory/d' \
+    && "$venv/bin/python" -m "${PIP[@]}" -e ".[$3]" ${4:+"$4"} 2>&1 \
+      | sed '/is ignored: it is neither a file nor a directory/d' \
     && "$venv/bin/python" -c "import $2" \
-    && echo "$STAMP" > "$venv/.score-env-stamp"
+    && echo "$stamp" > "$venv/.score-env-stamp"
 }
 
 failed=0
 for entry in "${ENGINES[@]}"; do
-  IFS=: read -r engine module extra <<< "$entry"
-  if ! prepare "$engine" "$module" "$extra"; then
-    echo "adapters: $extra could not be installed here: the $engine adapter's tests are skipped this run"
+  IFS=: read -r name module extra releases <<< "$entry"
+  engine=${name%@*}
+  if ! prepare "$name" "$module" "$extra" "$releases"; then
+    echo "adapters: $extra could not be installed here: the $name adapter's tests are skipped this run"
     continue
   fi
-  echo "adapters: $engine ($("$VENVS/$engine/bin/python" -m pip list 2>/dev/null | grep -iE "^(verifiers|skyrl-gym|gem-llm|openenv-core|inspect-ai) "))"
-  PYTHONPATH="$(pwd)" SCORE_ENV_REQUIRE_ENGINES=$engine "$VENVS/$engine/bin/python" -m pytest -p no:cacheprovider -q -rs tests/adapters \
+  echo "adapters: $name ($("$VENVS/$name/bin/python" -m pip list 2>/dev/null | grep -iE "^(verifiers|skyrl-gym|gem-llm|openenv-core|inspect-ai) "))"
+  PYTHONPATH="$(pwd)" SCORE_ENV_REQUIRE_ENGINES=$engine "$VENVS/$name/bin/python" -m pytest -p no:cacheprovider -q -rs tests/adapters \
     || failed=1
 done
 exit $failed
