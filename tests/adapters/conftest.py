@@ -20,6 +20,7 @@ ENGINES = {
     "skyrl": ("skyrl_gym", "skyrl"),
     "gem": ("gem", "gem"),
     "openenv": ("openenv.core", "openenv"),
+    "nemo_gym": ("nemo_gym", "nemo-gym"),  # NeMo Gym needs Python 3.12+: its venv has its own Python
     "inspect": ("inspect_ai", "inspect"),
 }
 # Inspect evaluates, it does not train: tests/adapters/test_inspect_task.py checks it against the same reference
