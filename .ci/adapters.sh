@@ -53,7 +53,7 @@ for entry in "${ENGINES[@]}"; do
     echo "adapters: $extra could not be installed here: the $name adapter's tests are skipped this run"
     continue
   fi
-  echo "adapters: $name ($("$VENVS/$name/bin/python" -m pip list 2>/dev/null | grep -iE "^(verifiers|skyrl-gym|gem-llm|openenv-core|nemo-gym|inspect-ai) "))"
+  echo "adapters: $name ($("$VENVS/$name/bin/python" -m pip list 2>/dev/null | grep -iE "^(verifiers|skyrl-gym|gem-llm|openenv-core|nemo-gym|inspect[-_]ai) "))"
   PYTHONPATH="$(pwd)" SCORE_ENV_REQUIRE_ENGINES=$engine "$VENVS/$name/bin/python" -m pytest -p no:cacheprovider -q -rs tests/adapters \
     || failed=1
 done
