@@ -201,7 +201,7 @@ MISTAKES = {
     "no config": (lambda d: (d / "config.yaml").unlink(), ["{run}"], "is not a run directory: it has no config.yaml"),
     "no episodes": (lambda d: (d / "episodes.jsonl").unlink(), ["{run}"], "holds no saved episodes"),
     "a training run": (lambda d: (d / "episodes.jsonl").rename(d / "metrics.jsonl"), ["{run}"], "is a training run"),
-    "unregistered env": (_set_config(env="capitals"), ["{run}"], "task of your own, name the module that registers"),
+    "unregistered env": (_set_config(env="no-task"), ["{run}"], "task of your own, name the module that registers"),
     "a module not found": (_keep, ["{run}", "import=no_such_tasks"], "import='no_such_tasks'"),
     "other problems": (_set_config(env_kwargs={"digits": 2}), ["{run}"], "episodes.jsonl:1: problem 0 was"),
     "a corrupt line": (_edit_line(2, "{not json"), ["{run}"], "episodes.jsonl:2: not JSON"),

@@ -89,18 +89,18 @@ def make_capitals(split: str = "test") -> PromptTask:
     )
 
 
-register_task("score/Capitals-v0", make_capitals, short_name="capitals", description="capitals", splits=("test",))
+register_task("score/MyCapitals-v0", make_capitals, short_name="my-capitals", description="capitals", splits=("test",))
 """
 
 
 def test_a_task_outside_the_repository_is_validated_from_the_command_line(tmp_path, monkeypatch, capsys):
     (tmp_path / "my_capitals.py").write_text(TASK)
     monkeypatch.chdir(tmp_path)
-    assert main(["validate", "import=my_capitals.py", "env=capitals", "problems=2", "run_dir=out"]) == 0
+    assert main(["validate", "import=my_capitals.py", "env=my-capitals", "problems=2", "run_dir=out"]) == 0
     out = capsys.readouterr().out
     assert "completeness    PASS    2/2" in out and "canaries        PASS    4/4" in out and "passed" in out
     saved = ValidationReport.read(tmp_path / "out" / "validate.json")
-    assert saved.passed and saved.env_id == "score/Capitals-v0" and len(saved.problems) == 2
+    assert saved.passed and saved.env_id == "score/MyCapitals-v0" and len(saved.problems) == 2
     assert json.loads((tmp_path / "out" / "validate.json").read_text())["checks"][0]["name"] == "completeness"
 
 
