@@ -12,6 +12,8 @@ import json
 import os
 import random
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -51,6 +53,20 @@ class CheckpointIndex:
         return json.dumps({"checkpoints": entries, "best": self.best, "last": self.last}, indent=2)
 
 
+@contextmanager
+def _no_progress_bars() -> Iterator[None]:
+    """transformers' own progress bars off (``save_pretrained`` draws one per save), as they were after."""
+    from transformers.utils import logging
+
+    was = logging.is_progress_bar_enabled()
+    logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was:
+            logging.enable_progress_bar()
+
+
 def save_checkpoint(
     run_dir: Path,
     step: int,
@@ -67,8 +83,9 @@ def save_checkpoint(
     tmp = layout.checkpoint_tmp(step)
     shutil.rmtree(tmp.root, ignore_errors=True)
     tmp.root.mkdir(parents=True)
-    model.save_pretrained(tmp.model)
-    tokenizer.save_pretrained(tmp.model)
+    with _no_progress_bars():  # a bar per checkpoint would break into the training bar's line
+        model.save_pretrained(tmp.model)
+        tokenizer.save_pretrained(tmp.model)
     state = {
         "step": step,
         **info,
