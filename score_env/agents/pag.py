@@ -74,12 +74,14 @@ def train_turnwise(
     steps: int,
     episode: EpisodeSettings,
     stage: TurnStage,
+    first_step: int = 0,
 ) -> None:
-    """``steps`` turn-wise REINFORCE updates on episodes played with ``episode``'s settings (shared by PAG and the
-    oracle-track agent: only the env's settings and the verdict weight differ)."""
+    """``steps`` turn-wise REINFORCE updates on episodes played with ``episode``'s settings, global steps
+    ``first_step ...`` (shared by PAG, the oracle-track agent and self-rewarding correction's RL stage, which follows
+    its fine-tuning: only the env's settings and the verdict weight differ)."""
     env = replace(plan.env, feedback=episode.feedback, stop=episode.stop)
-    session.show_progress(steps)
-    for step in session.steps(steps):
+    session.show_progress(first_step + steps)
+    for step in session.steps(steps, first_step):
         groups = collect_episodes(
             partial(env, episode.max_attempts),
             policy,

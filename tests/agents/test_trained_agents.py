@@ -24,6 +24,7 @@ from tests.agents.conftest import TINY_TRAIN
         ("score_three", ["agent.stage1_steps=2", "agent.stage2_steps=1", "agent.lr=1e-3"]),
         ("pag", ["agent.steps=2", "agent.lr=1e-3"]),
         ("multi_attempt", ["agent.steps=2", "agent.lr=1e-3"]),
+        ("self_rewarding", ["agent.sft_problems=8", "agent.batch_size=4", "agent.rl_steps=2", "agent.lr=1e-3"]),
     ],
 )
 def test_one_short_run_changes_the_parameters(agent, extra, tiny_model_dir, tmp_path, changed):
@@ -38,6 +39,9 @@ def test_one_short_run_changes_the_parameters(agent, extra, tiny_model_dir, tmp_
         assert {"reward@t1", "kl@t1"} <= set(records[0])
     if agent in ("pag", "multi_attempt"):
         assert {"reward@t1", "reward@final", "attempts"} <= set(records[0])
+    if agent == "self_rewarding":  # the fine-tuning's updates (if it kept any trajectory), then the RL's
+        assert {"reward@t1", "reward@final", "attempts"} <= set(records[-1])
+        assert records[-1]["stage"] == "self-rewarding-rl"
 
 
 def test_score_logs_both_stages_and_eval_takes_the_run_directory(tiny_model_dir, tmp_path, capsys):

@@ -138,7 +138,8 @@ def test_a_whole_config_file_can_replace_the_preset(tmp_path):
         # 7. an unknown agent kind given inline
         (
             ["model=m", "agent.kind=rl"],
-            r"agent.kind='rl' is not an agent kind. Allowed: multi_attempt, pag, prompting, score, sft, star",
+            r"agent.kind='rl' is not an agent kind. "
+            r"Allowed: multi_attempt, pag, prompting, score, self_rewarding, sft, star",
         ),
         # 8. a required key left out
         ([], r"missing required config key 'model'"),
