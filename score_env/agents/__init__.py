@@ -6,7 +6,7 @@ A new method is its module here, its YAML in ``configs/agents/``, and its name i
 
 from __future__ import annotations
 
-from score_env.agents import multi_attempt, pag, prompting, score, self_rewarding, sft, star
+from score_env.agents import multi_attempt, pag, prompting, score, self_rewarding, sft, star, thinktwice
 from score_env.config.agents import build_agent
 
-__all__ = ["build_agent", "multi_attempt", "pag", "prompting", "score", "self_rewarding", "sft", "star"]
+__all__ = ["build_agent", "multi_attempt", "pag", "prompting", "score", "self_rewarding", "sft", "star", "thinktwice"]

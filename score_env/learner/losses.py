@@ -11,7 +11,7 @@ from typing import Literal
 import torch
 
 KLEstimator = Literal["sum", "k3"]
-Baseline = Literal["rloo", "batch_mean", "none"]
+Baseline = Literal["rloo", "grpo", "batch_mean", "none"]
 
 
 def gather_token_logprobs(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -72,6 +72,31 @@ def rloo_advantages(returns: torch.Tensor, group: torch.Tensor, valid: torch.Ten
     return (returns - torch.where(others > 0, baseline, torch.zeros_like(baseline))) * weight
 
 
+def grpo_advantages(
+    rewards: torch.Tensor, group_size: int, eps: float = 1e-6, valid: torch.Tensor | None = None
+) -> torch.Tensor:
+    """GRPO's outcome advantage (Shao et al., 2024, DeepSeekMath, eq. 3 with outcome supervision): each sample's
+    reward minus its group's mean, over the group's standard deviation plus ``eps``.
+
+    ``rewards`` [B] hold B / ``group_size`` problems' samples side by side (``group_size`` = k each). As in verl's
+    ``compute_grpo_outcome_advantage`` the std is the unbiased one and a group of a single sample keeps its reward
+    (mean 0, std 1). ``valid`` [B] (bool, default all): only valid samples enter their group's statistics; the
+    others get advantage 0 (a grading error, or a sample the method does not train).
+    """
+    if group_size < 1 or rewards.shape[0] % group_size:
+        raise ValueError(f"{rewards.shape[0]} rewards do not split into groups of {group_size}")
+    mask = torch.ones_like(rewards, dtype=torch.bool) if valid is None else valid.bool()
+    weight = mask.to(rewards.dtype).view(-1, group_size)  # [G, k]
+    grouped = rewards.view(-1, group_size) * weight  # [G, k]
+    count = weight.sum(dim=1, keepdim=True)  # [G, 1]
+    mean = grouped.sum(dim=1, keepdim=True) / count.clamp(min=1)
+    var = (((rewards.view(-1, group_size) - mean) * weight) ** 2).sum(dim=1, keepdim=True) / (count - 1).clamp(min=1)
+    alone = count <= 1
+    mean = torch.where(alone, torch.zeros_like(mean), mean)
+    std = torch.where(alone, torch.ones_like(var), var.sqrt())
+    return ((rewards.view(-1, group_size) - mean) / (std + eps) * weight).view(-1)
+
+
 def role_rloo_advantages(
     returns: torch.Tensor, group: torch.Tensor, role: torch.Tensor, episode: torch.Tensor, valid: torch.Tensor
 ) -> torch.Tensor:
@@ -106,11 +131,25 @@ def advantages(returns: torch.Tensor, group: torch.Tensor, valid: torch.Tensor, 
     match baseline:
         case "rloo":
             return rloo_advantages(returns, group, valid)
+        case "grpo":
+            size = group_size(group)
+            return torch.stack([grpo_advantages(returns[:, t], size, valid=valid) for t in range(returns.shape[1])], 1)
         case "batch_mean":
             return batch_mean_advantages(returns, valid)
         case "none":
             return returns * valid.to(returns.dtype).unsqueeze(-1)
-    raise ValueError(f"baseline must be rloo, batch_mean or none, got {baseline!r}")
+    raise ValueError(f"baseline must be rloo, grpo, batch_mean or none, got {baseline!r}")
+
+
+def group_size(group: torch.Tensor) -> int:
+    """k, for a batch whose problems each hold k samples side by side (``group`` [B] = 0,0,..,1,1,..); GRPO's
+    normalisation needs that layout, which ``collect_episodes`` gives."""
+    n_groups = int(group.max()) + 1 if len(group) else 1
+    size = len(group) // n_groups
+    expected = torch.arange(n_groups, device=group.device).repeat_interleave(size)
+    if size * n_groups != len(group) or not torch.equal(group, expected):
+        raise ValueError(f"GRPO needs every problem's samples side by side, k each; got groups {group.tolist()}")
+    return size
 
 
 def sequence_logprob(logp: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

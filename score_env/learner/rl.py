@@ -23,7 +23,12 @@ class StepResult:
 
 
 def score_loss(
-    model: Any, reference: Reference, tokenizer: Any, groups: Sequence[EpisodeGroup], stage: Stage
+    model: Any,
+    reference: Reference,
+    tokenizer: Any,
+    groups: Sequence[EpisodeGroup],
+    stage: Stage,
+    trained: torch.Tensor | None = None,
 ) -> StepResult:
     """The stage's loss on ``groups`` (P problems, each with its k episodes, as ``collect_episodes`` returns them).
 
@@ -31,7 +36,9 @@ def score_loss(
     returns G = w·r̃ − β·KL (γ = 0); advantages (RLOO within each problem's group); loss_t = −A_t·log π(attempt) +
     β_t·KL_t. Attempts sampled from the base model (``Attempt.from_base``) are context only: no loss on their
     tokens. An episode with a grading ``error`` in the attempts the stage uses carries no reward signal: it is left
-    out of the loss and of every baseline, and counted (``errored``).
+    out of the loss and of every baseline, and counted (``errored``). ``trained`` [B, A] (bool, default all) picks
+    the attempts that get a loss: an attempt left out is out of its attempt's baseline too (ThinkTwice trains the
+    refinement of only some first attempts).
     """
     device = next(model.parameters()).device
     n_attempts = stage.attempts
@@ -48,9 +55,14 @@ def score_loss(
     weights = torch.tensor(stage.reward_weights, device=device)
     betas = torch.tensor(stage.betas, device=device)
     returns = turn_returns(rewards, kl.detach(), weights, betas, stage.alpha)  # [B, A]
-    advantage = advantages(returns, group, valid, stage.baseline)  # [B, A]
+    if trained is None:
+        trained = torch.ones_like(rewards, dtype=torch.bool)
+    kept = [valid & trained[:, t].to(device) for t in range(n_attempts)]  # [B] per attempt
+    advantage = torch.stack(
+        [advantages(returns[:, t : t + 1], group, kept[t], stage.baseline)[:, 0] for t in range(n_attempts)], 1
+    )  # [B, A]
     losses = tuple(
-        reinforce_loss(logp[:, t], advantage[:, t], kl[:, t], stage.betas[t], valid) for t in range(n_attempts)
+        reinforce_loss(logp[:, t], advantage[:, t], kl[:, t], stage.betas[t], kept[t]) for t in range(n_attempts)
     )
     metrics = _metrics(episodes, rewards, kl.detach(), returns, valid, n_attempts)
     return StepResult(sum(losses), losses, metrics)
