@@ -27,9 +27,9 @@ from rich.console import Console
 
 from score_env import envs as _envs  # noqa: F401  (registers the task envs)
 from score_env.assets import resolve_model
-from score_env.benchmark.method import Wiring
 from score_env.benchmark.results import MethodFailure, MethodResult
 from score_env.benchmark.sweep import SweepResult
+from score_env.benchmark_wiring import benchmark_wiring
 from score_env.config import (
     BenchmarkConfig,
     ConfigError,
@@ -40,7 +40,7 @@ from score_env.config import (
     build_agent,
 )
 from score_env.config.benchmark import SweepConfig
-from score_env.config.load import agent_names, load_agent_config, load_config
+from score_env.config.load import load_config
 from score_env.correction import CorrectionRates, correct_fixed, recorded_first_attempts
 from score_env.evaluation import Evaluation, evaluate_policy
 from score_env.layout import EvalLayout
@@ -218,7 +218,7 @@ def benchmark(
     from score_env.report import write_benchmark_report
 
     config = config or load_config(BenchmarkConfig, "benchmark", values=values)
-    wiring, short = _benchmark_wiring(config)
+    wiring, short = benchmark_wiring(config)
     config = config.model_copy(update={"env_kwargs": dict(wiring.train_env.kwargs)})  # the resolved sandbox, if any
     report_dir = Path(config.report_dir) if config.report_dir else default_run_dir("benchmark", short)
     print(f"report directory: {report_dir}", file=sys.stderr)
@@ -234,51 +234,10 @@ def sweep(config: SweepConfig | None = None, /, console: Console | None = None, 
 
     config = config or load_config(SweepConfig, "sweep", values=values)
     bench = load_config(BenchmarkConfig, "benchmark", [f"config={config.benchmark}"])
-    wiring, short = _benchmark_wiring(bench)
+    wiring, short = benchmark_wiring(bench)
     sweep_dir = Path(config.report_dir) if config.report_dir else default_run_dir("sweep", short)
     with continued_by("report_dir", sweep_dir):
         return run_sweep(bench, list(config.grid), wiring, sweep_dir, console or Console())
-
-
-def _benchmark_wiring(config: BenchmarkConfig) -> tuple[Wiring, str]:
-    """The envs and agents of a benchmark config, every name and argument checked before any model loads."""
-    import_tasks(config.imports)
-    train_id, short = check_env_choice(config.env, config.train_split, config.model, config.policy)
-    eval_id, _ = check_env_choice(config.eval_env or config.env, config.eval_split)
-    paths = [name for name in config.methods if "/" in name or name.endswith((".yaml", ".yml"))]
-    if paths:
-        raise ConfigError(
-            f"methods take agent names, not files ({paths[0]!r}): put your agent file in ./configs/agents/ and name "
-            "it by its file name (score-env agents lists every name and where it comes from)"
-        )
-    agent_configs = {name: load_agent_config(name) for name in config.methods}  # unknown names fail here
-    if agent_configs[config.methods[0]].trains:
-        base = f"got {config.methods}"
-        raise ConfigError(f"methods must start with an agent that trains nothing (the base model, prompting), {base}")
-    if config.policy.served and (training := [n for n in config.methods if agent_configs[n].trains]):
-        raise ConfigError(f"policy.backend=openai only samples a served model: methods={config.methods} train "
-                          f"{', '.join(training)}; benchmark it with methods=[prompting]")  # fmt: skip
-    trained = [name for name in agent_names() if load_agent_config(name).trains]
-    unknown = sorted(set(config.lrs) - set(trained))
-    if unknown:
-        raise ConfigError(f"lrs names {unknown}: not trained agents. Allowed: {', '.join(trained)}")
-    wiring = Wiring(
-        train_env=env_factory(train_id, config.train_split, "intrinsic", config.env_kwargs),
-        eval_env=env_factory(eval_id, config.eval_split, "intrinsic", config.env_kwargs),
-        agent_config=agent_configs.__getitem__,
-        prepare=partial(_worker_imports, list(config.imports)),
-    )
-    if config.validation_problems >= wiring.train_env.n_problems:
-        raise ConfigError(
-            f"validation_problems={config.validation_problems} leaves no training problems "
-            f"({wiring.train_env.n_problems} in {train_id} {config.train_split})"
-        )
-    return wiring, short
-
-
-def _worker_imports(modules: list[str]) -> None:
-    """What a benchmark worker process imports first: this module (it registers the task envs) and the user's."""
-    import_tasks(modules)
 
 
 def pretrain(config: PretrainConfig | None = None, /, **values: Any) -> list[float]:

@@ -137,7 +137,7 @@ def test_ctrl_c_while_setting_up_says_nothing_was_done(monkeypatch, capsys, tmp_
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(api, "_benchmark_wiring", interrupted)
+    monkeypatch.setattr(api, "benchmark_wiring", interrupted)
     assert main(["benchmark", "config=benchmark_quick"]) == 130
     err = capsys.readouterr().err
     assert err.strip() == (
