@@ -30,6 +30,7 @@ from score_env.benchmark.analyses import (
     pass_at_2,
 )
 from score_env.benchmark.probe import collapse_alarm, correction_probe
+from score_env.benchmark.protocol import method_agent, train_config
 from score_env.benchmark.results import (
     MethodFailure,
     MethodResult,
@@ -40,7 +41,7 @@ from score_env.benchmark.results import (
     read_outcome,
     write_outcome,
 )
-from score_env.config import AgentConfig, BenchmarkConfig, EpisodeSettings, TrainConfig
+from score_env.config import AgentConfig, BenchmarkConfig, EpisodeSettings
 from score_env.correction import correct_fixed, mean_per_problem
 from score_env.evaluation import Evaluation, evaluate_policy
 from score_env.layout import MethodLayout, TrainLayout
@@ -273,32 +274,3 @@ def _sampled(
         evaluation.report, c.samples, c.temperature, pass_at_2(episodes), majority_at_2(episodes), on_fixed,
         per_problem(episodes, attempts),
     )  # fmt: skip
-
-
-def method_agent(name: str, agent: AgentConfig, config: BenchmarkConfig) -> AgentConfig:
-    """The method's agent with the benchmark's budget (its own rule) and the method's learning rate."""
-    agent = agent.with_budget(config.budget)
-    if name in config.lrs and agent.trains:
-        agent = agent.model_copy(update={"lr": config.lrs[name]})
-    return agent
-
-
-def train_config(agent: AgentConfig, config: BenchmarkConfig, seed: int) -> TrainConfig:
-    """The training run of one method: ``score-env train``'s own config, filled from the benchmark's."""
-    return TrainConfig(
-        agent=agent,
-        env=config.env,
-        env_kwargs=config.env_kwargs,
-        split=config.train_split,
-        holdout=config.validation_problems,
-        model=config.model,
-        policy=config.policy,
-        sampling=config.train_sampling,
-        problems_per_step=config.problems_per_update,
-        samples=config.samples,
-        checkpoint_every=config.checkpoint_every,
-        grading_threads=config.grading_threads,
-        tensorboard=config.tensorboard,
-        wandb=config.wandb,
-        seed=seed,
-    )
