@@ -3,23 +3,12 @@ wrong, the value and what is allowed or what to do, no traceback, and no model l
 
 from __future__ import annotations
 
-import json
-import shutil
 from pathlib import Path
 
 import pytest
 
 from score_env.cli import main
-
-
-@pytest.fixture
-def no_model_loading(monkeypatch):
-    from score_env.policies import factory
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("a model was loaded before the mistake was reported")
-
-    monkeypatch.setattr(factory, "load_model_and_tokenizer", refuse)
+from tests.core.one_line import one_line_error
 
 
 @pytest.fixture
@@ -56,12 +45,12 @@ def test_every_eval_mistake_is_one_line_and_exit_2(argv, message, bad_yaml, tmp_
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # the hub check is then immediate and the same on every machine
     monkeypatch.chdir(tmp_path)
     argv = [a.format(bad_yaml=bad_yaml, tmp_path=tmp_path) for a in argv]
-    _check(["eval", *argv], message, capsys)
+    one_line_error(["eval", *argv], message, capsys)
 
 
 def test_train_mistakes_fail_before_a_run_directory_is_made(tmp_path, capsys, no_model_loading):
     run_dir = tmp_path / "run"
-    _check(["train", "model=embedded", "tensorboard=true", f"run_dir={run_dir}"], "pip install", capsys)
+    one_line_error(["train", "model=embedded", "tensorboard=true", f"run_dir={run_dir}"], "pip install", capsys)
     assert not run_dir.exists()  # the corrected command is not refused by a half-made run directory
 
 
@@ -69,26 +58,17 @@ def test_resume_mismatch_names_both_values(tmp_path, capsys, no_model_loading):
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     (run_dir / "config.yaml").write_text("seed: 0\n")
-    _check(["train", "model=embedded", f"run_dir={run_dir}"], "then, ", capsys)
-
-
-def _check(argv, message, capsys):
-    assert main(argv) == 2
-    err = capsys.readouterr().err
-    lines = [line for line in err.splitlines() if line.strip() and not line.startswith("run directory")]
-    assert message in err, err
-    assert "Traceback" not in err and len(lines) == 1, err
-    return err
+    one_line_error(["train", "model=embedded", f"run_dir={run_dir}"], "then, ", capsys)
 
 
 def test_a_sandbox_that_cannot_run_here_is_one_line(capsys, monkeypatch):
     """bubblewrap missing (no bwrap on the PATH) and docker without an engine: one line each, before any model."""
     monkeypatch.setenv("PATH", "/nonexistent")
-    _check(
+    one_line_error(
         ["eval", "model=embedded", "env=humaneval", "env_kwargs.sandbox=bwrap"], "bubblewrap is not installed", capsys
     )
     monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
-    _check(
+    one_line_error(
         ["eval", "model=embedded", "env=humaneval", "env_kwargs.sandbox=docker"], "no Docker engine reachable", capsys
     )
 
@@ -159,7 +139,7 @@ def test_a_run_directory_in_use_is_refused_and_a_killed_runs_lock_is_taken_over(
     try:
         assert other.stdout.readline() == b"held\n"
         argv = ["eval", "model=embedded", "env=arithmetic", "limit=2", f"run_dir={run_dir}"]
-        _check(argv, "is in use by another run", capsys)
+        one_line_error(argv, "is in use by another run", capsys)
     finally:
         other.kill()
         other.wait()
@@ -169,7 +149,7 @@ def test_a_run_directory_in_use_is_refused_and_a_killed_runs_lock_is_taken_over(
 def test_a_run_directory_that_is_a_file_is_one_line(tmp_path, capsys):
     (tmp_path / "taken").write_text("")
     argv = ["eval", "model=embedded", "env=arithmetic", "limit=2", f"run_dir={tmp_path / 'taken'}"]
-    _check(argv, "cannot write the run directory", capsys)
+    one_line_error(argv, "cannot write the run directory", capsys)
 
 
 @pytest.mark.parametrize(
@@ -177,7 +157,7 @@ def test_a_run_directory_that_is_a_file_is_one_line(tmp_path, capsys):
     [("seeds=[0,0]", "0 given more than once"), ("methods=[prompting,score,score]", "score given more than once")],
 )
 def test_a_seed_or_method_named_twice_is_refused(override, message, capsys):
-    _check(["benchmark", override], message, capsys)
+    one_line_error(["benchmark", override], message, capsys)
 
 
 TASK_WITH_TRUE_GRADER = """
@@ -225,98 +205,10 @@ def test_a_users_task_module_that_breaks_a_rule_is_one_line(source, env, message
     module.write_text(source)
     argv = ["eval", "model=embedded", f"env={env}", "limit=1", f"import={module}", f"run_dir={tmp_path / 'run'}"]
     try:
-        _check(argv, message, capsys)
+        one_line_error(argv, message, capsys)
     finally:
         registry._SPECS.pop("score/TrueGrader-v0", None)  # test code only: the registry has no public way to do this
         gym.registry.pop("score/TrueGrader-v0", None)
-
-
-# A model folder that cannot load (issue 26, item 5): what an interrupted download or a wrong folder leaves is one
-# line from the preflight, before any model loads, that says what to do. Each row damages a copy of the tiny model.
-def _cut_in_half(path):
-    data = path.read_bytes()
-    path.write_bytes(data[: len(data) // 2])
-
-
-def _index_without_shards(model):
-    (model / "model.safetensors").unlink()
-    shards = {"a": "model-00001-of-00002.safetensors", "b": "model-00002-of-00002.safetensors"}
-    (model / "model.safetensors.index.json").write_text(json.dumps({"weight_map": shards}))
-
-
-def _set_model_type(model_type):
-    def edit(model):
-        config = json.loads((model / "config.json").read_text())
-        (model / "config.json").write_text(json.dumps({**config, "model_type": model_type}))
-
-    return edit
-
-
-REDOWNLOAD = "an interrupted download? re-download the model, or save it again"
-BROKEN_MODELS = {
-    # id: (what is done to the folder, what the line says is wrong, what it says to do)
-    "no weights": (lambda m: (m / "model.safetensors").unlink(), "no weights beside config.json", REDOWNLOAD),
-    "missing shards": (_index_without_shards, "2 of the 2 weight files model.safetensors.index.json names", REDOWNLOAD),
-    "truncated weights": (
-        lambda m: _cut_in_half(m / "model.safetensors"),
-        "model.safetensors is cut short",
-        REDOWNLOAD,
-    ),
-    "corrupt header": (
-        lambda m: (m / "model.safetensors").write_bytes(b"\x10" + b"\0" * 7 + b"not a header!!!!"),
-        "model.safetensors has a corrupt safetensors header",
-        REDOWNLOAD,
-    ),
-    "truncated config": (lambda m: _cut_in_half(m / "config.json"), "config.json is not valid JSON", REDOWNLOAD),
-    "no tokenizer": (
-        lambda m: [(m / name).unlink() for name in ("tokenizer.json", "tokenizer_config.json")],
-        "no tokenizer files",
-        REDOWNLOAD,
-    ),
-    "unknown model_type": (
-        _set_model_type("frobnicator"),
-        "model_type 'frobnicator', which transformers",
-        "upgrade it (pip install -U transformers)",
-    ),
-    "not a causal LM": (_set_model_type("t5"), "'t5', which is not a causal language model", "give a decoder-only"),
-}
-
-
-@pytest.mark.parametrize(("corrupt", "wrong", "what_to_do"), BROKEN_MODELS.values(), ids=BROKEN_MODELS.keys())
-def test_a_broken_model_folder_is_one_line(corrupt, wrong, what_to_do, tiny_model_dir, tmp_path, capsys,
-                                           no_model_loading):  # fmt: skip
-    model = shutil.copytree(tiny_model_dir, tmp_path / "model")
-    corrupt(model)
-    err = _check(["eval", f"model={model}", "limit=1", f"run_dir={tmp_path / 'run'}"], wrong, capsys)
-    assert f"model='{model}': " in err and what_to_do in err, err
-    assert not (tmp_path / "run").exists()
-
-
-@pytest.mark.parametrize("command", ["train", "benchmark"])
-def test_every_command_that_loads_a_model_checks_its_folder_first(command, tiny_model_dir, tmp_path, capsys,
-                                                                  no_model_loading):  # fmt: skip
-    """Training, and a benchmark before any of its methods runs (no report directory is made). ``sweep`` takes its
-    model from a benchmark preset and goes through the same check."""
-    model = shutil.copytree(tiny_model_dir, tmp_path / "model")
-    _cut_in_half(model / "model.safetensors")
-    where = "run_dir" if command == "train" else "report_dir"
-    _check([command, f"model={model}", f"{where}={tmp_path / 'out'}"], REDOWNLOAD, capsys)
-    assert not (tmp_path / "out").exists()
-
-
-def test_a_file_given_as_the_model_folder_is_one_line(tmp_path, capsys):
-    (tmp_path / "model.safetensors").write_bytes(b"")
-    _check(["eval", f"model={tmp_path / 'model.safetensors'}"], "is a file, not a model directory", capsys)
-
-
-def test_a_damaged_embedded_model_says_to_reinstall_score_env(tiny_model_dir, tmp_path, capsys, monkeypatch):
-    from score_env import assets
-
-    model = shutil.copytree(tiny_model_dir, tmp_path / "arithmetic-base")
-    (model / "model.safetensors").unlink()
-    monkeypatch.setattr(assets, "embedded_model_path", lambda: model)
-    err = _check(["eval", "model=embedded"], "no weights beside config.json (none of model.safetensors", capsys)
-    assert f"model='embedded' ({model}): " in err and "reinstall score-env" in err, err
 
 
 def test_a_grader_that_never_returns_is_one_line_before_any_model(monkeypatch, capsys):
