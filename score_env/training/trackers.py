@@ -52,7 +52,7 @@ class WandbTracker:
             id=wandb_run_id(run_dir),
             name=name,
             group=group,
-            dir=str(TrainLayout(run_dir).wandb.parent),  # wandb writes into <dir>/wandb
+            dir=str(run_dir),  # wandb writes into <dir>/wandb: TrainLayout.wandb
             config=dict(config),
             resume="allow",
             reinit="create_new",
